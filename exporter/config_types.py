@@ -1,0 +1,242 @@
+"""The configuration, as typed data. ``exporter.config`` reads YAML into these.
+
+YAML keys are camelCase (as in Argo CD, so blocks paste in); fields here are their snake_case twins.
+Durations in YAML are strings like ``90s``, ``10m``, ``4h``, ``1d`` (or plain seconds) and are
+stored here as float seconds. Secrets (Git tokens, Slack tokens, webhook URLs) are never values in
+the config: only the *names* of files or environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SourceType = Literal["directory", "kustomize", "helm"]
+
+
+@dataclass
+class ClusterConfig:
+    """``clusters[]``: where live objects are read from. Only read verbs are ever used."""
+
+    name: str
+    kubeconfig: str | None = None  # path; None with in_cluster=False means $KUBECONFIG / ~/.kube/config
+    context: str | None = None
+    in_cluster: bool = False
+
+
+@dataclass
+class RepoCredentials:
+    """``repositories[]``: credentials for a Git URL prefix. Values come from files or env only."""
+
+    url: str  # prefix match against an app's repoURL
+    username: str | None = None
+    token_file: str | None = None
+    token_env: str | None = None
+    ssh_key_file: str | None = None
+    known_hosts_file: str | None = None
+
+
+@dataclass
+class DirectoryOptions:
+    recurse: bool = False
+    include: str | None = None  # glob, or "{a.yaml,b.yaml}"
+    exclude: str | None = None
+
+
+@dataclass
+class HelmOptions:
+    release_name: str | None = None  # default: the app name
+    value_files: list[str] = field(default_factory=list)  # relative to source.path
+    values: dict[str, Any] = field(default_factory=dict)  # inline (``values`` as mapping or YAML string)
+    skip_crds: bool = False
+
+
+@dataclass
+class SourceConfig:
+    repo_url: str  # https://, ssh://, git@, file:// or a local path
+    target_revision: str = "HEAD"  # branch, tag or commit SHA
+    path: str = "."
+    type: SourceType = "directory"
+    directory: DirectoryOptions = field(default_factory=DirectoryOptions)
+    helm: HelmOptions = field(default_factory=HelmOptions)
+
+
+@dataclass
+class Destination:
+    cluster: str  # a ClusterConfig.name
+    namespace: str = ""  # default namespace for namespaced objects without one
+
+
+@dataclass
+class IgnoreRule:
+    """One entry of Argo CD's ``ignoreDifferences`` schema. Matching fields are globs."""
+
+    group: str = "*"
+    kind: str = "*"
+    name: str = "*"
+    namespace: str = "*"
+    json_pointers: list[str] = field(default_factory=list)
+    jq_path_expressions: list[str] = field(default_factory=list)
+    managed_fields_managers: list[str] = field(default_factory=list)
+    #: Where it came from, for explanations: e.g. "config.yaml:40" or "default:status".
+    origin: str = ""
+
+
+@dataclass
+class CompareOptions:
+    """``compare`` under ``defaults`` (global) or an app. Defaults are the shipped behaviour."""
+
+    ignore_differences: list[IgnoreRule] = field(default_factory=list)
+    #: Turn off the shipped default ignore rules (status, generation, last-applied, HPA replicas ...).
+    default_ignores: bool = True
+    #: Field managers whose live additions (fields Git does not set) count as drift.
+    human_managers: list[str] = field(default_factory=lambda: [
+        "kubectl-edit", "kubectl-patch", "kubectl-set", "kubectl-label", "kubectl-annotate",
+        "kubectl-scale",
+    ])
+    #: Label that marks an object as belonging to an app (Argo CD's default) ...
+    tracking_label: str = "app.kubernetes.io/instance"
+    #: ... and the annotation Argo CD's annotation tracking writes.
+    tracking_annotation: str = "argocd.argoproj.io/tracking-id"
+
+
+@dataclass
+class HealthCheckConfig:
+    """``healthChecks[]``: a user's own health check for a group/kind. Wins over built-ins.
+
+    Exactly one of ``lua`` (Argo CD's ``health.lua`` contract), ``cel`` (a list of
+    ``{when: <CEL expression>, status: ..., message: ...}`` evaluated in order) or ``rules``
+    (the declarative form the built-in CRD rules use) is set.
+    """
+
+    group: str
+    kind: str
+    lua: str | None = None
+    cel: list[dict[str, Any]] | None = None
+    rules: dict[str, Any] | None = None
+    origin: str = ""
+
+
+@dataclass
+class NotifyPolicy:
+    """``notifications`` under ``defaults`` or an app: when an app is bad long enough to tell people."""
+
+    bad_states: list[str] = field(default_factory=lambda: [
+        "Unknown", "Degraded", "Missing", "OutOfSync", "Progressing"])
+    threshold: float = 600.0
+    #: Per-state thresholds override ``threshold``: {"Degraded": 300, "Progressing": 1200}.
+    state_thresholds: dict[str, float] = field(default_factory=dict)
+    repeat: float = 4 * 3600.0
+    channels: list[str] = field(default_factory=list)  # explicit channels; else routes decide
+
+
+@dataclass
+class ChannelConfig:
+    """``notifications.channels[]``. Secrets by file or env name only.
+
+    type ``slack``: ``webhook_url_file``/``webhook_url_env`` (incoming webhook) or
+    ``token_file``/``token_env`` with ``channel`` (bot token, chat.postMessage, threads resolved
+    under firing). type ``apprise``: ``url_file``/``url_env`` holding an apprise URL, e.g.
+    ``workflows://...`` for Teams Workflows. ``base_url`` points Slack at another API host (tests).
+    """
+
+    name: str
+    type: Literal["slack", "apprise"]
+    channel: str | None = None
+    webhook_url_file: str | None = None
+    webhook_url_env: str | None = None
+    token_file: str | None = None
+    token_env: str | None = None
+    url_file: str | None = None
+    url_env: str | None = None
+    base_url: str | None = None
+
+
+@dataclass
+class RouteConfig:
+    """``notifications.routes[]``: apps matching all given globs go to ``channels``."""
+
+    channels: list[str]
+    apps: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NotificationsConfig:
+    channels: list[ChannelConfig] = field(default_factory=list)
+    routes: list[RouteConfig] = field(default_factory=list)
+    #: Channel that gets freeze violations immediately.
+    freeze_channel: str | None = None
+    #: File that keeps what fired (survives restarts); None keeps it in memory.
+    state_path: str | None = None
+    #: URL templates with {app}, {project}, {cluster}, {revision}, {repo}, {status_page}.
+    links: dict[str, str] = field(default_factory=dict)
+    #: Mute alerts for apps inside an active allow window marked ``maintenance: true``.
+    mute_in_maintenance: bool = False
+
+
+@dataclass
+class SyncWindowConfig:
+    """``windows[]`` in Argo CD's form, plus cluster and label selectors."""
+
+    kind: Literal["allow", "deny"]
+    schedule: str  # cron, five fields
+    duration: float  # seconds
+    name: str = ""
+    time_zone: str = "UTC"
+    applications: list[str] = field(default_factory=list)  # globs
+    namespaces: list[str] = field(default_factory=list)
+    clusters: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    maintenance: bool = False
+
+
+@dataclass
+class AppConfig:
+    """``apps[]`` (or one app made by a generator)."""
+
+    name: str
+    source: SourceConfig
+    destination: Destination
+    project: str = "default"
+    labels: dict[str, str] = field(default_factory=dict)
+    compare: CompareOptions = field(default_factory=CompareOptions)
+    notifications: NotifyPolicy = field(default_factory=NotifyPolicy)
+    #: "file:line" of the app's entry, for messages.
+    origin: str = ""
+
+
+@dataclass
+class GitDirectoryGenerator:
+    """``appGenerators[].git``: one app per directory matching a glob, like Argo CD's ApplicationSet
+    Git directory generator. ``template`` is an app mapping whose strings may use ``{{path}}``,
+    ``{{path.basename}}``, ``{{path[N]}}`` and ``{{path.basenameNormalized}}``."""
+
+    repo_url: str
+    revision: str
+    directories: list[str]  # globs
+    exclude: list[str] = field(default_factory=list)
+    template: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+
+
+@dataclass
+class Config:
+    path: str
+    clusters: list[ClusterConfig] = field(default_factory=list)
+    repositories: list[RepoCredentials] = field(default_factory=list)
+    apps: list[AppConfig] = field(default_factory=list)
+    generators: list[GitDirectoryGenerator] = field(default_factory=list)
+    health_checks: list[HealthCheckConfig] = field(default_factory=list)
+    windows: list[SyncWindowConfig] = field(default_factory=list)
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    #: Seconds between full evaluations (the fallback; events drive evaluation).
+    interval: float = 60.0
+    git_poll_interval: float = 180.0
+    git_timeout: float = 60.0
+    render_timeout: float = 60.0
+    #: Where Git clones and rendered trees are cached.
+    cache_dir: str | None = None
+    webhook_secret_env: str | None = None
+    webhook_secret_file: str | None = None

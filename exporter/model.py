@@ -1,0 +1,184 @@
+"""Data that flows between the stages of the agent.
+
+Every stage (git, render, kube, diff, health, status, metrics, notify, windows, server) takes and
+returns these plain dataclasses, so a stage can be read, tested and replaced without the others.
+Kubernetes objects themselves stay plain ``dict``s as the API server sent them: at fleet scale
+deserialising them into model classes costs more CPU and memory than the whole comparison.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+KubeObject = dict[str, Any]
+
+
+class Health(str, enum.Enum):
+    """Per-object and per-app health, with Argo CD's names."""
+
+    HEALTHY = "Healthy"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+    SUSPENDED = "Suspended"
+    MISSING = "Missing"
+    UNKNOWN = "Unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Argo CD's order for aggregating health: an app takes the worst of its objects.
+HEALTH_ORDER: dict[Health, int] = {
+    Health.HEALTHY: 0,
+    Health.SUSPENDED: 1,
+    Health.PROGRESSING: 2,
+    Health.MISSING: 3,
+    Health.DEGRADED: 4,
+    Health.UNKNOWN: 5,
+}
+
+
+class Sync(str, enum.Enum):
+    """Per-object and per-app sync status, with Argo CD's names."""
+
+    SYNCED = "Synced"
+    OUT_OF_SYNC = "OutOfSync"
+    UNKNOWN = "Unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class AppState(str, enum.Enum):
+    """The combined status: one word that answers "is this app as Git says, and healthy?"."""
+
+    UNKNOWN = "Unknown"
+    DEGRADED = "Degraded"
+    MISSING = "Missing"
+    OUT_OF_SYNC = "OutOfSync"
+    PROGRESSING = "Progressing"
+    SUSPENDED = "Suspended"
+    HEALTHY = "Healthy"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Worst first. The combined state is the first of these that applies.
+STATE_PRECEDENCE: tuple[AppState, ...] = (
+    AppState.UNKNOWN,
+    AppState.DEGRADED,
+    AppState.MISSING,
+    AppState.OUT_OF_SYNC,
+    AppState.PROGRESSING,
+    AppState.SUSPENDED,
+    AppState.HEALTHY,
+)
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """What a health check says about one object."""
+
+    status: Health
+    message: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """Identity of an object across Git and the cluster: group (not version), kind, namespace, name.
+
+    The version is left out on purpose: Git may say ``autoscaling/v2`` while the cache holds the
+    object read as ``autoscaling/v1``; it is still the same object. ``namespace`` is ``""`` for
+    cluster-scoped objects.
+    """
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, obj: KubeObject, default_namespace: str = "") -> ObjectKey:
+        api_version = str(obj.get("apiVersion") or "")
+        group = api_version.rpartition("/")[0] if "/" in api_version else ""
+        meta = obj.get("metadata") or {}
+        return cls(group, str(obj.get("kind") or ""), str(meta.get("namespace") or default_namespace),
+                   str(meta.get("name") or ""))
+
+    def __str__(self) -> str:
+        gk = f"{self.group}/{self.kind}" if self.group else self.kind
+        return f"{gk} {self.namespace}/{self.name}" if self.namespace else f"{gk} {self.name}"
+
+
+REDACTED = "<redacted>"
+
+
+@dataclass
+class FieldDiff:
+    """One differing field. ``path`` is a JSON pointer (``/spec/template/spec/containers/0/image``).
+
+    For Secret data the values are ``REDACTED`` and ``changed`` still tells whether they differ.
+    ``ignored_by`` names the ignore rule that hid this difference (then it does not count as drift).
+    ``reason`` says why a field Git does not set still counts (e.g. ``"added live by kubectl-edit"``).
+    """
+
+    path: str
+    desired: Any
+    live: Any
+    ignored_by: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class ObjectDiff:
+    """The comparison of one desired object with its live counterpart.
+
+    ``desired_view`` and ``live_view`` are the two normalised, redacted documents a human diff is
+    drawn from; they contain only the fields that take part in the comparison.
+    """
+
+    sync: Sync
+    differences: list[FieldDiff] = field(default_factory=list)
+    ignored: list[FieldDiff] = field(default_factory=list)
+    desired_view: KubeObject | None = None
+    live_view: KubeObject | None = None
+
+
+@dataclass
+class ObjectStatus:
+    """Everything the agent knows about one object of an app."""
+
+    key: ObjectKey
+    api_version: str
+    exists: bool
+    sync: Sync
+    health: HealthResult | None
+    diff: ObjectDiff | None = None
+    requires_pruning: bool = False
+    #: True for objects that do not count towards app health (hooks, children with ownerReferences).
+    health_excluded: bool = False
+
+
+@dataclass
+class AppStatus:
+    """The verdict for one app at one evaluation."""
+
+    name: str
+    state: AppState
+    sync: Sync
+    health: Health
+    reason: str
+    revision: str | None = None
+    target_revision: str = ""
+    objects: list[ObjectStatus] = field(default_factory=list)
+    #: Unix time the combined state last changed.
+    since: float = 0.0
+    #: Unix time the app left the good set; None while good.
+    bad_since: float | None = None
+    evaluated_at: float = 0.0
+    #: Set when the app could not be evaluated (state Unknown): git, render, cluster or RBAC errors.
+    error: str | None = None
+    frozen: bool = False
