@@ -92,7 +92,7 @@ class CompareOptions:
     #: Field managers whose live additions (fields Git does not set) count as drift.
     human_managers: list[str] = field(default_factory=lambda: [
         "kubectl-edit", "kubectl-patch", "kubectl-set", "kubectl-label", "kubectl-annotate",
-        "kubectl-scale",
+        "kubectl-scale", "kubectl",  # kubectl 1.24 records `kubectl scale` as manager "kubectl"
     ])
     #: Label that marks an object as belonging to an app (Argo CD's default) ...
     tracking_label: str = "app.kubernetes.io/instance"
@@ -170,7 +170,7 @@ class NotificationsConfig:
     freeze_channel: str | None = None
     #: File that keeps what fired (survives restarts); None keeps it in memory.
     state_path: str | None = None
-    #: URL templates with {app}, {project}, {cluster}, {revision}, {repo}, {status_page}.
+    #: URL templates with {app}, {project}, {cluster}, {revision}, {repo}.
     links: dict[str, str] = field(default_factory=dict)
     #: Mute alerts for apps inside an active allow window marked ``maintenance: true``.
     mute_in_maintenance: bool = False
@@ -240,3 +240,5 @@ class Config:
     cache_dir: str | None = None
     webhook_secret_env: str | None = None
     webhook_secret_file: str | None = None
+    #: JSON-lines file where freeze violations are kept for ``report freeze`` (``freezeLog``).
+    freeze_log: str | None = None

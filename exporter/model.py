@@ -15,7 +15,7 @@ from typing import Any
 KubeObject = dict[str, Any]
 
 
-class Health(str, enum.Enum):
+class Health(enum.StrEnum):
     """Per-object and per-app health, with Argo CD's names."""
 
     HEALTHY = "Healthy"
@@ -24,9 +24,6 @@ class Health(str, enum.Enum):
     SUSPENDED = "Suspended"
     MISSING = "Missing"
     UNKNOWN = "Unknown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Argo CD's order for aggregating health: an app takes the worst of its objects.
@@ -40,18 +37,15 @@ HEALTH_ORDER: dict[Health, int] = {
 }
 
 
-class Sync(str, enum.Enum):
+class Sync(enum.StrEnum):
     """Per-object and per-app sync status, with Argo CD's names."""
 
     SYNCED = "Synced"
     OUT_OF_SYNC = "OutOfSync"
     UNKNOWN = "Unknown"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class AppState(str, enum.Enum):
+class AppState(enum.StrEnum):
     """The combined status: one word that answers "is this app as Git says, and healthy?"."""
 
     UNKNOWN = "Unknown"
@@ -61,9 +55,6 @@ class AppState(str, enum.Enum):
     PROGRESSING = "Progressing"
     SUSPENDED = "Suspended"
     HEALTHY = "Healthy"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Worst first. The combined state is the first of these that applies.
@@ -104,7 +95,9 @@ class ObjectKey:
     def of(cls, obj: KubeObject, default_namespace: str = "") -> ObjectKey:
         api_version = str(obj.get("apiVersion") or "")
         group = api_version.rpartition("/")[0] if "/" in api_version else ""
-        meta = obj.get("metadata") or {}
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
         return cls(group, str(obj.get("kind") or ""), str(meta.get("namespace") or default_namespace),
                    str(meta.get("name") or ""))
 

@@ -1,0 +1,613 @@
+"""The agent: keeps every app's status current from Git and cluster events.
+
+Evaluation is incremental. Rendered manifests are cached per app and commit, live objects are kept
+current by watches, and a watch event marks dirty only the apps that own (or track) the changed
+object; a new commit marks dirty only the apps on that repository. A worker evaluates dirty apps
+with bounded concurrency. A periodic full pass is the safety net, not the loop.
+
+Everything runs on one event loop: Git, kustomize and Helm run as subprocesses or in executors
+inside their stages, and the comparison and health checks are pure functions on cached dicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from exporter import diff as compare_mod
+from exporter.clock import Clock, SystemClock
+from exporter.config_types import AppConfig, ClusterConfig, Config
+from exporter.generators import expand
+from exporter.git import GitCache, GitError
+from exporter.health import HealthEngine
+from exporter.kube.cache import LiveCache
+from exporter.kube.client import KubeClient, KubeError, ResourceInfo
+from exporter.metrics import EVALUATION_DURATION
+from exporter.model import (
+    AppState,
+    AppStatus,
+    Health,
+    HealthResult,
+    KubeObject,
+    ObjectKey,
+    ObjectStatus,
+    Sync,
+)
+from exporter.notify import Notifier
+from exporter.render import RenderError, render
+from exporter.server.webhook import normalise_repo_url
+from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
+from exporter.windows import FreezeLog, WindowSchedule
+
+log = logging.getLogger(__name__)
+
+#: Kinds watched on every cluster so that objects deleted from Git but still running are found
+#: even when no app declares that kind any more.
+EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
+    ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "ServiceAccount"),
+    ("v1", "PersistentVolumeClaim"), ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
+    ("networking.k8s.io/v1", "Ingress"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+)
+
+_HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
+
+
+def shard_of(app_name: str, shards: int) -> int:
+    """Stable shard of an app: the same on every replica and across restarts."""
+    digest = hashlib.sha256(app_name.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+@dataclass
+class _AppRuntime:
+    """What the agent remembers about one app between evaluations."""
+
+    config: AppConfig
+    sha: str | None = None
+    rendered_sha: str | None = None
+    desired: list[KubeObject] = field(default_factory=list)
+    desired_keys: frozenset[ObjectKey] = frozenset()
+    status: AppStatus | None = None
+    #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
+    #: report can say what an event changed.
+    live_seen: dict[ObjectKey, KubeObject] = field(default_factory=dict)
+
+
+@dataclass
+class _Cluster:
+    config: ClusterConfig
+    client: KubeClient | None = None
+    cache: LiveCache | None = None
+    error: str | None = None
+    resources: dict[tuple[str, str], ResourceInfo | None] = field(default_factory=dict)
+    watched: set[tuple[str, str]] = field(default_factory=set)
+    forbidden: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Tracked objects by the app their mark names; kept current from watch events.
+    tracked: dict[str, dict[ObjectKey, KubeObject]] = field(default_factory=lambda: defaultdict(dict))
+    schemas: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+
+class Agent:
+    """Evaluates the apps of one config (or of one shard of it) and publishes their statuses."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None, shard: tuple[int, int] | None = None,
+                 notifier: Notifier | None = None, cache_dir: str | None = None,
+                 concurrency: int = 8) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.shard = shard
+        self.health = HealthEngine(config.health_checks)
+        self.git = GitCache(cache_dir or config.cache_dir or _default_cache_dir(), config.repositories,
+                            timeout=config.git_timeout)
+        self.notifier = notifier
+        self.windows = WindowSchedule(config.windows, self.clock)
+        if notifier is not None:
+            notifier.windows = self.windows  # mutes alerts inside maintenance windows when configured
+        self.freeze_log = FreezeLog(None, self.clock)
+        self._apps: dict[str, _AppRuntime] = {}
+        self._clusters: dict[str, _Cluster] = {c.name: _Cluster(c) for c in config.clusters}
+        self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
+        self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] = MappingProxyType({})
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._sem = asyncio.Semaphore(concurrency)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._revisions: dict[tuple[str, str], str] = {}
+        self._ready = False
+        self._generator_errors: list[str] = []
+        self._closed = False
+
+    # ---- what the server and metrics read -------------------------------------------------------
+
+    def snapshot(self) -> Mapping[str, tuple[AppConfig, AppStatus]]:
+        return self._snapshot
+
+    def ready(self) -> bool:
+        return self._ready
+
+    def freezes(self) -> list[dict[str, Any]]:
+        return self.freeze_log.to_json()
+
+    def app(self, name: str) -> tuple[AppConfig, AppStatus] | None:
+        return self._snapshot.get(name)
+
+    def diff_text(self, app: AppConfig, status: AppStatus) -> str:
+        parts = [compare_mod.unified_diff(o.key, o.diff) for o in status.objects if o.diff is not None
+                 and o.diff.sync is Sync.OUT_OF_SYNC]
+        parts += [f"--- {o.key} (absent from the cluster; Git declares it)\n" for o in status.objects
+                  if not o.exists]
+        parts += [f"+++ {o.key} (requires pruning: live, tracked for this app, not in Git)\n"
+                  for o in status.objects if o.requires_pruning]
+        return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
+
+    async def on_git_push(self, repo_urls: list[str], branch: str | None) -> int:
+        """A push webhook: refetch the repository now and re-evaluate the apps on that branch."""
+        wanted = {normalise_repo_url(u) for u in repo_urls}
+        hit = [rt for rt in self._apps.values() if normalise_repo_url(rt.config.source.repo_url) in wanted
+               and (branch is None or rt.config.source.target_revision in (branch, "HEAD"))]
+        for url in {rt.config.source.repo_url for rt in hit}:
+            try:
+                await self.git.fetch(url)
+            except GitError as exc:
+                log.warning("%s", exc)
+            await self._refresh_repo(url)
+        return len(hit)
+
+    # ---- life cycle ------------------------------------------------------------------------------
+
+    async def start(self, *, watch: bool = True) -> None:
+        """Connect, expand generators, evaluate every app once, then (with ``watch``) keep going."""
+        if self.notifier is not None:
+            await self.notifier.start()
+        await asyncio.gather(*(self._connect(c) for c in self._clusters.values()))
+        for app in await self._all_apps():
+            self._apps[app.name] = _AppRuntime(app)
+        await self.evaluate_all()
+        self._ready = all(c.error is None for c in self._clusters.values())
+        if watch:
+            self._tasks += [
+                asyncio.create_task(self._worker(), name="evaluate"),
+                asyncio.create_task(self._every(self.config.interval, self._full_pass), name="full-pass"),
+                asyncio.create_task(self._every(self.config.git_poll_interval, self._poll_git), name="git-poll"),
+                asyncio.create_task(self._every(15.0, self._tick), name="tick"),
+            ]
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in self._tasks + list(self._inflight.values()):
+            task.cancel()
+        for task in self._tasks + list(self._inflight.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for cluster in self._clusters.values():
+            if cluster.cache is not None:
+                await cluster.cache.close()
+            if cluster.client is not None:
+                await cluster.client.close()
+        if self.notifier is not None:
+            await self.notifier.close()
+
+    async def reload(self, config: Config) -> None:
+        """Take a new config, keeping the state of every app whose definition did not change."""
+        old_clusters = {c.name: c for c in self.config.clusters}
+        self.config = config
+        self.health = HealthEngine(config.health_checks)
+        self.windows = WindowSchedule(config.windows, self.clock)
+        if self.notifier is not None:
+            self.notifier.windows = self.windows
+        for c in config.clusters:
+            if old_clusters.get(c.name) != c:
+                old = self._clusters.pop(c.name, None)
+                if old is not None and old.cache is not None:
+                    await old.cache.close()
+                if old is not None and old.client is not None:
+                    await old.client.close()
+                self._clusters[c.name] = _Cluster(c)
+                await self._connect(self._clusters[c.name])
+        for name in set(self._clusters) - {c.name for c in config.clusters}:
+            gone = self._clusters.pop(name)
+            if gone.cache is not None:
+                await gone.cache.close()
+            if gone.client is not None:
+                await gone.client.close()
+        new_apps = {a.name: a for a in await self._all_apps()}
+        for name in set(self._apps) - set(new_apps):
+            self._forget_app(name)
+        for name, app in new_apps.items():
+            rt = self._apps.get(name)
+            if rt is None or rt.config != app:
+                self._apps[name] = _AppRuntime(app, status=rt.status if rt else None)
+                self._mark(name)
+        log.info("config reloaded: %d apps", len(self._apps))
+
+    # ---- evaluation ------------------------------------------------------------------------------
+
+    async def evaluate_all(self) -> None:
+        await asyncio.gather(*(self._evaluate_guarded(name) for name in list(self._apps)))
+
+    async def evaluate(self, name: str) -> AppStatus:
+        """Evaluate one app now and publish its status."""
+        rt = self._apps[name]
+        started = time.perf_counter()
+        try:
+            objects, error = await self._objects(rt)
+        except Exception as exc:  # one broken app must never stop the others
+            log.exception("evaluation of app %s failed", name)
+            objects, error = [], f"internal error: {type(exc).__name__}: {exc}"
+        now = self.clock.now()
+        verdict = combine(objects, error)
+        good = {AppState(s) for s in _good_states(rt.config)}
+        since, bad_since = clocks(rt.status, verdict.state, now, good)
+        frozen = self.windows.is_frozen(rt.config, now)
+        status = AppStatus(
+            name=name, state=verdict.state, sync=verdict.sync, health=verdict.health, reason=verdict.reason,
+            revision=rt.sha, target_revision=rt.config.source.target_revision, objects=objects,
+            since=since, bad_since=bad_since, evaluated_at=now, error=error, frozen=frozen,
+        )
+        if rt.status is None or rt.status.state is not status.state:
+            log.info("app %s is %s: %s", name, status.state.value, status.reason or "all good",
+                     extra={"app": name, "state": status.state.value})
+        rt.status = status
+        self._publish(rt.config, status)
+        EVALUATION_DURATION.observe(time.perf_counter() - started)
+        if self.notifier is not None and name in self._apps:
+            try:
+                await self.notifier.observe(rt.config, status)
+            except Exception:
+                log.exception("notifier failed for app %s", name)
+        return status
+
+    async def _evaluate_guarded(self, name: str) -> None:
+        async with self._sem:
+            if name in self._apps:
+                await self.evaluate(name)
+
+    async def _objects(self, rt: _AppRuntime) -> tuple[list[ObjectStatus], str | None]:
+        app = rt.config
+        try:
+            sha = await self._resolve(app)
+        except GitError as exc:
+            return [], str(exc)
+        if rt.sha is not None and sha != rt.sha:
+            self._on_new_commit(rt, rt.sha, sha)
+        rt.sha = sha
+        if rt.rendered_sha != sha:
+            try:
+                tree = await self.git.checkout(app.source.repo_url, sha)
+                rt.desired = await render(app, tree, timeout=self.config.render_timeout)
+            except (GitError, RenderError) as exc:
+                rt.rendered_sha = None
+                return [], str(exc)
+            rt.rendered_sha = sha
+        cluster = self._clusters.get(app.destination.cluster)
+        if cluster is None:
+            return [], f"no cluster named {app.destination.cluster!r}"
+        if cluster.error is not None or cluster.client is None or cluster.cache is None:
+            return [], cluster.error or f"cluster {cluster.config.name} is not connected"
+        keyed: list[tuple[ObjectKey, KubeObject, ResourceInfo]] = []
+        for obj in rt.desired:
+            res = await self._resource(cluster, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+            if res is None:
+                return [], (f"{obj.get('kind')} {obj.get('metadata', {}).get('name')}: cluster "
+                            f"{cluster.config.name} does not serve {obj.get('apiVersion')} {obj.get('kind')} "
+                            "(is its CRD installed?)")
+            problem = await self._watch(cluster, res)
+            if problem is not None:
+                return [], problem
+            ns = str((obj.get("metadata") or {}).get("namespace") or app.destination.namespace) \
+                if res.namespaced else ""
+            keyed.append((ObjectKey(res.group, res.kind, ns, str(obj["metadata"]["name"])), obj, res))
+        self._set_owners(rt, cluster, frozenset(k for k, _, _ in keyed))
+        hpas = compare_mod.hpa_targets(o for _, o, _ in keyed)
+        objects: list[ObjectStatus] = []
+        rt.live_seen = {}
+        for key, obj, _res in keyed:
+            live = cluster.cache.get(key)
+            if live is not None:
+                rt.live_seen[key] = live
+            excluded = _health_excluded(obj)
+            if live is None:
+                objects.append(ObjectStatus(key, str(obj.get("apiVersion")), exists=False, sync=Sync.OUT_OF_SYNC,
+                                            health=HealthResult(Health.MISSING, "absent from the cluster"),
+                                            health_excluded=excluded))
+                continue
+            result = compare_mod.compare(obj, live, app.compare, hpa_targets=hpas,
+                                         schema=cluster.schemas.get((key.group, key.kind)))
+            objects.append(ObjectStatus(key, str(obj.get("apiVersion")), exists=True, sync=result.sync,
+                                        health=self.health.assess(live), diff=result,
+                                        health_excluded=excluded or bool(live.get("metadata", {}).get("ownerReferences"))))
+        for key, live in sorted(cluster.tracked.get(app.name, {}).items()):
+            if key not in rt.desired_keys and compare_mod.requires_pruning(live, app.name, rt.desired_keys, app.compare):
+                objects.append(ObjectStatus(key, str(live.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
+                                            health=self.health.assess(live), requires_pruning=True))
+        return objects, None
+
+    # ---- Git -------------------------------------------------------------------------------------
+
+    async def _resolve(self, app: AppConfig) -> str:
+        cache_key = (app.source.repo_url, app.source.target_revision)
+        sha = self._revisions.get(cache_key)
+        if sha is None:
+            sha = await self.git.resolve(*cache_key)
+            self._revisions[cache_key] = sha
+        return sha
+
+    def _forget_revisions(self, repo_url: str) -> None:
+        for key in [k for k in self._revisions if k[0] == repo_url]:
+            del self._revisions[key]
+
+    def _on_new_commit(self, rt: _AppRuntime, old: str, new: str) -> None:
+        if self.windows.is_frozen(rt.config, self.clock.now()):
+            violation = self.freeze_log.record_git(rt.config.name, old, new)
+            if violation is not None and self.notifier is not None:
+                self._spawn(self.notifier.notify_freeze(violation))
+
+    async def _poll_git(self) -> None:
+        for url in sorted({rt.config.source.repo_url for rt in self._apps.values()}):
+            try:
+                moved = await self.git.changed(url)
+            except GitError as exc:
+                log.warning("%s", exc)
+                moved = True  # let the apps show the error
+            if moved:
+                await self._refresh_repo(url)
+
+    async def _refresh_repo(self, url: str) -> None:
+        """After a fetch: re-evaluate the apps whose files changed; only move the others' revision.
+
+        A directory app whose path no commit touched renders to the same objects, so it keeps its
+        verdict and just shows the new revision. With many apps in one repository this keeps a push
+        from re-rendering the whole fleet.
+        """
+        self._forget_revisions(url)
+        changed: dict[tuple[str, str], set[str] | None] = {}
+        for rt in [rt for rt in self._apps.values() if rt.config.source.repo_url == url]:
+            try:
+                sha = await self._resolve(rt.config)
+            except GitError:
+                self._mark(rt.config.name)
+                continue
+            if sha == rt.sha:
+                continue
+            if rt.sha is None or rt.rendered_sha != rt.sha or rt.config.source.type != "directory" \
+                    or rt.status is None:
+                self._mark(rt.config.name)
+                continue
+            if (rt.sha, sha) not in changed:
+                try:
+                    changed[(rt.sha, sha)] = set(await self.git.changed_files(url, rt.sha, sha))
+                except GitError:
+                    changed[(rt.sha, sha)] = None
+            files = changed[(rt.sha, sha)]
+            if files is None or any(_under(f, rt.config.source.path) for f in files):
+                self._mark(rt.config.name)
+                continue
+            rt.sha = rt.rendered_sha = sha
+            rt.status = replace(rt.status, revision=sha)
+            self._publish(rt.config, rt.status)
+
+    async def _all_apps(self) -> list[AppConfig]:
+        apps = list(self.config.apps)
+        self._generator_errors = []
+        for gen in self.config.generators:
+            try:
+                apps += await expand(gen, self.git)
+            except Exception as exc:
+                self._generator_errors.append(str(exc))
+                log.error("app generator failed: %s", exc)
+        if self.shard is not None:
+            index, count = self.shard
+            apps = [a for a in apps if shard_of(a.name, count) == index]
+        return apps
+
+    # ---- Kubernetes ------------------------------------------------------------------------------
+
+    async def _connect(self, cluster: _Cluster) -> None:
+        try:
+            cluster.client = await KubeClient.connect(cluster.config)
+            cluster.cache = LiveCache(cluster.client, on_event=functools.partial(self._on_event, cluster))
+            cluster.error = None
+        except Exception as exc:
+            cluster.error = f"cluster {cluster.config.name} unreachable: {exc}"
+            log.error("%s", cluster.error)
+            return
+        for api_version, kind in EXTRANEOUS_KINDS:
+            res = await self._resource(cluster, api_version, kind)
+            if res is not None:
+                problem = await self._watch(cluster, res)
+                if problem is not None:
+                    log.info("not watching %s for extraneous objects: %s", res.plural, problem)
+
+    async def _resource(self, cluster: _Cluster, api_version: str, kind: str) -> ResourceInfo | None:
+        key = (api_version, kind)
+        if key not in cluster.resources or cluster.resources[key] is None:
+            assert cluster.client is not None
+            cluster.resources[key] = await cluster.client.resolve(api_version, kind)
+        return cluster.resources[key]
+
+    async def _watch(self, cluster: _Cluster, res: ResourceInfo) -> str | None:
+        """Start (once) the informer for a resource type; a refusal is remembered and reported."""
+        gk = (res.group, res.kind)
+        if gk in cluster.watched:
+            return None
+        if gk in cluster.forbidden:
+            return cluster.forbidden[gk]
+        assert cluster.cache is not None
+        try:
+            await cluster.cache.ensure(res)
+        except KubeError as exc:
+            cluster.forbidden[gk] = str(exc)
+            return str(exc)
+        cluster.watched.add(gk)
+        for obj in cluster.cache.objects(res.group, res.kind):
+            self._track(cluster, ObjectKey.of(obj), obj)
+        if gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+            for crd in cluster.cache.objects(*gk):
+                cluster.schemas.update(compare_mod.SchemaHints.from_crd(crd))
+        return None
+
+    def _track(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
+        """Keep the tracked-objects index current; return the app the object is (or was) marked for."""
+        previous = None
+        for app_name, objs in cluster.tracked.items():
+            if key in objs:
+                previous = app_name
+                break
+        owner = compare_mod.tracked_app(obj, self._compare_options(previous)) if obj is not None else None
+        if previous is not None and previous != owner:
+            cluster.tracked[previous].pop(key, None)
+        if owner is not None:
+            cluster.tracked[owner][key] = obj  # type: ignore[assignment]
+        return owner or previous
+
+    def _compare_options(self, app_name: str | None) -> Any:
+        rt = self._apps.get(app_name) if app_name else None
+        if rt is not None:
+            return rt.config.compare
+        first = next(iter(self._apps.values()), None)
+        from exporter.config_types import CompareOptions
+        return first.config.compare if first is not None else CompareOptions()
+
+    def _on_event(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
+        """A watch event: mark dirty only the apps that own or track the object."""
+        if key.group == "apiextensions.k8s.io" and key.kind == "CustomResourceDefinition" and obj is not None:
+            cluster.schemas.update(compare_mod.SchemaHints.from_crd(obj))
+        tracked_by = self._track(cluster, key, obj)
+        owners = set(self._owners.get((cluster.config.name, key), ()))
+        if tracked_by is not None and tracked_by in self._apps:
+            owners.add(tracked_by)
+        now = self.clock.now()
+        for name in owners:
+            rt = self._apps.get(name)
+            if rt is None:
+                continue
+            if key in rt.desired_keys and self.windows.is_frozen(rt.config, now):
+                before = rt.live_seen.get(key)
+                change = "DELETED" if obj is None else "ADDED" if before is None else "MODIFIED"
+                violation = self.freeze_log.record_live(name, key, change, before, obj)
+                if violation is not None and self.notifier is not None:
+                    self._spawn(self.notifier.notify_freeze(violation))
+            self._mark(name)
+
+    def _set_owners(self, rt: _AppRuntime, cluster: _Cluster, keys: frozenset[ObjectKey]) -> None:
+        if keys == rt.desired_keys:
+            return
+        cname = cluster.config.name
+        for key in rt.desired_keys - keys:
+            self._owners[(cname, key)].discard(rt.config.name)
+        for key in keys - rt.desired_keys:
+            self._owners[(cname, key)].add(rt.config.name)
+        rt.desired_keys = keys
+
+    # ---- scheduling ------------------------------------------------------------------------------
+
+    def _mark(self, name: str) -> None:
+        self._dirty.add(name)
+        self._wake.set()
+
+    async def _worker(self) -> None:
+        while not self._closed:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(0.005)  # let a burst of events for one app coalesce into one evaluation
+            batch, self._dirty = self._dirty, set()
+            for name in batch:
+                if name in self._inflight:
+                    self._dirty.add(name)  # evaluate again once the running one is done
+                    continue
+                task = asyncio.create_task(self._evaluate_guarded(name))
+                self._inflight[name] = task
+                task.add_done_callback(functools.partial(self._done, name))
+
+    def _done(self, name: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(name, None)
+        if name in self._dirty:
+            self._wake.set()
+
+    async def _full_pass(self) -> None:
+        for cluster in self._clusters.values():
+            if cluster.error is not None:
+                await self._connect(cluster)
+        self._ready = all(c.error is None for c in self._clusters.values())
+        for name in self._apps:
+            self._mark(name)
+
+    async def _tick(self) -> None:
+        now = self.clock.now()
+        self.windows.update_metrics(now)
+        for rt in self._apps.values():
+            if rt.status is not None and rt.status.frozen != self.windows.is_frozen(rt.config, now):
+                self._mark(rt.config.name)
+        if self.notifier is not None:
+            await self.notifier.tick()
+
+    async def _every(self, seconds: float, job: Any) -> None:
+        while not self._closed:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    def _publish(self, app: AppConfig, status: AppStatus) -> None:
+        snap = dict(self._snapshot)
+        snap[app.name] = (app, status)
+        self._snapshot = MappingProxyType(snap)
+
+    def _forget_app(self, name: str) -> None:
+        rt = self._apps.pop(name)
+        cluster = self._clusters.get(rt.config.destination.cluster)
+        if cluster is not None:
+            self._set_owners(rt, cluster, frozenset())
+        snap = dict(self._snapshot)
+        snap.pop(name, None)
+        self._snapshot = MappingProxyType(snap)
+
+    def app_names(self) -> Iterable[str]:
+        return list(self._apps)
+
+
+def _under(file: str, path: str) -> bool:
+    root = path.strip("/")
+    return root in ("", ".") or file == root or file.startswith(root + "/")
+
+
+def _good_states(app: AppConfig) -> list[str]:
+    bad = set(app.notifications.bad_states)
+    return [s.value for s in AppState if s.value not in bad] or [s.value for s in DEFAULT_GOOD_STATES]
+
+
+def _health_excluded(obj: KubeObject) -> bool:
+    meta = obj.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return bool(meta.get("ownerReferences")) or any(a in annotations for a in _HOOK_ANNOTATIONS)
+
+
+def _default_cache_dir() -> str:
+    import os
+    import tempfile
+    return os.environ.get("GITOPS_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "gitops-drift-exporter")
+
+
+__all__ = ["Agent", "shard_of"]

@@ -1,0 +1,155 @@
+"""``compare``: one desired object against its live counterpart, explained field by field."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from exporter.config_types import CompareOptions
+from exporter.diff import defaults
+from exporter.diff.additions import live_additions
+from exporter.diff.ignore import active_rules, classify
+from exporter.diff.paths import MISSING, RawDiff
+from exporter.diff.redact import SECRET_FIELDS, fingerprint, is_secret, redact_value
+from exporter.diff.schema import SchemaHints, SchemaNode, builtin_schema
+from exporter.diff.tracking import object_key
+from exporter.diff.views import build_views
+from exporter.diff.walk import Walker
+from exporter.model import REDACTED, FieldDiff, KubeObject, ObjectDiff, ObjectKey, Sync
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return value
+
+
+def _secret_data(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Secret values as bytes, ``stringData`` folded in as the API server does on write (a
+    simulated server may store it as sent)."""
+    data = obj.get("data")
+    out = {str(k): _decode(v) for k, v in data.items()} if isinstance(data, Mapping) else {}
+    string_data = obj.get("stringData")
+    if isinstance(string_data, Mapping):
+        for name, value in string_data.items():
+            if value is not None:
+                out[str(name)] = value.encode() if isinstance(value, str) else str(value).encode()
+    return out
+
+
+def _normalise(obj: Mapping[str, Any], secret: bool, desired: bool) -> dict[str, Any]:
+    """A shallow copy without identity fields, Secret values decoded; nothing else is copied."""
+    out = {k: v for k, v in obj.items() if k not in defaults.IDENTITY_FIELDS}
+    meta = out.get("metadata")
+    if isinstance(meta, Mapping):
+        out["metadata"] = {k: v for k, v in meta.items() if k not in defaults.IDENTITY_METADATA}
+    if secret:
+        has_values = "data" in obj or "stringData" in obj
+        out.pop("stringData", None)
+        if has_values or not desired:
+            out["data"] = _secret_data(obj)
+    return out
+
+
+def _schema_root(key: ObjectKey, api_version: str, schema: SchemaHints | None) -> SchemaNode | None:
+    if schema is not None and schema.group == key.group and schema.kind == key.kind:
+        return schema.for_api_version(api_version)
+    return builtin_schema(key.kind) if key.group in _BUILTIN_GROUPS else None
+
+
+_BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "networking.k8s.io",
+                             "rbac.authorization.k8s.io", "apiextensions.k8s.io", "storage.k8s.io",
+                             "extensions"})
+
+
+def _shown(secret: bool) -> Any:
+    def show(path: tuple[Any, ...], value: Any) -> Any:
+        if value is MISSING:
+            return None
+        if secret:
+            return redact_value(path, value)
+        return value
+    return show
+
+
+def _reason(diff: RawDiff, secret: bool) -> str:
+    if diff.reason:
+        return diff.reason
+    if secret and diff.desired_path and diff.desired_path[0] in SECRET_FIELDS:
+        if len(diff.desired_path) > 1 and diff.desired is not MISSING and diff.live is not MISSING:
+            return (f"secret value changed (desired #{fingerprint(diff.desired)}, "
+                    f"live #{fingerprint(diff.live)})")
+        if diff.live is MISSING:
+            return "secret value missing live"
+    return ""
+
+
+def _view_base(desired: Mapping[str, Any], dnorm: Mapping[str, Any], secret: bool) -> dict[str, Any]:
+    """The Git manifest both views start from; a Secret's as the server stores it, redacted."""
+    base = dict(desired)
+    if secret:
+        base.pop("stringData", None)
+        if isinstance(dnorm.get("data"), Mapping):
+            base["data"] = dict.fromkeys(dnorm["data"], REDACTED)
+        if isinstance(base.get("metadata"), Mapping):
+            base["metadata"] = redact_value(("metadata",), base["metadata"])
+    return base
+
+
+def compare(desired: KubeObject, live: KubeObject, options: CompareOptions, *,
+            hpa_targets: frozenset[ObjectKey] = frozenset(), schema: SchemaHints | None = None,
+            ) -> ObjectDiff:
+    """Compare the fields Git sets in ``desired`` with ``live``, after normalisation and ignores.
+
+    Never raises: input it cannot make sense of is reported as one difference at the document
+    root, so that a broken object shows up as OutOfSync with a reason instead of stopping the
+    evaluation of its app.
+    """
+    try:
+        return _compare(desired, live, options, hpa_targets, schema)
+    except Exception as error:  # noqa: BLE001 - the contract is "never raises"
+        return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff(
+            "", None, None, reason=f"could not compare ({type(error).__name__})")])
+
+
+def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
+             hpa_targets: frozenset[ObjectKey], schema: SchemaHints | None) -> ObjectDiff:
+    if not isinstance(desired, Mapping) or not isinstance(live, Mapping):
+        side = "desired" if not isinstance(desired, Mapping) else "live"
+        return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff("", None, None,
+                                                       reason=f"{side} object is not a mapping")])
+    key = object_key(live)
+    secret = is_secret(desired) or is_secret(live)
+    dnorm = _normalise(desired, secret, desired=True)
+    lnorm = _normalise(live, secret, desired=False)
+
+    walker = Walker()
+    walker.walk_map(dnorm, lnorm, _schema_root(key, str(desired.get("apiVersion") or ""), schema))
+    raws = walker.diffs
+    raws.extend(live_additions(dnorm, lnorm, options.human_managers))
+    if not raws:
+        return ObjectDiff(Sync.SYNCED)
+
+    # An HPA manifest without a namespace targets the object in the app's namespace.
+    scaled = key in hpa_targets or ObjectKey(key.group, key.kind, "", key.name) in hpa_targets
+    rules = active_rules(options, key, scaled)
+    show = _shown(secret)
+    differences: list[FieldDiff] = []
+    ignored: list[FieldDiff] = []
+    judged: list[tuple[RawDiff, bool]] = []
+    for raw in raws:
+        origin = classify(raw, rules, desired, live, lnorm)
+        path = raw.desired_path if raw.desired is not MISSING else (raw.live_path or raw.desired_path)
+        field = FieldDiff(raw.pointer, show(path, raw.desired), show(path, raw.live),
+                          ignored_by=origin, reason=_reason(raw, secret))
+        (ignored if origin else differences).append(field)
+        judged.append((raw, origin is not None))
+
+    desired_view, live_view = build_views(_view_base(desired, dnorm, secret), judged, show)
+    return ObjectDiff(Sync.OUT_OF_SYNC if differences else Sync.SYNCED, differences, ignored,
+                      desired_view, live_view)

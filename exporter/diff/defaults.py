@@ -1,0 +1,233 @@
+"""What the API server fills in, and which list and value shapes it knows.
+
+Everything here is data, read off objects a real API server (Kubernetes 1.24) returned after
+``kubectl apply`` (see the ``real-apiserver-1.24`` captures the tests load). The comparison only
+looks at fields Git sets, so these defaults matter in two places: when Git spells out a default
+that the live object lacks (an emulator, or a server that drops zero values), and when a list item
+is matched by a key whose part is defaulted (a container port without ``protocol`` is TCP).
+
+Paths are dotted field names relative to the object (or to a pod spec / container, for the shared
+tables); ``[]`` steps into every item of a list. A default is either a value or a function of the
+map that holds the field, for defaults that depend on a sibling (None from it: no default there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+ComputedDefault = Callable[[Mapping[str, Any]], Any]
+
+
+def pull_policy_for_image(container: Mapping[str, Any]) -> Any:
+    """``Always`` for ``:latest`` or untagged images (no digest), else ``IfNotPresent``."""
+    image = container.get("image")
+    if not isinstance(image, str):
+        return None
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    tag = last.rpartition(":")[2] if ":" in last else ""
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
+
+
+def target_port_from_port(service_port: Mapping[str, Any]) -> Any:
+    """A Service port without ``targetPort`` forwards to the same number."""
+    return service_port.get("port")
+
+
+def external_traffic_policy(service_spec: Mapping[str, Any]) -> Any:
+    """Only Services reachable from outside get an external traffic policy."""
+    return "Cluster" if service_spec.get("type") in ("NodePort", "LoadBalancer") else None
+
+
+def allocate_load_balancer_node_ports(service_spec: Mapping[str, Any]) -> Any:
+    return True if service_spec.get("type") == "LoadBalancer" else None
+
+
+_PROBE = {
+    "timeoutSeconds": 1,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+    "httpGet.scheme": "HTTP",
+}
+
+#: Per container (``containers``, ``initContainers``, ``ephemeralContainers``).
+CONTAINER_DEFAULTS: dict[str, Any] = {
+    "terminationMessagePath": "/dev/termination-log",
+    "terminationMessagePolicy": "File",
+    "imagePullPolicy": pull_policy_for_image,
+    "ports[].protocol": "TCP",
+    "env[].valueFrom.fieldRef.apiVersion": "v1",
+    "resources": {},
+    **{f"{probe}.{field}": value for probe in ("livenessProbe", "readinessProbe", "startupProbe")
+       for field, value in _PROBE.items()},
+}
+
+#: Per pod spec, wherever one is embedded.
+POD_SPEC_DEFAULTS: dict[str, Any] = {
+    "restartPolicy": "Always",
+    "dnsPolicy": "ClusterFirst",
+    "schedulerName": "default-scheduler",
+    "securityContext": {},
+    "terminationGracePeriodSeconds": 30,
+    "volumes[].configMap.defaultMode": 420,
+    "volumes[].secret.defaultMode": 420,
+    "volumes[].projected.defaultMode": 420,
+    "volumes[].downwardAPI.defaultMode": 420,
+    "volumes[].downwardAPI.items[].fieldRef.apiVersion": "v1",
+    "volumes[].hostPath.type": "",
+}
+
+#: Where each workload kind embeds its pod spec.
+POD_SPEC_LOCATIONS: dict[str, str] = {
+    "Pod": "spec",
+    "Deployment": "spec.template.spec",
+    "ReplicaSet": "spec.template.spec",
+    "StatefulSet": "spec.template.spec",
+    "DaemonSet": "spec.template.spec",
+    "Job": "spec.template.spec",
+    "CronJob": "spec.jobTemplate.spec.template.spec",
+    "ReplicationController": "spec.template.spec",
+}
+
+#: Kind-level defaults, paths from the object root.
+KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Deployment": {
+        "spec.replicas": 1,
+        "spec.revisionHistoryLimit": 10,
+        "spec.progressDeadlineSeconds": 600,
+        "spec.strategy.type": "RollingUpdate",
+        "spec.strategy.rollingUpdate.maxSurge": "25%",
+        "spec.strategy.rollingUpdate.maxUnavailable": "25%",
+    },
+    "ReplicaSet": {"spec.replicas": 1},
+    "StatefulSet": {
+        "spec.replicas": 1,
+        "spec.revisionHistoryLimit": 10,
+        "spec.podManagementPolicy": "OrderedReady",
+        "spec.updateStrategy.type": "RollingUpdate",
+        "spec.updateStrategy.rollingUpdate.partition": 0,
+        "spec.volumeClaimTemplates[].apiVersion": "v1",
+        "spec.volumeClaimTemplates[].kind": "PersistentVolumeClaim",
+        "spec.volumeClaimTemplates[].spec.volumeMode": "Filesystem",
+    },
+    "DaemonSet": {
+        "spec.revisionHistoryLimit": 10,
+        "spec.updateStrategy.type": "RollingUpdate",
+        "spec.updateStrategy.rollingUpdate.maxSurge": 0,
+        "spec.updateStrategy.rollingUpdate.maxUnavailable": 1,
+    },
+    "Job": {
+        "spec.completions": 1,
+        "spec.parallelism": 1,
+        "spec.backoffLimit": 6,
+        "spec.completionMode": "NonIndexed",
+        "spec.suspend": False,
+    },
+    "CronJob": {
+        "spec.concurrencyPolicy": "Allow",
+        "spec.failedJobsHistoryLimit": 1,
+        "spec.successfulJobsHistoryLimit": 3,
+        "spec.suspend": False,
+    },
+    "Service": {
+        "spec.type": "ClusterIP",
+        "spec.sessionAffinity": "None",
+        "spec.internalTrafficPolicy": "Cluster",
+        "spec.ipFamilyPolicy": "SingleStack",
+        "spec.externalTrafficPolicy": external_traffic_policy,
+        "spec.allocateLoadBalancerNodePorts": allocate_load_balancer_node_ports,
+        "spec.ports[].protocol": "TCP",
+        "spec.ports[].targetPort": target_port_from_port,
+    },
+    "PersistentVolumeClaim": {"spec.volumeMode": "Filesystem"},
+    "PersistentVolume": {"spec.volumeMode": "Filesystem", "spec.persistentVolumeReclaimPolicy": "Retain"},
+    "Secret": {"type": "Opaque"},
+    "CustomResourceDefinition": {"spec.conversion.strategy": "None"},
+}
+
+#: Fields that the server fills with a value it picks (an address, a port, a generated name, a
+#: controller uid). Git spelling them out empty means "let the server choose"; they are listed so
+#: that readers know why an object never shows them as drift when Git leaves them out.
+ALLOCATED: dict[str, tuple[str, ...]] = {
+    "Service": ("spec.clusterIP", "spec.clusterIPs", "spec.ipFamilies", "spec.ports[].nodePort",
+                "spec.healthCheckNodePort"),
+    "PersistentVolumeClaim": ("spec.volumeName", "spec.storageClassName"),
+    "Job": ("spec.selector", "spec.template.metadata.labels.controller-uid",
+            "spec.template.metadata.labels.job-name", "metadata.labels.controller-uid",
+            "metadata.labels.job-name"),
+}
+
+#: Lists whose items are matched by key, by field name, as the API's strategic merge keys.
+#: A key part may carry a default (``protocol`` of a port is TCP when unset).
+MERGE_KEYS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "containers": (("name", None),),
+    "initContainers": (("name", None),),
+    "ephemeralContainers": (("name", None),),
+    "env": (("name", None),),
+    "volumes": (("name", None),),
+    "volumeMounts": (("mountPath", None),),
+    "volumeDevices": (("devicePath", None),),
+    "imagePullSecrets": (("name", None),),
+    "hostAliases": (("ip", None),),
+    "topologySpreadConstraints": (("topologyKey", None), ("whenUnsatisfiable", None)),
+    "readinessGates": (("conditionType", None),),
+    "resourceClaims": (("name", None),),
+    "ownerReferences": (("uid", None),),
+    "webhooks": (("name", None),),
+}
+
+#: ``ports`` items: container ports by containerPort+protocol, Service ports by port+protocol.
+CONTAINER_PORT_KEY: tuple[tuple[str, Any], ...] = (("containerPort", None), ("protocol", "TCP"))
+SERVICE_PORT_KEY: tuple[tuple[str, Any], ...] = (("port", None), ("protocol", "TCP"))
+
+#: Lists compared as sets: order carries no meaning.
+SET_LISTS: frozenset[str] = frozenset({"tolerations", "finalizers", "accessModes", "policyTypes"})
+#: ... of which these are owned whole by whoever sets them, so an extra live item is drift. Items of
+#: the others (finalizers) are owned one by one: the server adding ``kubernetes.io/pvc-protection``
+#: is not drift.
+ATOMIC_SETS: frozenset[str] = frozenset({"tolerations", "accessModes", "policyTypes"})
+
+#: Maps whose values are quantities, by the map's field name.
+QUANTITY_MAPS: frozenset[str] = frozenset({
+    "requests", "limits", "hard", "capacity", "allocatable", "overhead", "max", "min", "default",
+    "defaultRequest", "maxLimitRequestRatio",
+})
+#: Fields that hold one quantity, by field name.
+QUANTITY_FIELDS: frozenset[str] = frozenset({"sizeLimit"})
+
+#: Booleans whose absence means *true*: a Git ``false`` is not the same as absent. Every other
+#: ``false``/``0``/``""`` Git sets equals absent, because the API drops zero values of plain fields
+#: and an unset optional boolean behaves as false.
+ABSENT_MEANS_TRUE: frozenset[str] = frozenset({
+    "automountServiceAccountToken", "allowPrivilegeEscalation", "enableServiceLinks",
+})
+
+#: Shipped ignore rules (``CompareOptions.default_ignores``): (origin, JSON pointer). What the
+#: server or controllers own by construction and what a user never writes meaningfully.
+DEFAULT_IGNORES: tuple[tuple[str, str], ...] = (
+    ("default:status", "/status"),
+    ("default:generation", "/metadata/generation"),
+    ("default:resource-version", "/metadata/resourceVersion"),
+    ("default:uid", "/metadata/uid"),
+    ("default:creation-timestamp", "/metadata/creationTimestamp"),
+    ("default:managed-fields", "/metadata/managedFields"),
+    ("default:self-link", "/metadata/selfLink"),
+    ("default:last-applied", "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"),
+)
+#: Applied only when an HorizontalPodAutoscaler targets the object.
+HPA_REPLICAS_IGNORE: tuple[str, str] = ("default:hpa-replicas", "/spec/replicas")
+
+#: Top-level and metadata fields that name the object rather than describe it.
+IDENTITY_FIELDS: frozenset[str] = frozenset({"apiVersion", "kind"})
+IDENTITY_METADATA: frozenset[str] = frozenset({"name", "namespace"})
+
+#: Kinds the cluster creates on its own; never extraneous even when they carry a tracking mark.
+NEVER_EXTRANEOUS_KINDS: frozenset[str] = frozenset({"Event", "Endpoints", "EndpointSlice", "Lease"})
+
+#: Annotations that mark hooks: they live outside the desired set by design.
+HOOK_ANNOTATIONS: tuple[str, ...] = ("helm.sh/hook", "argocd.argoproj.io/hook")
+COMPARE_OPTIONS_ANNOTATION = "argocd.argoproj.io/compare-options"
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"

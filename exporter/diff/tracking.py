@@ -1,0 +1,122 @@
+"""Which app an object belongs to, and which live objects Git no longer declares.
+
+Tracking marks follow Argo CD, so objects it deployed are recognised as they are: the label
+``app.kubernetes.io/instance=<app>``, or the annotation
+``argocd.argoproj.io/tracking-id: <app>:<group>/<kind>:<namespace>/<name>``. The annotation names the
+object it was written for; a copy made by a replicator carries the original's id, and must not be
+mistaken for an object of the app (or pruned with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from exporter.config_types import CompareOptions
+from exporter.diff import defaults
+from exporter.model import KubeObject, ObjectKey
+
+
+def _metadata_map(obj: Mapping[str, Any], field: str) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    value = meta.get(field) if isinstance(meta, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> ObjectKey:
+    """``ObjectKey.of`` that tolerates a malformed ``metadata`` (it names nothing then)."""
+    meta = obj.get("metadata")
+    if meta is not None and not isinstance(meta, Mapping):
+        obj = {k: v for k, v in obj.items() if k != "metadata"}
+    return ObjectKey.of(dict(obj), default_namespace)
+
+
+def parse_tracking_id(value: str) -> tuple[str, ObjectKey] | None:
+    """``(app, key)`` from ``<app>:<group>/<kind>:<namespace>/<name>``; None when malformed."""
+    app, sep, rest = value.partition(":")
+    group_kind, sep2, namespace_name = rest.partition(":")
+    if not sep or not sep2 or "/" not in group_kind or "/" not in namespace_name or not app:
+        return None
+    group, _, kind = group_kind.partition("/")
+    namespace, _, name = namespace_name.partition("/")
+    return app, ObjectKey(group, kind, namespace, name)
+
+
+def tracked_app(live: KubeObject, options: CompareOptions) -> str | None:
+    """The app ``live`` is marked for, or None.
+
+    The annotation wins over the label when both are present (Helm sets the same label to the
+    release name for its own purposes); an annotation naming another object means "a copy".
+    """
+    if not isinstance(live, Mapping):
+        return None
+    annotation = _metadata_map(live, "annotations").get(options.tracking_annotation)
+    if isinstance(annotation, str) and annotation:
+        parsed = parse_tracking_id(annotation)
+        if parsed is None:
+            return None
+        app, key = parsed
+        own = object_key(live)
+        if (key.kind, key.name, key.namespace) != (own.kind, own.name, own.namespace):
+            return None
+        if key.group != own.group:
+            return None
+        return app
+    label = _metadata_map(live, "labels").get(options.tracking_label)
+    return label if isinstance(label, str) and label else None
+
+
+def requires_pruning(live: KubeObject, app_name: str, desired_keys: AbstractSet[ObjectKey],
+                     options: CompareOptions) -> bool:
+    """True when ``live`` carries ``app_name``'s mark but Git no longer declares it.
+
+    Children (objects with ownerReferences), objects the cluster makes on its own (Events,
+    Endpoints, EndpointSlices, Leases), hooks, and objects annotated with Argo CD's
+    ``compare-options: IgnoreExtraneous`` never count.
+    """
+    if not isinstance(live, Mapping) or tracked_app(live, options) != app_name:
+        return False
+    if live.get("kind") in defaults.NEVER_EXTRANEOUS_KINDS:
+        return False
+    meta = live.get("metadata")
+    if isinstance(meta, Mapping) and meta.get("ownerReferences"):
+        return False
+    annotations = _metadata_map(live, "annotations")
+    compare_options = annotations.get(defaults.COMPARE_OPTIONS_ANNOTATION)
+    if isinstance(compare_options, str) and "IgnoreExtraneous" in {
+            part.strip() for part in compare_options.split(",")}:
+        return False
+    if any(name in annotations for name in defaults.HOOK_ANNOTATIONS):
+        return False
+    return object_key(live) not in desired_keys
+
+
+def _target_key(obj: Mapping[str, Any], ref: Any, default_namespace: str) -> ObjectKey | None:
+    if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+        return None
+    api_version = str(ref.get("apiVersion") or "apps/v1")
+    group = api_version.rpartition("/")[0] if "/" in api_version else ""
+    meta = obj.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+    return ObjectKey(group, str(ref.get("kind") or "Deployment"), str(namespace or default_namespace),
+                     ref["name"])
+
+
+def hpa_targets(objects: Iterable[KubeObject], default_namespace: str = "") -> frozenset[ObjectKey]:
+    """Objects whose replica count an autoscaler owns: HPAs' and KEDA ScaledObjects'
+    ``scaleTargetRef``. ``default_namespace`` fills in for manifests that omit their namespace.
+    """
+    found: set[ObjectKey] = set()
+    for obj in objects:
+        if not isinstance(obj, Mapping):
+            continue
+        kind = obj.get("kind")
+        if kind == "HorizontalPodAutoscaler" or (
+                kind == "ScaledObject" and str(obj.get("apiVersion") or "").startswith("keda.sh/")):
+            spec = obj.get("spec")
+            ref = spec.get("scaleTargetRef") if isinstance(spec, Mapping) else None
+            key = _target_key(obj, ref, default_namespace)
+            if key is not None:
+                found.add(key)
+    return frozenset(found)

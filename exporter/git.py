@@ -1,0 +1,405 @@
+"""Read-only access to Git repositories through the ``git`` command line.
+
+The ``git`` CLI is used rather than a library because it is what users already trust with their
+credentials, proxies, SSH agents and odd servers, and it speaks every transport. Every call is an
+asyncio subprocess with a timeout, so a hung server never stalls the event loop.
+
+One bare mirror per repository URL is kept under the cache directory and shared by every app that
+uses the repository; fetches of one repository are coalesced, so fifty apps on one repo cost one
+fetch. Trees are materialised per commit SHA into read-only directories, which makes a checkout
+immutable: one app's new revision never changes the files another app is rendering.
+
+Secrets never reach the command line (where ``ps`` shows them) or a message: tokens travel in
+``GIT_CONFIG_*`` environment variables and every message is scrubbed of credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shlex
+import shutil
+import signal
+import stat
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from exporter.config_types import RepoCredentials
+from exporter.metrics import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
+
+log = logging.getLogger(__name__)
+
+_HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+_AUTH_HEADER = re.compile(r"(?i)(authorization:\s*)(basic|bearer|token)?\s*\S+")
+
+
+class GitError(Exception):
+    """A Git operation failed. The message is one line, safe to show (no credentials)."""
+
+
+def redact_url(url: str) -> str:
+    """The URL without user name or password: what may appear in labels, logs and messages."""
+    if "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _USERINFO.sub(r"\g<scheme>", url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def scrub(text: str, secrets: Sequence[str] = ()) -> str:
+    """``text`` with credentials in URLs, auth headers and the given secret values removed."""
+    text = _USERINFO.sub(r"\g<scheme>", text)
+    text = _AUTH_HEADER.sub(r"\1<redacted>", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+@dataclass
+class GitAuth:
+    """What one git invocation needs to authenticate: extra environment, and values to scrub."""
+
+    env: dict[str, str]
+    secrets: list[str]
+
+
+def _read_secret(path: str | None, env: str | None, what: str) -> str | None:
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise GitError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise GitError(f"environment variable {env} for the {what} is not set")
+        return value.strip()
+    return None
+
+
+def auth_for(url: str, credentials: Sequence[RepoCredentials]) -> GitAuth:
+    """Environment for ``url``: the longest matching credentials prefix wins."""
+    matching = [c for c in credentials if url.startswith(c.url)]
+    auth = GitAuth(env={}, secrets=[])
+    if not matching:
+        return auth
+    creds = max(matching, key=lambda c: len(c.url))
+    token = _read_secret(creds.token_file, creds.token_env, "Git token")
+    if token:
+        user = creds.username or "x-access-token"
+        basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+        # Scoped to the credentials' URL prefix, so a redirect to another host never receives it.
+        scope = creds.url if "://" in creds.url else url
+        auth.env.update({
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"http.{scope}.extraHeader",
+            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+        })
+        auth.secrets += [token, basic]
+    if creds.ssh_key_file:
+        ssh = ["ssh", "-i", creds.ssh_key_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
+        if creds.known_hosts_file:
+            ssh += ["-o", f"UserKnownHostsFile={creds.known_hosts_file}", "-o", "StrictHostKeyChecking=yes"]
+        auth.env["GIT_SSH_COMMAND"] = shlex.join(ssh)
+    return auth
+
+
+def _reason(stderr: str) -> str:
+    """The line of git's stderr that says what went wrong, without git's ``fatal:`` prefix."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for prefix in ("fatal:", "error:"):
+        for i, line in enumerate(lines):
+            if line.lower().startswith(prefix):
+                reason = line[len(prefix):].strip()
+                if reason.endswith(":") and i + 1 < len(lines):  # the detail is on the next line
+                    reason = f"{reason} {lines[i + 1]}"
+                return reason
+    return lines[-1] if lines else "no error output"
+
+
+class GitCache:
+    """Bare mirrors and per-commit trees of the repositories the agent reads.
+
+    Has no operation that writes to a remote: it clones, fetches, and reads.
+    """
+
+    def __init__(self, cache_dir: str, credentials: Sequence[RepoCredentials] = (), timeout: float = 60,
+                 max_checkouts: int = 64) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.credentials = list(credentials)
+        self.timeout = timeout
+        self.max_checkouts = max_checkouts
+        self._mirrors = self.cache_dir / "mirrors"
+        self._trees = self.cache_dir / "trees"
+        self._mirrors.mkdir(parents=True, exist_ok=True)
+        self._trees.mkdir(parents=True, exist_ok=True)
+        self._fetches: dict[str, asyncio.Task[None]] = {}
+        self._fetched: set[str] = set()
+        self._checkouts: dict[Path, asyncio.Task[Path]] = {}
+        self._used: dict[Path, float] = {}
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def mirror_path(self, repo_url: str) -> Path:
+        """The bare mirror for ``repo_url``; one per URL, whoever asks."""
+        digest = hashlib.sha256(repo_url.encode()).hexdigest()[:16]
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", redact_url(repo_url).rstrip("/").rsplit("/", 1)[-1])[:40]
+        return self._mirrors / f"{name}-{digest}.git"
+
+    def _remote(self, repo_url: str) -> str:
+        if "://" in repo_url or re.match(r"^[^/]+@[^/]+:", repo_url):
+            return repo_url
+        return str(Path(repo_url).expanduser().resolve())
+
+    # -- running git ---------------------------------------------------------------------------
+
+    async def _git(self, args: Sequence[str], *, repo_url: str, auth: GitAuth | None = None,
+                   git_dir: Path | None = None, what: str = "git", env: dict[str, str] | None = None) -> str:
+        """Run git; its stdout, or GitError with a scrubbed one-line reason."""
+        auth = auth or GitAuth({}, [])
+        full_env = dict(os.environ)
+        for key in [k for k in full_env if k.startswith("GIT_CONFIG_")]:
+            del full_env[key]
+        for key in ("GIT_ASKPASS", "SSH_ASKPASS"):  # nothing may prompt, not even a GUI
+            full_env.pop(key, None)
+        full_env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+                         "GIT_SSH_COMMAND": full_env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")})
+        full_env.update(auth.env)
+        full_env.update(env or {})
+        cmd = ["git"]
+        if git_dir is not None:
+            cmd.append(f"--git-dir={git_dir}")
+        cmd += list(args)
+        limit = self.timeout
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=full_env, start_new_session=True)
+        except OSError as exc:
+            raise GitError(f"{what} of {redact_url(repo_url)} failed: cannot run git: {exc.strerror}") from None
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), limit)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            # The whole process group: git leaves helpers (remote-http, ssh) behind otherwise.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise _Timeout(f"{what} of {redact_url(repo_url)} timed out after {limit:g}s") from None
+        if proc.returncode != 0:
+            reason = scrub(_reason(err.decode(errors="replace")), auth.secrets)
+            raise GitError(f"{what} of {redact_url(repo_url)} failed: {reason}")
+        return out.decode(errors="replace")
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    async def fetch(self, repo_url: str) -> None:
+        """Bring the mirror of ``repo_url`` up to date (cloning it the first time).
+
+        Callers that arrive while a fetch of the same repository runs share that fetch.
+        """
+        task = self._fetches.get(repo_url)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(repo_url))
+            self._fetches[repo_url] = task
+            task.add_done_callback(lambda _t: self._fetches.pop(repo_url, None))
+        await asyncio.shield(task)
+
+    async def _fetch(self, repo_url: str) -> None:
+        label = redact_url(repo_url)
+        started = time.monotonic()
+        result = "error"
+        try:
+            auth = auth_for(repo_url, self.credentials)
+            mirror = self.mirror_path(repo_url)
+            if not (mirror / "HEAD").exists():
+                await self._clone(repo_url, mirror, auth)
+            else:
+                await self._git(["fetch", "--prune", "--prune-tags", "--force", "--quiet", "origin"],
+                                repo_url=repo_url, auth=auth, git_dir=mirror, what="git fetch")
+            self._fetched.add(repo_url)
+            result = "success"
+        except _Timeout as exc:
+            result = "timeout"
+            raise GitError(str(exc)) from None
+        finally:
+            GIT_FETCH_TOTAL.labels(label, result).inc()
+            GIT_FETCH_DURATION.labels(label, result).observe(time.monotonic() - started)
+
+    async def _clone(self, repo_url: str, mirror: Path, auth: GitAuth) -> None:
+        """A bare clone next to its final place, moved in only when complete."""
+        tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=self._mirrors))
+        try:
+            await self._git(["clone", "--bare", "--quiet", "--", self._remote(repo_url), str(tmp / "repo.git")],
+                            repo_url=repo_url, auth=auth, what="git fetch")
+            repo = tmp / "repo.git"
+            for refspec in ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"):
+                await self._git(["config", "--add", "remote.origin.fetch", refspec], repo_url=repo_url,
+                                git_dir=repo, what="git config")
+            # A mirror without HEAD is the remains of an interrupted clone.
+            await asyncio.get_running_loop().run_in_executor(None, _remove_tree, mirror)
+            os.rename(repo, mirror)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    async def _refs(self, repo_url: str) -> dict[str, str]:
+        out = await self._git(["for-each-ref", "--format=%(objectname) %(refname)"], repo_url=repo_url,
+                              git_dir=self.mirror_path(repo_url), what="git for-each-ref")
+        refs: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, name = line.partition(" ")
+            refs[name] = sha
+        return refs
+
+    async def changed(self, repo_url: str) -> bool:
+        """Fetch, and tell whether any branch or tag moved (True on the first fetch)."""
+        if not (self.mirror_path(repo_url) / "HEAD").exists():
+            await self.fetch(repo_url)
+            return True
+        before = await self._refs(repo_url)
+        await self.fetch(repo_url)
+        return await self._refs(repo_url) != before
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def resolve(self, repo_url: str, revision: str) -> str:
+        """The full commit SHA that ``revision`` (branch, tag, full or short SHA, HEAD) names.
+
+        Fetches when the mirror is new to this process, or when the revision is not known yet.
+        """
+        if not revision or revision.startswith("-") or any(c in revision for c in " \t\n~^:?*[\\"):
+            raise GitError(f"revision '{revision}' not found in {redact_url(repo_url)}")
+        fetched_now = repo_url not in self._fetched
+        if fetched_now:
+            await self.fetch(repo_url)
+        sha = await self._rev_parse(repo_url, revision)
+        if sha is None and not fetched_now:
+            await self.fetch(repo_url)
+            sha = await self._rev_parse(repo_url, revision)
+        if sha is None:
+            raise GitError(f"revision '{revision}' not found in {redact_url(repo_url)}")
+        return sha
+
+    async def _rev_parse(self, repo_url: str, revision: str) -> str | None:
+        candidates = [revision] if revision == "HEAD" else [f"refs/heads/{revision}", f"refs/tags/{revision}"]
+        if _HEX.match(revision):
+            candidates.append(revision)
+        for candidate in candidates:
+            try:
+                out = await self._git(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                                       f"{candidate}^{{commit}}"], repo_url=repo_url,
+                                      git_dir=self.mirror_path(repo_url), what="git rev-parse")
+            except GitError:
+                continue
+            sha = out.strip()
+            if sha:
+                return sha
+        return None
+
+    async def checkout(self, repo_url: str, sha: str) -> Path:
+        """A read-only directory holding the tree of commit ``sha``; made once, then reused."""
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            raise GitError(f"checkout of {redact_url(repo_url)} failed: '{sha}' is not a full commit SHA")
+        target = self._trees / f"{sha}-{hashlib.sha256(repo_url.encode()).hexdigest()[:12]}"
+        self._used[target] = time.monotonic()
+        if target.is_dir():
+            return target
+        task = self._checkouts.get(target)
+        if task is None:
+            task = asyncio.ensure_future(self._checkout(repo_url, sha, target))
+            self._checkouts[target] = task
+            task.add_done_callback(lambda _t: self._checkouts.pop(target, None))
+        path = await asyncio.shield(task)
+        self._used[target] = time.monotonic()
+        await self._prune()
+        return path
+
+    async def _checkout(self, repo_url: str, sha: str, target: Path) -> Path:
+        tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=self._trees))
+        tree = tmp / "tree"
+        tree.mkdir()
+        try:
+            # A private index file: the mirror's own state is never touched, so checkouts of
+            # several commits can run side by side.
+            await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", "."],
+                            repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
+                            env={"GIT_INDEX_FILE": str(tmp / "index")})
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, _make_read_only, tree)
+            os.rename(tree, target)
+            os.chmod(target, 0o555)
+            return target
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, _remove_tree, tmp)
+
+    async def _prune(self) -> None:
+        """Drop the least recently used trees beyond the bound (never one being made)."""
+        trees = [p for p in self._trees.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        excess = len(trees) - self.max_checkouts
+        if excess <= 0:
+            return
+        trees.sort(key=lambda p: self._used.get(p, p.stat().st_mtime - time.time() + time.monotonic()))
+        loop = asyncio.get_running_loop()
+        for path in trees[:excess]:
+            self._used.pop(path, None)
+            await loop.run_in_executor(None, _remove_tree, path)
+
+    async def changed_files(self, repo_url: str, old: str, new: str) -> list[str]:
+        """Paths that differ between two commits, so unaffected apps can skip re-rendering."""
+        out = await self._git(["diff", "--name-only", "--no-renames", "-z", old, new], repo_url=repo_url,
+                              git_dir=self.mirror_path(repo_url), what="git diff")
+        return [p for p in out.split("\0") if p]
+
+    async def list_directories(self, repo_url: str, sha: str) -> list[str]:
+        """Every directory in the tree of ``sha``, as paths relative to the repository root."""
+        out = await self._git(["ls-tree", "-r", "-d", "--name-only", "-z", sha], repo_url=repo_url,
+                              git_dir=self.mirror_path(repo_url), what="git ls-tree")
+        return sorted(p for p in out.split("\0") if p)
+
+
+class _Timeout(GitError):
+    pass
+
+
+def _make_read_only(root: Path) -> None:
+    """Take write permission away, so a renderer cannot change a tree other apps share."""
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            if not os.path.islink(p):
+                mode = os.stat(p).st_mode
+                os.chmod(p, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        for name in dirnames:
+            p = os.path.join(dirpath, name)
+            if not os.path.islink(p):
+                os.chmod(p, 0o555)
+    # ``root`` itself stays writable until it is renamed into place; then it is sealed too.
+
+
+def _remove_tree(root: Path) -> None:
+    if not root.exists():
+        return
+    for dirpath, dirnames, _ in os.walk(root):
+        for name in dirnames:
+            p = os.path.join(dirpath, name)
+            if not os.path.islink(p):
+                os.chmod(p, 0o755)
+    os.chmod(root, 0o755)
+    shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,305 @@
+"""Health of core Kubernetes kinds, with Argo CD's semantics.
+
+Argo CD users already alert on these verdicts and messages, so the checks follow Argo CD's
+behaviour (including its quirks, such as a Pod without a restart policy being Unknown while
+running) rather than re-deciding what healthy means.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from exporter.health.paths import as_int, condition, conditions, get, text
+from exporter.model import Health, HealthResult, KubeObject
+
+IGNORE_RESTART_POLICY = "argocd.argoproj.io/ignore-restart-policy"
+HOOK_ANNOTATIONS = ("argocd.argoproj.io/hook", "helm.sh/hook")
+
+H, P, D, S, U = Health.HEALTHY, Health.PROGRESSING, Health.DEGRADED, Health.SUSPENDED, Health.UNKNOWN
+
+
+def _spec_replicas(obj: KubeObject) -> int | None:
+    value = get(obj, "spec.replicas")
+    return None if value is None else as_int(value)
+
+
+def deployment(obj: KubeObject) -> HealthResult:
+    if get(obj, "spec.paused") is True:
+        return HealthResult(S, "Deployment is paused")
+    status = obj.get("status") or {}
+    if as_int(get(obj, "metadata.generation")) > as_int(status.get("observedGeneration")):
+        return HealthResult(P, "Waiting for rollout to finish: observed deployment generation less than "
+                               "desired generation")
+    progressing = condition(obj, "Progressing")
+    replicas = _spec_replicas(obj)
+    updated = as_int(status.get("updatedReplicas"))
+    if progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded":
+        name = text(get(obj, "metadata.name"))
+        return HealthResult(D, f'Deployment "{name}" exceeded its progress deadline')
+    if replicas is not None and updated < replicas:
+        return HealthResult(P, f"Waiting for rollout to finish: {updated} out of {replicas} new replicas "
+                               "have been updated...")
+    if as_int(status.get("replicas")) > updated:
+        old = as_int(status.get("replicas")) - updated
+        return HealthResult(P, f"Waiting for rollout to finish: {old} old replicas are pending termination...")
+    if as_int(status.get("availableReplicas")) < updated:
+        return HealthResult(P, f"Waiting for rollout to finish: {as_int(status.get('availableReplicas'))} of "
+                               f"{updated} updated replicas are available...")
+    return HealthResult(H, "")
+
+
+def statefulset(obj: KubeObject) -> HealthResult:
+    status = obj.get("status") or {}
+    observed = as_int(status.get("observedGeneration"))
+    if observed == 0 or as_int(get(obj, "metadata.generation")) > observed:
+        return HealthResult(P, "Waiting for statefulset spec update to be observed...")
+    replicas = _spec_replicas(obj)
+    ready = as_int(status.get("readyReplicas"))
+    if replicas is not None and ready < replicas:
+        return HealthResult(P, f"Waiting for {replicas - ready} pods to be ready...")
+    strategy = get(obj, "spec.updateStrategy.type")
+    partition = get(obj, "spec.updateStrategy.rollingUpdate.partition")
+    updated = as_int(status.get("updatedReplicas"))
+    if strategy == "RollingUpdate" and replicas is not None and partition is not None:
+        target = replicas - as_int(partition)
+        if updated < target:
+            return HealthResult(P, f"Waiting for partitioned roll out to finish: {updated} out of {target} "
+                                   "new pods have been updated...")
+        return HealthResult(H, f"partitioned roll out complete: {updated} new pods have been updated...")
+    if strategy == "OnDelete":
+        return HealthResult(H, f"statefulset has {ready} ready pods")
+    if status.get("updateRevision") != status.get("currentRevision"):
+        return HealthResult(P, f"waiting for statefulset rolling update to complete {updated} pods at "
+                               f"revision {text(status.get('updateRevision'))}...")
+    return HealthResult(H, f"statefulset rolling update complete {as_int(status.get('currentReplicas'))} "
+                           f"pods at revision {text(status.get('currentRevision'))}...")
+
+
+def daemonset(obj: KubeObject) -> HealthResult:
+    status = obj.get("status") or {}
+    if as_int(get(obj, "metadata.generation")) > as_int(status.get("observedGeneration")):
+        return HealthResult(P, "Waiting for rollout to finish: observed daemon set generation less than "
+                               "desired generation")
+    updated = as_int(status.get("updatedNumberScheduled"))
+    desired = as_int(status.get("desiredNumberScheduled"))
+    if get(obj, "spec.updateStrategy.type") == "OnDelete":
+        return HealthResult(H, f"daemon set {updated} out of {desired} new pods have been updated")
+    name = text(get(obj, "metadata.name"))
+    if updated < desired:
+        return HealthResult(P, f'Waiting for daemon set "{name}" rollout to finish: {updated} out of '
+                               f"{desired} new pods have been updated...")
+    available = as_int(status.get("numberAvailable"))
+    if available < desired:
+        return HealthResult(P, f'Waiting for daemon set "{name}" rollout to finish: {available} of '
+                               f"{desired} updated pods are available...")
+    return HealthResult(H, "")
+
+
+def replicaset(obj: KubeObject) -> HealthResult:
+    status = obj.get("status") or {}
+    if as_int(get(obj, "metadata.generation")) > as_int(status.get("observedGeneration")):
+        return HealthResult(P, "Waiting for rollout to finish: observed replica set generation less than "
+                               "desired generation")
+    failure = condition(obj, "ReplicaFailure")
+    if failure is not None and failure.get("status") == "True":
+        return HealthResult(D, text(failure.get("message")))
+    replicas = _spec_replicas(obj)
+    available = as_int(status.get("availableReplicas"))
+    if replicas is not None and available < replicas:
+        return HealthResult(P, f"Waiting for rollout to finish: {available} out of {replicas} new replicas "
+                               "are available...")
+    return HealthResult(H, "")
+
+
+def _container_statuses(obj: KubeObject, key: str) -> list[dict[str, Any]]:
+    value = get(obj, f"status.{key}")
+    return [c for c in value if isinstance(c, dict)] if isinstance(value, list) else []
+
+
+def _fail_message(ctr: dict[str, Any]) -> str:
+    term = get(ctr, "state.terminated")
+    if isinstance(term, dict):
+        if term.get("message"):
+            return text(term["message"])
+        if term.get("reason") == "OOMKilled":
+            return "OOMKilled"
+        if as_int(term.get("exitCode")):
+            return f'container "{text(ctr.get("name"))}" failed with exit code {as_int(term.get("exitCode"))}'
+    return ""
+
+
+def pod(obj: KubeObject) -> HealthResult:
+    annotations = get(obj, "metadata.annotations") or {}
+    is_hook = any(a in annotations for a in HOOK_ANNOTATIONS)
+    ignore_policy = text(annotations.get(IGNORE_RESTART_POLICY)).lower() == "true" and not is_hook
+    policy = get(obj, "spec.restartPolicy") or ""
+    restarts_forever = policy == "Always" or ignore_policy
+    message = text(get(obj, "status.message"))
+    if restarts_forever:
+        # A container stuck in an image pull or crash loop never becomes ready by waiting. Pods
+        # that run once (hooks) are left alone: marking them Degraded would fail a hook that a
+        # retry of the pull could still rescue.
+        waiting = []
+        for ctr in _container_statuses(obj, "containerStatuses"):
+            state = get(ctr, "state.waiting")
+            reason = text(get(state, "reason")) if isinstance(state, dict) else ""
+            if isinstance(state, dict) and (reason.startswith("Err") or reason.endswith("Error")
+                                            or reason.endswith("BackOff")):
+                waiting.append(text(state.get("message")))
+        if waiting:
+            return HealthResult(D, ", ".join(waiting))
+    phase = get(obj, "status.phase")
+    if phase == "Pending":
+        return HealthResult(P, message)
+    if phase == "Succeeded":
+        return HealthResult(H, message)
+    if phase == "Failed":
+        if message:
+            return HealthResult(D, message)
+        for ctr in _container_statuses(obj, "initContainerStatuses") + _container_statuses(obj, "containerStatuses"):
+            fail = _fail_message(ctr)
+            if fail:
+                return HealthResult(D, fail)
+        return HealthResult(D, "")
+    if phase == "Running":
+        if restarts_forever:
+            ready = condition(obj, "Ready")
+            if ready is not None and ready.get("status") == "True":
+                return HealthResult(H, message)
+            if any(isinstance(get(c, "lastState.terminated"), dict)
+                   for c in _container_statuses(obj, "containerStatuses")):
+                return HealthResult(D, message)
+            return HealthResult(P, message)
+        if policy in ("OnFailure", "Never"):
+            # Run-to-completion pods (typically hooks) are not done while running.
+            return HealthResult(P, message)
+    return HealthResult(U, message)
+
+
+def pvc(obj: KubeObject) -> HealthResult:
+    phase = get(obj, "status.phase")
+    if phase == "Lost":
+        return HealthResult(D, "")
+    if phase == "Pending":
+        return HealthResult(P, "")
+    if phase == "Bound":
+        return HealthResult(H, "")
+    return HealthResult(U, "")
+
+
+def _load_balanced(obj: KubeObject) -> bool:
+    ingress = get(obj, "status.loadBalancer.ingress")
+    return isinstance(ingress, list) and len(ingress) > 0
+
+
+def service(obj: KubeObject) -> HealthResult:
+    if get(obj, "spec.type") == "LoadBalancer" and not _load_balanced(obj):
+        return HealthResult(P, "")
+    return HealthResult(H, "")
+
+
+def ingress(obj: KubeObject) -> HealthResult:
+    return HealthResult(H if _load_balanced(obj) else P, "")
+
+
+def job(obj: KubeObject) -> HealthResult:
+    failed = complete = suspended = False
+    fail_message = message = ""
+    for cond in conditions(obj):
+        kind = cond.get("type")
+        if kind == "Failed" and cond.get("status") == "True":
+            failed = complete = True
+            fail_message = text(cond.get("message"))
+        elif kind == "Complete" and cond.get("status") == "True":
+            complete = True
+            message = text(cond.get("message"))
+        elif kind == "Suspended" and cond.get("status") == "True":
+            complete = suspended = True
+            message = text(cond.get("message"))
+    if not complete:
+        return HealthResult(P, message)
+    if failed:
+        return HealthResult(D, fail_message)
+    if suspended:
+        return HealthResult(S, message)
+    return HealthResult(H, message)
+
+
+def cronjob(obj: KubeObject) -> HealthResult:
+    # A CronJob has no failure state of its own; the last schedule failing shows as a newer
+    # lastScheduleTime without a matching lastSuccessfulTime.
+    if get(obj, "spec.suspend") is True:
+        return HealthResult(S, "CronJob is Suspended")
+    last_schedule = text(get(obj, "status.lastScheduleTime"))
+    last_success = text(get(obj, "status.lastSuccessfulTime"))
+    active = get(obj, "status.active")
+    if last_schedule and not active and last_schedule > last_success:
+        return HealthResult(D, "CronJob has not completed its last execution successfully")
+    if last_schedule:
+        return HealthResult(H, "The CronJob has completed its last execution successfully" if last_success
+                            else "")
+    return HealthResult(H, "The CronJob has not yet run")
+
+
+_HPA_DEGRADED = {
+    ("AbleToScale", "FailedGetScale"), ("AbleToScale", "FailedUpdateScale"),
+    ("ScalingActive", "FailedGetResourceMetric"), ("ScalingActive", "InvalidSelector"),
+    ("ScalingActive", "FailedGetObjectMetric"), ("ScalingActive", "FailedGetPodsMetric"),
+    ("ScalingActive", "FailedGetExternalMetric"), ("ScalingActive", "FailedGetContainerResourceMetric"),
+    ("ScalingActive", "InvalidMetricSourceType"),
+}
+_HPA_HEALTHY = {
+    ("AbleToScale", "SucceededRescale"), ("ScalingLimited", "DesiredWithinRange"),
+    ("ScalingLimited", "TooFewReplicas"), ("ScalingLimited", "TooManyReplicas"),
+}
+
+
+def hpa(obj: KubeObject) -> HealthResult:
+    """The first condition (in the order the controller wrote them) that is decisive wins."""
+    if str(obj.get("apiVersion")) == "autoscaling/v1":
+        raw = get(obj, "metadata.annotations") or {}
+        try:
+            conds = json.loads(raw.get("autoscaling.alpha.kubernetes.io/conditions") or "[]")
+        except ValueError:
+            conds = []
+        conds = [c for c in conds if isinstance(c, dict)] if isinstance(conds, list) else []
+    else:
+        conds = conditions(obj)
+    for cond in conds:
+        key = (cond.get("type"), cond.get("reason"))
+        if key in _HPA_DEGRADED:
+            return HealthResult(D, text(cond.get("message")))
+        if key in _HPA_HEALTHY:
+            return HealthResult(H, text(cond.get("message")))
+    return HealthResult(P, "Waiting to Autoscale")
+
+
+def apiservice(obj: KubeObject) -> HealthResult:
+    for cond in conditions(obj):
+        if cond.get("type") == "Available":
+            message = f"{text(cond.get('reason'))}: {text(cond.get('message'))}"
+            return HealthResult(H if cond.get("status") == "True" else P, message)
+    return HealthResult(P, "Waiting to be processed")
+
+
+#: (group, kind) -> check. The group is the API group without version ("" for the core group).
+CORE_CHECKS: dict[tuple[str, str], Callable[[KubeObject], HealthResult]] = {
+    ("apps", "Deployment"): deployment,
+    ("extensions", "Deployment"): deployment,
+    ("apps", "StatefulSet"): statefulset,
+    ("apps", "DaemonSet"): daemonset,
+    ("extensions", "DaemonSet"): daemonset,
+    ("apps", "ReplicaSet"): replicaset,
+    ("extensions", "ReplicaSet"): replicaset,
+    ("", "Pod"): pod,
+    ("", "PersistentVolumeClaim"): pvc,
+    ("", "Service"): service,
+    ("networking.k8s.io", "Ingress"): ingress,
+    ("extensions", "Ingress"): ingress,
+    ("batch", "Job"): job,
+    ("batch", "CronJob"): cronjob,
+    ("autoscaling", "HorizontalPodAutoscaler"): hpa,
+    ("apiregistration.k8s.io", "APIService"): apiservice,
+}

@@ -1,0 +1,31 @@
+"""Talking to Kubernetes: a read-only client, the live cache of informers, and a simulated cluster.
+
+``client`` turns a configured cluster into discovery, paginated lists and watch streams of plain
+dicts; ``cache`` keeps the objects apps need current through list+watch; ``sim`` is an API server
+on loopback for the ``demo`` command and for tests.
+"""
+
+from exporter.kube.cache import LiveCache
+from exporter.kube.client import KubeClient, ResourceInfo
+from exporter.kube.errors import (
+    Forbidden,
+    KubeError,
+    NotFound,
+    ReadOnlyViolation,
+    ResourceExpired,
+    Unauthorized,
+    Unreachable,
+)
+
+__all__ = [
+    "Forbidden",
+    "KubeClient",
+    "KubeError",
+    "LiveCache",
+    "NotFound",
+    "ReadOnlyViolation",
+    "ResourceExpired",
+    "ResourceInfo",
+    "Unauthorized",
+    "Unreachable",
+]

@@ -1,0 +1,323 @@
+"""The live cache: per cluster, one informer (list, then watch) per resource type the apps use.
+
+An informer lists once, then watches from the list's resourceVersion with bookmarks, so it always
+knows the newest version to resume from. When a watch ends it is re-established silently: at once
+after a normal close (server timeout, dropped stream), after a capped, jittered exponential backoff
+after an error, and through a fresh list after ``410 Gone``; every restart is counted in
+``gitops_watch_restarts_total`` by reason (``closed``, ``error``, ``expired``). A relist compares
+the old and new contents and reports what changed meanwhile, deletions included, so the agent never
+misses a change just because it happened while no watch was open. Where RBAC grants ``list`` but
+not ``watch``, the informer falls back to listing on the backoff schedule. While an informer cannot
+follow changes, ``LiveCache.error`` says why, so the agent can report ``Unknown`` instead of
+trusting objects that may be stale.
+
+What is kept: every object in an informer's scope, i.e. the resource type, optionally one namespace
+and optionally a label selector. The agent narrows the scope with a selector where it can (for
+example ``app.kubernetes.io/instance`` exists, when apps are tracked by label), rather than filtering
+by desired keys: keys change with every commit, while a scope keeps one list+watch per type, and an
+extraneous object carrying the tracking mark must be seen even though Git does not name it.
+An ``ensure`` for a scope that an existing informer already covers (same type, all namespaces or
+the same one, no selector or the same one) reuses it; a broader one replaces the narrower ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.kube.client import KubeClient, ResourceInfo
+from exporter.kube.errors import Forbidden, KubeError, ResourceExpired
+from exporter.kube.selectors import SelectorError, parse_label_selector
+from exporter.metrics import WATCH_RESTARTS_TOTAL
+from exporter.model import ObjectKey
+
+log = logging.getLogger(__name__)
+
+OnEvent = Callable[[ObjectKey, "dict[str, Any] | None"], None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one informer watches."""
+
+    res: ResourceInfo
+    namespace: str | None = None
+    label_selector: str | None = None
+
+    def covers(self, other: Scope) -> bool:
+        return (self.res.group == other.res.group and self.res.plural == other.res.plural
+                and (self.namespace is None or self.namespace == other.namespace)
+                and (self.label_selector is None or self.label_selector == other.label_selector))
+
+    def __str__(self) -> str:
+        text = self.res.qualified
+        if self.namespace:
+            text += f" in {self.namespace}"
+        if self.label_selector:
+            text += f" ({self.label_selector})"
+        return text
+
+
+def backoff_delay(failures: int, base: float, cap: float) -> float:
+    """Exponential delay with "equal jitter": half fixed, half random, never above ``cap``.
+
+    Spreading the retries keeps many informers of one cluster from hammering an API server that
+    just came back all at the same moment."""
+    ceiling = min(cap, base * (2 ** max(0, failures - 1)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class Informer:
+    """One list+watch loop; its objects are readable at any time, changes go to ``on_event``."""
+
+    def __init__(self, client: KubeClient, scope: Scope, on_event: OnEvent | None, *,
+                 watch_timeout: float, backoff_base: float, backoff_cap: float) -> None:
+        self.client = client
+        self.scope = scope
+        self.objects: dict[ObjectKey, dict[str, Any]] = {}
+        self.resource_version = ""
+        self.listed = asyncio.Event()
+        self.restarts = 0
+        #: The last failure while no watch or list has succeeded since; None while healthy.
+        self.error: KubeError | None = None
+        #: Unix time the current failure began.
+        self.error_since: float | None = None
+        self._on_event = on_event
+        self._watch_timeout = watch_timeout
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """List once (raising on failure), then keep watching in the background."""
+        items, rv = await self.client.list(self.scope.res, self.scope.namespace, self.scope.label_selector)
+        self.objects = {ObjectKey.of(o): o for o in items}
+        self.resource_version = rv
+        self.listed.set()
+        self._task = asyncio.create_task(self._run(), name=f"informer {self.client.name} {self.scope}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _emit(self, key: ObjectKey, obj: dict[str, Any] | None) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(key, obj)
+        except Exception:
+            log.exception("cluster %s: change handler failed for %s", self.client.name, key)
+
+    def _restart(self, reason: str) -> None:
+        self.restarts += 1
+        WATCH_RESTARTS_TOTAL.labels(self.client.name, self.scope.res.plural, reason).inc()
+
+    def _failed(self, error: KubeError) -> None:
+        if self.error is None:
+            self.error_since = time.time()
+        self.error = error
+
+    def _recovered(self) -> None:
+        self.error = None
+        self.error_since = None
+
+    async def _run(self) -> None:
+        failures = 0
+        need_list = False
+        while True:
+            if need_list:
+                try:
+                    await self._relist()
+                    need_list = False
+                    failures = 0
+                    self._recovered()
+                except KubeError as e:
+                    self._failed(e)
+                    failures += 1
+                    delay = backoff_delay(failures, self._backoff_base, self._backoff_cap)
+                    log.log(logging.WARNING if failures == 1 else logging.DEBUG,
+                            "%s; listing %s again in %.1fs", e, self.scope, delay)
+                    await asyncio.sleep(delay)
+                    continue
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            try:
+                await self._watch_once()
+                # A normal end: server-side timeout or a dropped stream. Resume at once, unless the
+                # server keeps closing immediately, which deserves the same patience as an error.
+                self._restart("closed")
+                if loop.time() - started < 1.0:
+                    failures += 1
+                    await asyncio.sleep(backoff_delay(failures, self._backoff_base, self._backoff_cap))
+                else:
+                    failures = 0
+            except ResourceExpired:
+                log.info("cluster %s: %s resourceVersion %s expired; listing again", self.client.name,
+                         self.scope, self.resource_version)
+                self._restart("expired")
+                need_list = True
+            except KubeError as e:
+                failures += 1
+                self._restart("error")
+                delay = backoff_delay(failures, self._backoff_base, self._backoff_cap)
+                if isinstance(e, Forbidden):
+                    # RBAC that grants list but not watch: keep the cache current by listing on
+                    # the backoff schedule instead of going stale (so this is not an error state).
+                    need_list = True
+                else:
+                    self._failed(e)
+                log.log(logging.WARNING if failures == 1 else logging.DEBUG,
+                        "%s; watching %s again in %.1fs", e, self.scope, delay)
+                await asyncio.sleep(delay)
+            except Exception as e:
+                # A bug must not silently end the informer: report it, then carry on from a list.
+                log.exception("cluster %s: informer for %s failed", self.client.name, self.scope)
+                self._failed(KubeError(f"cluster {self.client.name}: watching {self.scope} failed: {e!r}",
+                                       cluster=self.client.name))
+                failures += 1
+                self._restart("error")
+                need_list = True
+                await asyncio.sleep(backoff_delay(failures, self._backoff_base, self._backoff_cap))
+
+    async def _watch_once(self) -> None:
+        stream = self.client.watch(self.scope.res, self.resource_version, self.scope.namespace,
+                                   self.scope.label_selector, timeout=self._watch_timeout)
+        async with contextlib.aclosing(stream):
+            async for type_, obj in stream:
+                if self.error is not None:
+                    self._recovered()
+                rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+                if type_ == "BOOKMARK":
+                    if rv:
+                        self.resource_version = rv
+                    continue
+                key = ObjectKey.of(obj)
+                if type_ == "DELETED":
+                    self.objects.pop(key, None)
+                    self._emit(key, None)
+                elif type_ in ("ADDED", "MODIFIED"):
+                    self.objects[key] = obj
+                    self._emit(key, obj)
+                else:
+                    log.debug("cluster %s: ignoring %s event on %s", self.client.name, type_, self.scope)
+                    continue
+                if rv:
+                    self.resource_version = rv
+
+    async def _relist(self) -> None:
+        items, rv = await self.client.list(self.scope.res, self.scope.namespace, self.scope.label_selector)
+        fresh = {ObjectKey.of(o): o for o in items}
+        old = self.objects
+        self.objects = fresh
+        self.resource_version = rv
+        for key in old.keys() - fresh.keys():
+            self._emit(key, None)
+        for key, obj in fresh.items():
+            before = old.get(key)
+            if before is None or _rv(before) != _rv(obj):
+                self._emit(key, obj)
+
+
+def _rv(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+class LiveCache:
+    """Live objects of one cluster, kept current by informers that ``ensure`` starts on demand."""
+
+    def __init__(self, client: KubeClient, on_event: OnEvent | None = None, *, watch_timeout: float = 300.0,
+                 backoff_base: float = 0.5, backoff_cap: float = 30.0) -> None:
+        self.client = client
+        self.on_event = on_event
+        self._watch_timeout = watch_timeout
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._informers: list[Informer] = []
+        self._starting: dict[Scope, asyncio.Task[Informer]] = {}
+
+    @property
+    def synced(self) -> bool:
+        """True when every informer has listed at least once (and no ``ensure`` is still listing)."""
+        return not self._starting and all(i.listed.is_set() for i in self._informers)
+
+    @property
+    def error(self) -> KubeError | None:
+        """A failure that currently keeps some informer from following changes (the objects it
+        holds may be stale), or None. The agent reports the affected apps as Unknown meanwhile;
+        ``error_since`` on each informer tells how long that has lasted."""
+        return next((i.error for i in self._informers if i.error is not None), None)
+
+    @property
+    def informers(self) -> list[Informer]:
+        return list(self._informers)
+
+    async def ensure(self, res: ResourceInfo, namespace: str | None = None,
+                     label_selector: str | None = None) -> None:
+        """Make sure objects of ``res`` in this scope are cached; returns after the first list.
+
+        Raises ``KubeError`` if that list fails (403, 401, unreachable …); nothing is kept then, so
+        a later call tries again."""
+        if label_selector is not None:
+            try:
+                parse_label_selector(label_selector)
+            except SelectorError as e:
+                raise KubeError(f"cluster {self.client.name}: {e}", status=400, reason="BadRequest",
+                                cluster=self.client.name) from None
+        scope = Scope(res, namespace if res.namespaced else None, label_selector or None)
+        for inf in self._informers:
+            if inf.scope.covers(scope):
+                return
+        task = self._starting.get(scope)
+        if task is None:
+            task = asyncio.create_task(self._start(scope))
+            self._starting[scope] = task
+            task.add_done_callback(lambda _t: self._starting.pop(scope, None))
+        await asyncio.shield(task)
+
+    async def _start(self, scope: Scope) -> Informer:
+        inf = Informer(self.client, scope, self.on_event, watch_timeout=self._watch_timeout,
+                       backoff_base=self._backoff_base, backoff_cap=self._backoff_cap)
+        await inf.start()
+        narrower = [i for i in self._informers if scope.covers(i.scope)]
+        self._informers = [i for i in self._informers if i not in narrower] + [inf]
+        for old in narrower:  # the new informer holds everything they did
+            await old.stop()
+        return inf
+
+    def _for(self, group: str, kind: str) -> Iterator[Informer]:
+        for inf in self._informers:
+            if inf.scope.res.group == group and inf.scope.res.kind == kind:
+                yield inf
+
+    def get(self, key: ObjectKey) -> dict[str, Any] | None:
+        for inf in self._for(key.group, key.kind):
+            obj = inf.objects.get(key)
+            if obj is not None:
+                return obj
+        return None
+
+    def objects(self, group: str, kind: str) -> Iterable[dict[str, Any]]:
+        seen: set[ObjectKey] = set()
+        for inf in self._for(group, kind):
+            for key, obj in list(inf.objects.items()):
+                if key not in seen:
+                    seen.add(key)
+                    yield obj
+
+    async def close(self) -> None:
+        for task in list(self._starting.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, KubeError):
+                await task
+        for inf in self._informers:
+            await inf.stop()
+        self._informers.clear()

@@ -1,0 +1,348 @@
+"""A read-only Kubernetes client: discovery, paginated lists and watch streams as raw JSON.
+
+``kubernetes_asyncio`` is used only for what it does best, turning a kubeconfig context (tokens,
+client certificates, exec plugins, CA bundles) or an in-cluster service account into connection
+settings. Requests then go through ``aiohttp`` and stay plain ``dict``s: generating model objects
+for every list item and watch event costs more CPU and memory than the whole comparison at fleet
+scale, and the rest of the agent works on dicts anyway.
+
+Every request passes through one function, ``KubeClient._open``, which refuses any method but GET
+and counts the request in ``gitops_kube_requests_total``. Tokens and certificates never reach a log
+line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import ssl
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from kubernetes_asyncio import config as kconfig
+from kubernetes_asyncio.client import Configuration
+from kubernetes_asyncio.config.config_exception import ConfigException
+
+from exporter import __version__
+from exporter.config_types import ClusterConfig
+from exporter.kube.errors import (
+    KubeError,
+    NotFound,
+    ReadOnlyViolation,
+    Unauthorized,
+    Unreachable,
+    error_from_status,
+)
+from exporter.metrics import KUBE_REQUESTS_TOTAL
+
+log = logging.getLogger(__name__)
+
+#: Largest single watch event accepted (a CRD with a big schema is a few hundred KiB).
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """A resource type as discovery describes it."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self) -> str:
+        """``deployments.apps`` or ``configmaps``: the name RBAC rules and messages use."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def path(self, namespace: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace and self.namespaced:
+            return f"{base}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+
+def _describe(res: ResourceInfo, namespace: str | None) -> str:
+    return f"{res.qualified} in namespace {namespace}" if namespace else res.qualified
+
+
+async def load_configuration(cluster: ClusterConfig) -> Configuration:
+    """Credentials and endpoint for a cluster, from in-cluster files or a kubeconfig context."""
+    cfg = Configuration()
+    try:
+        if cluster.in_cluster:
+            kconfig.load_incluster_config(client_configuration=cfg)
+        else:
+            await kconfig.load_kube_config(config_file=cluster.kubeconfig, context=cluster.context,
+                                           client_configuration=cfg, persist_config=False)
+    except (ConfigException, OSError, ValueError, KeyError, TypeError) as e:
+        where = "in-cluster service account" if cluster.in_cluster else (
+            f"kubeconfig {cluster.kubeconfig or '(default)'}"
+            + (f" context {cluster.context}" if cluster.context else ""))
+        raise KubeError(f"cluster {cluster.name}: cannot load credentials from {where}: {e}",
+                        cluster=cluster.name) from None
+    return cfg
+
+
+def _ssl_context(cfg: Configuration) -> ssl.SSLContext | bool:
+    if not str(cfg.host).startswith("https"):
+        return False
+    ctx = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
+    if cfg.cert_file:
+        ctx.load_cert_chain(cfg.cert_file, cfg.key_file or None)
+    if not cfg.verify_ssl:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class KubeClient:
+    """One cluster's read-only API client. Create with ``await KubeClient.connect(cluster)``."""
+
+    def __init__(self, cluster: ClusterConfig, cfg: Configuration, session: aiohttp.ClientSession, *,
+                 request_timeout: float, discovery_refresh: float) -> None:
+        self.name = cluster.name
+        self._cluster = cluster
+        self._cfg = cfg
+        self._host = str(cfg.host).rstrip("/")
+        self._session = session
+        self._request_timeout = request_timeout
+        self._discovery_refresh = discovery_refresh
+        self._tls_server_name = getattr(cfg, "tls_server_name", None) or None
+        self._proxy = getattr(cfg, "proxy", None) or None
+        # group version -> (fetched at, kind -> resource); None when the group version is not served
+        self._discovery: dict[str, tuple[float, dict[str, ResourceInfo] | None]] = {}
+        self._discovery_locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    async def connect(cls, cluster: ClusterConfig, *, request_timeout: float = 30.0,
+                      discovery_refresh: float = 10.0) -> KubeClient:
+        """Load credentials and prepare a connection pool; no request is sent yet.
+
+        ``discovery_refresh`` rate-limits how often a kind that discovery does not know makes the
+        client ask again (CRDs installed after start-up appear after at most that long)."""
+        cfg = await load_configuration(cluster)
+        loop = asyncio.get_running_loop()
+        try:
+            ssl_ctx = await loop.run_in_executor(None, _ssl_context, cfg)
+        except (OSError, ssl.SSLError, ValueError) as e:
+            raise KubeError(f"cluster {cluster.name}: cannot set up TLS: {e}", cluster=cluster.name) from None
+        connector = aiohttp.TCPConnector(ssl=ssl_ctx, limit=0)
+        session = aiohttp.ClientSession(connector=connector, headers={
+            "Accept": "application/json", "User-Agent": f"gitops-drift-exporter/{__version__}"})
+        return cls(cluster, cfg, session, request_timeout=request_timeout, discovery_refresh=discovery_refresh)
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def __aenter__(self) -> KubeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- the one door to the network -----------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _open(self, method: str, path: str, params: Mapping[str, str] | None, *, verb: str,
+                    what: str, read_timeout: float | None = None) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send one request and yield the successful response; raise a typed ``KubeError`` otherwise.
+
+        Only GET leaves this function: the agent is read-only by construction, not by convention."""
+        if method.upper() != "GET":
+            raise ReadOnlyViolation(f"refusing to send {method.upper()} {path} to cluster {self.name}: "
+                                    "the agent only reads", cluster=self.name)
+        headers: dict[str, str] = {}
+        token = await self._cfg.get_api_key_with_prefix("BearerToken")
+        if token:
+            headers["Authorization"] = token
+        elif self._cfg.username and self._cfg.password:
+            headers["Authorization"] = self._cfg.get_basic_auth_token()
+        timeout = aiohttp.ClientTimeout(total=None if read_timeout else self._request_timeout,
+                                        sock_connect=min(self._request_timeout, 10.0), sock_read=read_timeout)
+        try:
+            async with self._session.get(self._host + path, params=params, headers=headers, timeout=timeout,
+                                         server_hostname=self._tls_server_name, proxy=self._proxy,
+                                         allow_redirects=False) as resp:
+                KUBE_REQUESTS_TOTAL.labels(self.name, verb, str(resp.status)).inc()
+                log.debug("cluster %s: %s %s -> %s", self.name, verb, path, resp.status)
+                if resp.status >= 400:
+                    try:
+                        body: Any = json.loads(await resp.read())
+                    except ValueError:
+                        body = None
+                    raise error_from_status(self.name, resp.status, body, what, verb)
+                yield resp
+        except KubeError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            if not isinstance(e, aiohttp.ClientResponseError):
+                KUBE_REQUESTS_TOTAL.labels(self.name, verb, "error").inc()
+            detail = str(e) or type(e).__name__
+            raise Unreachable(f"cluster {self.name} unreachable: {detail}", cluster=self.name) from None
+
+    async def _get_json(self, path: str, params: Mapping[str, str] | None, *, verb: str, what: str) -> Any:
+        for attempt in (1, 2):
+            try:
+                async with self._open("GET", path, params, verb=verb, what=what) as resp:
+                    try:
+                        return json.loads(await resp.read())
+                    except ValueError:
+                        raise KubeError(f"{verb} on {what} in {self.name}: the answer is not JSON",
+                                        status=resp.status, cluster=self.name) from None
+            except Unauthorized:
+                # Exec plugins and projected service account tokens expire; load them again once.
+                if attempt == 2 or not await self._reload_credentials():
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _reload_credentials(self) -> bool:
+        try:
+            fresh = await load_configuration(self._cluster)
+        except KubeError as e:
+            log.warning("%s", e)
+            return False
+        old = await self._cfg.get_api_key_with_prefix("BearerToken")
+        new = await fresh.get_api_key_with_prefix("BearerToken")
+        if not new or new == old:
+            return False
+        self._cfg = fresh
+        log.info("cluster %s: credentials reloaded after 401", self.name)
+        return True
+
+    async def request(self, method: str, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET any API path as JSON (for callers that need a one-off read). Other methods raise
+        ``ReadOnlyViolation`` without sending anything."""
+        async with self._open(method, path, params, verb="get", what=path) as resp:
+            return json.loads(await resp.read())
+
+    # -- discovery -----------------------------------------------------------------------------
+
+    async def resolve(self, api_version: str, kind: str) -> ResourceInfo | None:
+        """The resource serving ``kind`` in ``api_version``, or None if the cluster has none.
+
+        A miss asks the cluster again (at most every ``discovery_refresh`` seconds per group
+        version), so custom resources resolve once their CRD is installed."""
+        gv = api_version.strip()
+        if not gv or not kind:
+            return None
+        entry = self._discovery.get(gv)
+        if entry is not None and entry[1] is not None and kind in entry[1]:
+            return entry[1][kind]
+        lock = self._discovery_locks.setdefault(gv, asyncio.Lock())
+        async with lock:
+            entry = self._discovery.get(gv)
+            fresh = entry is not None and time.monotonic() - entry[0] < self._discovery_refresh
+            if entry is None or not fresh:
+                entry = (time.monotonic(), await self._discover(gv))
+                self._discovery[gv] = entry
+        kinds = entry[1]
+        return kinds.get(kind) if kinds else None
+
+    async def _discover(self, gv: str) -> dict[str, ResourceInfo] | None:
+        group, _, version = gv.rpartition("/")
+        path = f"/apis/{gv}" if group else f"/api/{gv}"
+        try:
+            doc = await self._get_json(path, None, verb="get", what=f"API group version {gv}")
+        except NotFound:
+            return None
+        kinds: dict[str, ResourceInfo] = {}
+        for r in doc.get("resources") or []:
+            name = str(r.get("name") or "")
+            if not name or "/" in name or not r.get("kind"):
+                continue
+            kinds.setdefault(r["kind"], ResourceInfo(group, version, r["kind"], name, bool(r.get("namespaced"))))
+        return kinds
+
+    # -- list and watch ------------------------------------------------------------------------
+
+    async def list(self, res: ResourceInfo, namespace: str | None = None, label_selector: str | None = None,
+                   limit: int = 500) -> tuple[list[dict[str, Any]], str]:
+        """Every object of a type (in a namespace, matching a selector), following ``continue``
+        pages; returns the items with ``apiVersion``/``kind`` set and the list's resourceVersion.
+
+        If a continue token expires half-way (a slow list on a busy cluster), the list starts over,
+        as client-go does, rather than returning an inconsistent mixture."""
+        what = _describe(res, namespace)
+        path = res.path(namespace)
+        for _ in range(3):
+            items: list[dict[str, Any]] = []
+            params: dict[str, str] = {"limit": str(limit)}
+            if label_selector:
+                params["labelSelector"] = label_selector
+            try:
+                while True:
+                    page = await self._get_json(path, params, verb="list", what=what)
+                    for item in page.get("items") or []:
+                        item["apiVersion"] = res.api_version
+                        item["kind"] = res.kind
+                        items.append(item)
+                    meta = page.get("metadata") or {}
+                    token = meta.get("continue")
+                    if not token:
+                        return items, str(meta.get("resourceVersion") or "")
+                    params["continue"] = token
+            except KubeError as e:
+                if e.status != 410 or "continue" not in params:
+                    raise
+                log.info("cluster %s: continue token for %s expired, listing again", self.name, what)
+        raise KubeError(f"list on {what} in {self.name}: continue tokens kept expiring", status=410,
+                        reason="Expired", cluster=self.name)
+
+    async def watch(self, res: ResourceInfo, resource_version: str, namespace: str | None = None,
+                    label_selector: str | None = None,
+                    timeout: float = 300.0,  # noqa: ASYNC109 - the server-side timeoutSeconds
+                    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+        """Changes after ``resource_version`` as ``(type, object)``, BOOKMARKs included.
+
+        The stream ends normally after about ``timeout`` seconds (the server closes it) or when the
+        server drops it; an ``ERROR`` event becomes the matching ``KubeError`` (``ResourceExpired``
+        for 410). Use it under ``contextlib.aclosing`` so an abandoned stream releases its connection."""
+        what = _describe(res, namespace)
+        params = {"watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(max(1, int(timeout)))}
+        if resource_version:
+            params["resourceVersion"] = resource_version
+        if label_selector:
+            params["labelSelector"] = label_selector
+        for attempt in (1, 2):
+            try:
+                async with self._open("GET", res.path(namespace), params, verb="watch", what=what,
+                                      read_timeout=timeout + 30.0) as resp:
+                    buf = b""
+                    async for chunk in resp.content.iter_any():
+                        buf += chunk
+                        if len(buf) > MAX_EVENT_BYTES:
+                            raise KubeError(f"watch on {what} in {self.name}: event larger than "
+                                            f"{MAX_EVENT_BYTES} bytes", cluster=self.name)
+                        while b"\n" in buf:
+                            line, buf = buf.split(b"\n", 1)
+                            if line.strip():
+                                yield self._event(line, what)
+                    if buf.strip():
+                        yield self._event(buf, what)
+                return
+            except Unauthorized:
+                # A 401 only ever comes before the first event: reload expiring credentials once.
+                if attempt == 2 or not await self._reload_credentials():
+                    raise
+
+    def _event(self, line: bytes, what: str) -> tuple[str, dict[str, Any]]:
+        try:
+            ev = json.loads(line)
+            type_, obj = str(ev["type"]), ev["object"]
+        except (ValueError, KeyError, TypeError):
+            raise KubeError(f"watch on {what} in {self.name}: malformed event", cluster=self.name) from None
+        if type_ == "ERROR":
+            code = int(obj.get("code") or 500) if isinstance(obj, dict) else 500
+            raise error_from_status(self.name, code, obj, what, "watch")
+        return type_, obj

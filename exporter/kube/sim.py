@@ -1,0 +1,810 @@
+"""A simulated Kubernetes API server on 127.0.0.1, for the ``demo`` command and for tests.
+
+It is a ``kmock.KubernetesEmulator`` so that tests can still declare extra answers with kmock's DSL
+(``sim['get /openapi/v2'] << {...}``) for paths outside the Kubernetes API, answered by kmock's
+reactions and fallbacks. The emulator's own storage and routing are too thin for what the agent
+depends on (no resourceVersion, selectors, pagination, resumable watches, and its path parser
+cannot take ``/api/v1/namespaces`` apart), so the Kubernetes API paths are answered here instead,
+with the semantics checked against answers captured from a real 1.24 server
+(``fixtures/real-apiserver-1.24``):
+
+- one global, monotonically increasing ``resourceVersion``; ``uid``, ``creationTimestamp``,
+  ``generation`` (bumped on spec changes) and ``managedFields`` attributed per field manager;
+- lists with label and field selectors, ``limit``/``continue`` pages served from a consistent
+  snapshot, list ``resourceVersion``; ``410 Expired`` below a compaction horizon (``compact()``),
+  which a watch reports the way the real server does: HTTP 200 and one ``ERROR`` event carrying
+  the 410 Status;
+- watches that resume from a ``resourceVersion``, send ``BOOKMARK`` events, honour
+  ``timeoutSeconds``, translate label-selector transitions into ADDED/DELETED as the watch cache
+  does, and can be cut on demand (``drop_watches()``);
+- discovery from the captured documents, extended by CustomResourceDefinitions;
+- 401 for a wrong bearer token, 403 for resources made forbidden with ``forbid()``.
+
+Every write verb over HTTP is refused with 403 and counted in ``write_attempts``: the agent is
+read-only, and the simulated cluster is where that promise is checked. Tests and the demo change
+state through Python methods (``apply``, ``patch``, ``set_status``, ``delete``) that emit the
+watch events a real server would.
+
+kmock's ``Server`` wrapper is not used to listen: it patches aiohttp's global DNS resolution,
+which would also catch the agent's own connections and must be unwound in strict LIFO order,
+which several clusters in one process cannot promise. A plain ``aiohttp.web.ServerRunner`` serves
+the same kmock handler instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import copy
+import datetime
+import json
+import logging
+import ssl
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp.web
+import kmock
+import yaml
+
+from exporter.kube import managed
+from exporter.kube.catalogue import NO_GENERATION_GROUPS, Catalogue, SimResource
+from exporter.kube.selectors import (
+    FieldRequirement,
+    Requirement,
+    SelectorError,
+    fields_match,
+    labels_match,
+    parse_field_selector,
+    parse_label_selector,
+)
+from exporter.model import ObjectKey
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+StoreKey = tuple[str, str]  # (group, plural)
+NameKey = tuple[str, str]  # (namespace, name)
+
+READ_VERBS = ("get", "list", "watch")
+_WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
+_CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a "
+    "new list without the continue parameter, or use the continue token in this response to retrieve "
+    "the remainder of the results. Continuing with the provided token results in an inconsistent list - "
+    "objects that were created, modified, or deleted between the time the first chunk was returned and "
+    "now may show up in the list.")
+
+
+class SimulationError(ValueError):
+    """A test or the demo asked the simulated cluster for something a real cluster would refuse."""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_body(code: int, reason: str, message: str, details: Mapping[str, Any] | None = None) -> Obj:
+    """A ``Status`` failure shaped like the captured ones (``details`` only when there are any)."""
+    body: Obj = {"apiVersion": "v1", "code": code, "kind": "Status", "message": message,
+                 "metadata": {}, "reason": reason, "status": "Failure"}
+    if details is not None:
+        body["details"] = dict(details)
+    return body
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: maps merge, ``null`` deletes, everything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            result.pop(k, None)
+        else:
+            result[k] = _merge_patch(result.get(k), v)
+    return result
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _record_last_applied(obj: Obj, namespace: str | None) -> None:
+    """Add the annotation client-side ``kubectl apply`` writes, in its exact form (sorted compact
+    JSON of what was applied, with ``annotations: {}`` and the namespace filled in, and a newline)."""
+    meta = obj.setdefault("metadata", {})
+    annotations = meta.setdefault("annotations", {})
+    if LAST_APPLIED in annotations:
+        return
+    applied = copy.deepcopy(obj)
+    applied.pop("status", None)
+    ameta = applied["metadata"]
+    for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
+              "deletionTimestamp", "deletionGracePeriodSeconds"):
+        ameta.pop(k, None)
+    if namespace is not None:
+        ameta["namespace"] = namespace
+    annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def _spec_of(obj: Obj) -> Obj:
+    return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata", "status")}
+
+
+@dataclass
+class _Event:
+    rv: int
+    store: StoreKey
+    type: str
+    key: NameKey
+    obj: Obj
+    prev: Obj | None
+
+
+@dataclass(eq=False)
+class _Watcher:
+    store: StoreKey
+    namespace: str | None
+    labels: tuple[Requirement, ...]
+    fields: tuple[FieldRequirement, ...]
+    queue: asyncio.Queue[tuple[str, Obj] | None] = field(default_factory=asyncio.Queue)
+
+    def matches(self, obj: Obj | None) -> bool:
+        if obj is None:
+            return False
+        ns = (obj.get("metadata") or {}).get("namespace") or ""
+        if self.namespace is not None and ns != self.namespace:
+            return False
+        return labels_match(self.labels, obj) and fields_match(self.fields, obj)
+
+    def translate(self, ev: _Event) -> tuple[str, Obj] | None:
+        """What this watcher sees of a change: objects entering or leaving its selector appear as
+        ADDED or DELETED, as the API server's watch cache reports them."""
+        now = self.matches(ev.obj) if ev.type != "DELETED" else False
+        before = self.matches(ev.prev)
+        if ev.type == "DELETED":
+            return ("DELETED", ev.obj) if before else None
+        if now and before:
+            return ("MODIFIED", ev.obj)
+        if now:
+            return ("ADDED", ev.obj)
+        if before:
+            return ("DELETED", ev.obj)
+        return None
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A Kubernetes API path taken apart: ``/apis/<group>/<version>/namespaces/<ns>/<plural>/<name>/<sub>``."""
+
+    group: str
+    version: str | None = None
+    plural: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+
+    @classmethod
+    def parse(cls, path: str) -> _Route | None:
+        parts = [p for p in path.split("/") if p]
+        version: str | None
+        if len(parts) >= 2 and parts[0] == "api":
+            group, version, rest = "", parts[1], parts[2:]
+        elif len(parts) >= 2 and parts[0] == "apis":
+            group, version, rest = parts[1], (parts[2] if len(parts) > 2 else None), parts[3:]
+        else:
+            return None
+        namespace = None
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            namespace, rest = rest[1], rest[2:]
+        if not rest:
+            return cls(group, version)
+        return cls(group, version, rest[0], namespace, rest[1] if len(rest) > 1 else None,
+                   "/".join(rest[2:]) or None)
+
+
+class SimulatedCluster(kmock.KubernetesEmulator):
+    """A read-only-over-HTTP Kubernetes API server with Python methods to change its state.
+
+    ``token``: when set, every request must carry ``Authorization: Bearer <token>`` (else 401).
+    ``ssl_context``: serve HTTPS (make it require client certificates to test certificate auth).
+    ``port``: 0 picks a free port; a stopped cluster restarts on the port it had, with its state,
+    which is how tests simulate an API server outage.
+    ``user``: the identity named in 403 messages. ``bookmark_interval``: seconds between BOOKMARK
+    events on idle watches that asked for them. ``history_limit``: changes kept for watch resumption
+    before the oldest are compacted away (as etcd compaction would).
+    """
+
+    def __init__(self, *, token: str | None = None,
+                 user: str = "system:serviceaccount:gitops:drift-reader",
+                 bookmark_interval: float = 1.0, history_limit: int = 20000, port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__()
+        self.token = token
+        self.ssl_context = ssl_context
+        self.user = user
+        self.bookmark_interval = bookmark_interval
+        self.history_limit = history_limit
+        self.catalogue = Catalogue()
+        #: Write requests received over HTTP (all refused). The agent must leave this at 0.
+        self.write_attempts = 0
+        #: ``(method, path)`` of each refused write, for messages in failing tests.
+        self.write_requests: list[tuple[str, str]] = []
+        self._rv = 100
+        self._horizon = 0
+        self._stores: dict[StoreKey, dict[NameKey, Obj]] = collections.defaultdict(dict)
+        self._owners: dict[tuple[StoreKey, NameKey], dict[tuple[str, str | None], tuple[set[managed.Path], str, str]]] = {}
+        self._log: collections.deque[_Event] = collections.deque()
+        self._watchers: dict[StoreKey, set[_Watcher]] = collections.defaultdict(set)
+        self._forbidden: set[tuple[str, str, str, str | None]] = set()
+        self._runner: aiohttp.web.ServerRunner | None = None
+        self._site: aiohttp.web.TCPSite | None = None
+        self._port = port
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> SimulatedCluster:
+        await kmock.KubernetesEmulator.__aenter__(self)
+        # Cancel a watch handler when its client goes away, so abandoned streams do not linger.
+        server = aiohttp.web.Server(self, handler_cancellation=True, access_log=None)
+        self._runner = aiohttp.web.ServerRunner(server, handle_signals=False)
+        await self._runner.setup()
+        self._site = aiohttp.web.TCPSite(self._runner, "127.0.0.1", self._port, ssl_context=self.ssl_context)
+        await self._site.start()
+        self._port = int(self._runner.addresses[0][1])
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening; the stored state stays, and ``start()`` serves it again on the same port."""
+        self.drop_watches()
+        if self._runner is not None:
+            await asyncio.sleep(0)
+            await self._runner.cleanup()
+            self._runner = None
+            await kmock.KubernetesEmulator.__aexit__(self, None, None, None)
+
+    async def __aenter__(self) -> SimulatedCluster:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:  # type: ignore[override]
+        if not self._port:
+            raise RuntimeError("the simulated cluster is not started")
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self._port}"
+
+    def write_kubeconfig(self, path: str, context: str = "sim", token: str | None = None, *,
+                         ca_file: str | None = None, client_cert: str | None = None,
+                         client_key: str | None = None, exec_command: list[str] | None = None) -> str:
+        """Write a kubeconfig for this cluster; ``token`` defaults to the one the cluster expects.
+
+        ``ca_file`` (HTTPS), ``client_cert``/``client_key`` and ``exec_command`` (an exec
+        credential plugin, ``client.authentication.k8s.io/v1``) write the other kinds of
+        credentials kubeconfig files carry."""
+        user: Obj = {}
+        if token is not None or (self.token is not None and exec_command is None):
+            user["token"] = token if token is not None else self.token
+        if client_cert:
+            user["client-certificate"] = client_cert
+            user["client-key"] = client_key
+        if exec_command:
+            user["exec"] = {"apiVersion": "client.authentication.k8s.io/v1", "command": exec_command[0],
+                            "args": exec_command[1:], "interactiveMode": "Never"}
+        cluster: Obj = {"server": self.url}
+        if ca_file:
+            cluster["certificate-authority"] = ca_file
+        doc = {
+            "apiVersion": "v1", "kind": "Config", "current-context": context, "preferences": {},
+            "clusters": [{"name": context, "cluster": cluster}],
+            "users": [{"name": f"{context}-user", "user": user}],
+            "contexts": [{"name": context, "context": {"cluster": context, "user": f"{context}-user"}}],
+        }
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(doc, f, sort_keys=False)
+        return path
+
+    # -- knobs for tests ---------------------------------------------------------------------
+
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    @property
+    def open_watches(self) -> int:
+        return sum(len(ws) for ws in self._watchers.values())
+
+    def compact(self) -> int:
+        """Forget history up to now: older resourceVersions answer ``410 Expired`` from now on."""
+        self._horizon = self._rv
+        self._log.clear()
+        return self._horizon
+
+    def drop_watches(self, expired: bool = False) -> int:
+        """End every open watch stream, as an API server restart or a load balancer would.
+
+        ``expired=True`` first sends each stream an ``ERROR`` event with a 410 ``Expired`` Status,
+        as a server does when a watcher falls too far behind; the client must then list again."""
+        n = 0
+        for ws in self._watchers.values():
+            for w in ws:
+                if expired:
+                    w.queue.put_nowait(("ERROR", status_body(
+                        410, "Expired", f"too old resource version: {self._horizon} ({self._rv})")))
+                w.queue.put_nowait(None)
+                n += 1
+        return n
+
+    def forbid(self, resource: str, verb: str = "list", namespace: str | None = None) -> None:
+        """Make RBAC deny ``verb`` (``get``/``list``/``watch``/``*``) on ``resource``
+        (``secrets`` or ``deployments.apps``), everywhere or in one namespace."""
+        plural, _, group = resource.partition(".")
+        self._forbidden.add((group, plural, verb, namespace))
+
+    def allow(self, resource: str, verb: str = "list", namespace: str | None = None) -> None:
+        plural, _, group = resource.partition(".")
+        self._forbidden.discard((group, plural, verb, namespace))
+
+    # -- state changes (Python side) ---------------------------------------------------------
+
+    def _resource_for(self, api_version: str, kind: str) -> SimResource:
+        group = api_version.rpartition("/")[0] if "/" in api_version else ""
+        res = self.catalogue.by_kind.get((group, kind))
+        if res is None:
+            raise SimulationError(f"no resource serves kind {kind!r} in {api_version!r}"
+                                  " (apply its CustomResourceDefinition first)")
+        return res
+
+    def _locate(self, key: ObjectKey) -> tuple[SimResource, NameKey, Obj]:
+        res = self.catalogue.by_kind.get((key.group, key.kind))
+        if res is None:
+            raise SimulationError(f"no resource serves kind {key.kind!r} in group {key.group!r}")
+        nk = (key.namespace if res.namespaced else "", key.name)
+        obj = self._stores[(res.group, res.plural)].get(nk)
+        if obj is None:
+            raise SimulationError(f"{key} does not exist")
+        return res, nk, obj
+
+    def get(self, key: ObjectKey) -> Obj | None:  # type: ignore[override]
+        """The stored object (a copy), or None."""
+        try:
+            return copy.deepcopy(self._locate(key)[2])
+        except SimulationError:
+            return None
+
+    def objects(self, group: str, kind: str) -> list[Obj]:  # type: ignore[override]
+        res = self.catalogue.by_kind.get((group, kind))
+        if res is None:
+            return []
+        return [copy.deepcopy(o) for o in self._stores[(res.group, res.plural)].values()]
+
+    def apply(self, obj: Obj, manager: str = "kubectl-client-side-apply") -> Obj:
+        """Create or replace an object as ``manager`` would with an Update; returns the stored copy.
+
+        ``status`` is kept from the stored object unless ``obj`` carries one (then it is written as
+        the ``status`` subresource by the same manager). As ``kubectl apply`` does, the default
+        manager also records the applied object in the ``last-applied-configuration`` annotation,
+        unless ``obj`` already carries one (e.g. a live object captured from a real cluster)."""
+        if not isinstance(obj, dict) or not obj.get("kind") or not obj.get("apiVersion"):
+            raise SimulationError("apply needs an object with apiVersion and kind")
+        meta = obj.get("metadata") or {}
+        if not meta.get("name"):
+            raise SimulationError(f"{obj['kind']} without metadata.name")
+        res = self._resource_for(obj["apiVersion"], obj["kind"])
+        ns = (meta.get("namespace") or "default") if res.namespaced else ""
+        nk = (ns, meta["name"])
+        prev = self._stores[(res.group, res.plural)].get(nk)
+        new = copy.deepcopy(obj)
+        new_status = new.pop("status", None)
+        if manager == "kubectl-client-side-apply":
+            _record_last_applied(new, ns if res.namespaced else None)
+        if prev is not None and "status" in prev:
+            new["status"] = copy.deepcopy(prev["status"])
+        stored = self._write(res, nk, prev, new, manager, None)
+        if new_status is not None:
+            stored = self._write(res, nk, stored, dict(stored, status=new_status), manager, "status")
+        return copy.deepcopy(stored)
+
+    def patch(self, key: ObjectKey, patch: Obj, manager: str = "kubectl-patch") -> Obj:  # type: ignore[override]
+        """Apply a JSON merge patch as ``manager``; a ``status`` key writes the status subresource."""
+        res, nk, prev = self._locate(key)
+        patch = copy.deepcopy(patch)
+        status_patch = patch.pop("status", None)
+        stored = prev
+        if patch:
+            body = _merge_patch(prev, patch)
+            body["metadata"] = dict(body.get("metadata") or {}, name=prev["metadata"]["name"])
+            stored = self._write(res, nk, prev, body, manager, None)
+        if status_patch is not None:
+            stored = self._write(res, nk, stored, _merge_patch(stored, {"status": status_patch}), manager,
+                                 "status")
+        return copy.deepcopy(stored)
+
+    def set_status(self, key: ObjectKey, status: Obj, manager: str = "kube-controller-manager") -> Obj:
+        """Replace the ``status`` of an object, as a controller writing the status subresource."""
+        res, nk, prev = self._locate(key)
+        return copy.deepcopy(self._write(res, nk, prev, dict(prev, status=copy.deepcopy(status)),
+                                         manager, "status"))
+
+    def delete(self, group: str, kind: str, namespace: str, name: str) -> Obj | None:  # type: ignore[override]
+        """Delete an object (objects with finalizers get a deletionTimestamp and stay until
+        a patch removes their finalizers). Returns the last state, or None if it did not exist."""
+        res = self.catalogue.by_kind.get((group, kind))
+        if res is None:
+            return None
+        nk = (namespace if res.namespaced else "", name)
+        prev = self._stores[(res.group, res.plural)].get(nk)
+        if prev is None:
+            return None
+        meta = prev.get("metadata") or {}
+        if meta.get("finalizers"):
+            if meta.get("deletionTimestamp"):
+                return copy.deepcopy(prev)
+            marked = copy.deepcopy(prev)
+            marked["metadata"].update(deletionTimestamp=_now(), deletionGracePeriodSeconds=0)
+            return copy.deepcopy(self._commit(res, nk, prev, marked, "MODIFIED"))
+        return copy.deepcopy(self._remove(res, nk, prev))
+
+    def _remove(self, res: SimResource, nk: NameKey, prev: Obj) -> Obj:
+        gone = copy.deepcopy(prev)
+        self._rv += 1
+        gone["metadata"]["resourceVersion"] = str(self._rv)
+        del self._stores[(res.group, res.plural)][nk]
+        self._owners.pop(((res.group, res.plural), nk), None)
+        self._record(_Event(self._rv, (res.group, res.plural), "DELETED", nk, gone, prev))
+        if (res.group, res.kind) == _CRD:
+            for cr in self.catalogue.remove_crd(prev):
+                for cr_nk, cr_obj in list(self._stores[(cr.group, cr.plural)].items()):
+                    self._remove(cr, cr_nk, cr_obj)
+        return gone
+
+    def _write(self, res: SimResource, nk: NameKey, prev: Obj | None, new: Obj, manager: str,
+               subresource: str | None) -> Obj:
+        store = (res.group, res.plural)
+        new = copy.deepcopy(new)  # callers build it from the stored object; never alter history
+        meta = new.setdefault("metadata", {})
+        for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
+                  "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(k, None)
+        meta["name"] = nk[1]
+        if res.namespaced:
+            meta["namespace"] = nk[0]
+        else:
+            meta.pop("namespace", None)
+        new["apiVersion"] = new.get("apiVersion") or res.group_version
+        new["kind"] = res.kind
+        pmeta = (prev or {}).get("metadata") or {}
+        meta["uid"] = pmeta.get("uid") or str(uuid.uuid4())
+        meta["creationTimestamp"] = pmeta.get("creationTimestamp") or _now()
+        for k in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            if k in pmeta:
+                meta[k] = pmeta[k]
+        if res.group not in NO_GENERATION_GROUPS:
+            gen = int(pmeta.get("generation") or 0)
+            meta["generation"] = gen + 1 if prev is None or _spec_of(prev) != _spec_of(new) else gen
+        self._attribute(store, nk, prev, new, manager, subresource)
+        if (res.group, res.kind) == _CRD and prev is None and "status" not in new:
+            new["status"] = {
+                "acceptedNames": (new.get("spec") or {}).get("names") or {},
+                "conditions": [
+                    {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                     "message": "no conflicts found", "lastTransitionTime": _now()},
+                    {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                     "message": "the initial names have been accepted", "lastTransitionTime": _now()}],
+                "storedVersions": [v["name"] for v in (new.get("spec") or {}).get("versions") or []
+                                   if v.get("storage")]}
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            assert prev is not None
+            return self._remove(res, nk, prev)
+        return self._commit(res, nk, prev, new, "ADDED" if prev is None else "MODIFIED")
+
+    def _attribute(self, store: StoreKey, nk: NameKey, prev: Obj | None, new: Obj, manager: str,
+                   subresource: str | None) -> None:
+        """Move field ownership for an Update by ``manager`` and render ``managedFields``."""
+        owners = self._owners.setdefault((store, nk), {})
+        before = managed.field_values(prev or {}, subresource)
+        after = managed.field_values(new, subresource)
+        changed = managed.changed_paths(before, after)
+        now = _now()
+        for (_, sub), (paths, _, _) in owners.items():
+            if sub == subresource:
+                paths -= changed
+        mine, _, _ = owners.get((manager, subresource), (set(), "", ""))
+        gained = {p for p in changed if p in after}
+        if gained or (manager, subresource) in owners:
+            owners[(manager, subresource)] = (mine | gained, now, new["apiVersion"])
+        for k in [k for k, (paths, _, _) in owners.items() if not paths]:
+            del owners[k]
+        entries = []
+        for (mgr, sub), (paths, when, api_version) in owners.items():
+            entry: Obj = {"manager": mgr, "operation": "Update", "apiVersion": api_version, "time": when,
+                          "fieldsType": "FieldsV1", "fieldsV1": managed.to_fields_v1(paths)}
+            if sub:
+                entry["subresource"] = sub
+            entries.append(entry)
+        if entries:
+            new["metadata"]["managedFields"] = entries
+
+    def _commit(self, res: SimResource, nk: NameKey, prev: Obj | None, new: Obj, type_: str) -> Obj:
+        self._rv += 1
+        new["metadata"]["resourceVersion"] = str(self._rv)
+        self._stores[(res.group, res.plural)][nk] = new
+        self._record(_Event(self._rv, (res.group, res.plural), type_, nk, new, prev))
+        if (res.group, res.kind) == _CRD:
+            self.catalogue.add_crd(new)
+        return new
+
+    def _record(self, ev: _Event) -> None:
+        self._log.append(ev)
+        while len(self._log) > self.history_limit:
+            self._horizon = self._log.popleft().rv
+        for w in self._watchers.get(ev.store, ()):
+            seen = w.translate(ev)
+            if seen is not None:
+                w.queue.put_nowait(seen)
+
+    def _state_at(self, store: StoreKey, rv: int) -> dict[NameKey, Obj]:
+        state = dict(self._stores[store])
+        for ev in reversed(self._log):
+            if ev.rv <= rv:
+                break
+            if ev.store != store:
+                continue
+            if ev.prev is None:
+                state.pop(ev.key, None)
+            else:
+                state[ev.key] = ev.prev
+        return state
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _json(self, body: Any, status: int = 200) -> aiohttp.web.Response:
+        return aiohttp.web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
+                                    content_type="application/json")
+
+    def _status(self, code: int, reason: str, message: str,
+                details: Mapping[str, Any] | None = None) -> aiohttp.web.Response:
+        return self._json(status_body(code, reason, message, details), code)
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        if isinstance(exc, kmock.KubernetesError):  # e.g. kmock's "no reaction for this path" 404
+            return self._status(exc.status, "NotFound" if exc.status == 404 else (exc.reason or "InternalError"),
+                                exc.message or "the server could not find the requested resource", {})
+        log.error("simulated cluster failed to answer: %r", exc)
+        return self._status(500, "InternalError", f"an error on the server has prevented the request "
+                                                   f"from succeeding: {exc!r}")
+
+    async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        """Answer Kubernetes paths here; hand anything else to kmock's reactions and fallbacks."""
+        if self.token is not None and raw.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._status(401, "Unauthorized", "Unauthorized")
+        route = _Route.parse(raw.path)
+        if raw.method != "GET":
+            return self._refuse_write(route, raw)
+        if route is None and raw.path.rstrip("/") not in ("/version", "/api", "/apis"):
+            del self._requests[:-200]  # kmock keeps every request; a long demo must not grow without end
+            return await super().__call__(raw)
+        try:
+            return await self._answer(route, raw)
+        except Exception as e:
+            return await self._render_error(e)
+
+    async def _answer(self, route: _Route | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        path = raw.path.rstrip("/") or "/"
+        if path == "/version":
+            return self._json(self.catalogue.version_doc)
+        if path == "/api":
+            return self._json(self.catalogue.api_doc)
+        if path == "/apis":
+            return self._json(self.catalogue.apis_doc)
+        assert route is not None
+        if route.plural is None:
+            if route.version is None:
+                gdoc = self.catalogue.group_doc(route.group)
+                return self._json(gdoc) if gdoc else self._not_found_path()
+            doc = self.catalogue.lists.get(f"{route.group}/{route.version}" if route.group else route.version)
+            return self._json(doc) if doc else self._not_found_path()
+        return await self._serve_resource(route, raw)
+
+    def _not_found_path(self) -> aiohttp.web.Response:
+        return self._status(404, "NotFound", "the server could not find the requested resource", {})
+
+    def _refuse_write(self, request: _Route | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
+        self.write_attempts += 1
+        self.write_requests.append((raw.method, raw.path))
+        log.warning("simulated cluster refused a write: %s %s", raw.method, raw.path)
+        verb = _WRITE_VERBS.get(raw.method, raw.method.lower())
+        if request is None or request.plural is None:
+            return self._status(403, "Forbidden", f'forbidden: User "{self.user}" cannot {raw.method.lower()} '
+                                                  f'path "{raw.path}"', {})
+        if verb == "delete" and request.name is None:
+            verb = "deletecollection"
+        group, plural = request.group, request.plural
+        where = f'in the namespace "{request.namespace}"' if request.namespace else "at the cluster scope"
+        qualified = f"{plural}.{group}" if group else plural
+        details: Obj = {"group": group, "kind": plural} if group else {"kind": plural}
+        if request.name:
+            details["name"] = request.name
+        return self._status(403, "Forbidden", f'{qualified} is forbidden: User "{self.user}" cannot {verb} '
+                                              f'resource "{plural}" in API group "{group}" {where}', details)
+
+    def _forbidden_for(self, res: SimResource, verb: str, namespace: str | None) -> bool:
+        for v in (verb, "*"):
+            for ns in (namespace, None):
+                if (res.group, res.plural, v, ns) in self._forbidden:
+                    return True
+        return False
+
+    async def _serve_resource(self, request: _Route,
+                              raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        res = self.catalogue.by_path.get((request.group, request.version or "", request.plural or ""))
+        if res is None or (request.namespace is not None and not res.namespaced):
+            return self._not_found_path()
+        if request.subresource not in (None, "status"):
+            return self._not_found_path()
+        params = raw.query
+        watching = params.get("watch") in ("1", "true", "True")
+        verb = "watch" if watching else ("get" if request.name else "list")
+        if self._forbidden_for(res, verb, request.namespace):
+            where = f'in the namespace "{request.namespace}"' if request.namespace else "at the cluster scope"
+            details: Obj = {"group": res.group, "kind": res.plural} if res.group else {"kind": res.plural}
+            if request.name:
+                details["name"] = request.name
+            return self._status(403, "Forbidden", f'{res.qualified} is forbidden: User "{self.user}" cannot '
+                                                  f'{verb} resource "{res.plural}" in API group "{res.group}" '
+                                                  f'{where}', details)
+        if verb == "get":
+            assert request.name is not None
+            obj = self._stores[(res.group, res.plural)].get((request.namespace or "", request.name))
+            if obj is None:
+                details = {"group": res.group, "kind": res.plural} if res.group else {"kind": res.plural}
+                details["name"] = request.name
+                return self._status(404, "NotFound", f'{res.qualified} "{request.name}" not found', details)
+            return self._json(dict(obj, apiVersion=res.group_version))
+        try:
+            labels = parse_label_selector(params.get("labelSelector"))
+            fields = parse_field_selector(params.get("fieldSelector"))
+        except SelectorError as e:
+            return self._status(400, "BadRequest", str(e))
+        if request.name:
+            fields = fields + (FieldRequirement("metadata.name", False, request.name),)
+        if watching:
+            return await self._answer_watch(res, request.namespace, labels, fields, raw)
+        return self._answer_list(res, request.namespace, labels, fields, params)
+
+    def _answer_list(self, res: SimResource, namespace: str | None, labels: tuple[Requirement, ...],
+                    fields: tuple[FieldRequirement, ...], params: Mapping[str, str]) -> aiohttp.web.Response:
+        store = (res.group, res.plural)
+        start = ""
+        try:
+            limit = int(params.get("limit") or 0)
+        except ValueError:
+            return self._status(400, "BadRequest", f"invalid limit {params.get('limit')!r}")
+        rv = self._rv
+        if params.get("continue"):
+            try:
+                token = json.loads(base64.urlsafe_b64decode(params["continue"] + "=" * (-len(params["continue"]) % 4)))
+                rv, start = int(token["rv"]), str(token["start"])
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                return self._status(400, "BadRequest", "continue key is not valid: incorrect encoded start "
+                                                       "resourceVersion (version meta.k8s.io/v1)")
+            if rv < self._horizon:
+                return self._status(410, "Expired", _CONTINUE_EXPIRED)
+        elif params.get("resourceVersion") not in (None, "", "0") and (
+                params.get("resourceVersionMatch") == "Exact" or limit):
+            try:
+                rv = int(params["resourceVersion"])
+            except ValueError:
+                return self._status(400, "BadRequest", f"invalid resource version: {params['resourceVersion']!r}")
+            if rv < self._horizon:
+                return self._status(410, "Expired", "The resourceVersion for the provided list is too old.")
+            rv = min(rv, self._rv)
+        state = self._state_at(store, rv) if rv != self._rv else self._stores[store]
+
+        def sort_key(nk: NameKey) -> str:
+            return f"{nk[0]}/{nk[1]}" if res.namespaced and namespace is None else nk[1]
+
+        selected = sorted(
+            ((sort_key(nk), obj) for nk, obj in state.items()
+             if (namespace is None or nk[0] == namespace)
+             and labels_match(labels, obj) and fields_match(fields, obj)),
+            key=lambda t: t[0])
+        if start:
+            selected = [t for t in selected if t[0] >= start]
+        meta: Obj = {"resourceVersion": str(rv)}
+        if limit and len(selected) > limit:
+            last = selected[limit - 1][0]
+            token_json = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": last + "\x00"},
+                                    separators=(",", ":"))
+            meta["continue"] = base64.urlsafe_b64encode(token_json.encode()).decode().rstrip("=")
+            meta["remainingItemCount"] = len(selected) - limit
+            selected = selected[:limit]
+        items = [{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")} for _, obj in selected]
+        return self._json({"apiVersion": res.group_version, "items": items, "kind": f"{res.kind}List",
+                           "metadata": meta})
+
+    async def _answer_watch(self, res: SimResource, namespace: str | None, labels: tuple[Requirement, ...],
+                           fields: tuple[FieldRequirement, ...],
+                           raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        params = raw.query
+        store = (res.group, res.plural)
+        since = params.get("resourceVersion") or ""
+        if since not in ("", "0"):
+            try:
+                since_rv = int(since)
+            except ValueError:
+                return self._status(400, "BadRequest", f"invalid resource version: {since!r}")
+            if since_rv < self._horizon:
+                # As the real server does once a watch is admitted: 200, then one ERROR event.
+                expired = aiohttp.web.StreamResponse(status=200)
+                expired.content_type = "application/json"
+                await expired.prepare(raw)
+                await self._send(expired, "ERROR", status_body(
+                    410, "Expired", f"too old resource version: {since_rv} ({self._horizon})"), res)
+                await expired.write_eof()
+                return expired
+        bookmarks = params.get("allowWatchBookmarks") in ("1", "true", "True")
+        try:
+            timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
+        except ValueError:
+            return self._status(400, "BadRequest", f"invalid timeoutSeconds {params['timeoutSeconds']!r}")
+
+        watcher = _Watcher(store, namespace, labels, fields)
+        # Registering and collecting the backlog happen without an await in between, so no change
+        # can fall into a gap between the two.
+        if since in ("", "0"):
+            backlog = [("ADDED", o) for _, o in sorted(self._stores[store].items()) if watcher.matches(o)]
+        else:
+            backlog = [seen for ev in self._log if ev.rv > since_rv and ev.store == store
+                       for seen in [watcher.translate(ev)] if seen is not None]
+        self._watchers[store].add(watcher)
+        response = aiohttp.web.StreamResponse(status=200)
+        response.content_type = "application/json"
+        response.enable_chunked_encoding()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout is not None else None
+        try:
+            await response.prepare(raw)
+            for type_, obj in backlog:
+                await self._send(response, type_, obj, res)
+            while True:
+                wait = self.bookmark_interval if bookmarks else None
+                if deadline is not None:
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    wait = left if wait is None else min(wait, left)
+                try:
+                    item = await asyncio.wait_for(watcher.queue.get(), wait)
+                except TimeoutError:
+                    if bookmarks and (deadline is None or loop.time() < deadline):
+                        await self._send(response, "BOOKMARK", {
+                            "kind": res.kind, "apiVersion": res.group_version,
+                            "metadata": {"resourceVersion": str(self._rv), "creationTimestamp": None}}, res)
+                    continue
+                if item is None:
+                    break
+                await self._send(response, item[0], item[1], res)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass
+        finally:
+            self._watchers[store].discard(watcher)
+        return response
+
+    @staticmethod
+    async def _send(response: aiohttp.web.StreamResponse, type_: str, obj: Obj, res: SimResource) -> None:
+        if type_ not in ("BOOKMARK", "ERROR"):
+            obj = dict(obj, apiVersion=res.group_version)
+        line = json.dumps({"type": type_, "object": obj}, separators=(",", ":")) + "\n"
+        await response.write(line.encode())
+
+    def apply_all(self, objs: Iterable[Obj], manager: str = "kubectl-client-side-apply") -> list[Obj]:
+        """Apply several objects in order (CRDs before their custom resources)."""
+        return [self.apply(o, manager) for o in objs]

@@ -1,0 +1,57 @@
+"""Desired objects from a checkout: plain manifests, kustomize or Helm, by the app's source type.
+
+Rendered objects keep the namespace they declare; applying the destination's default namespace
+is the caller's job, because only it knows which kinds are namespaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from exporter.config_types import AppConfig
+from exporter.metrics import RENDER_DURATION
+from exporter.model import KubeObject
+from exporter.render.directory import render_directory
+from exporter.render.helm import render_helm
+from exporter.render.kustomize import render_kustomize
+from exporter.render.manifests import RenderError
+
+__all__ = ["RenderError", "render", "source_root"]
+
+
+def source_root(tree: Path, path: str) -> tuple[Path, str]:
+    """The app's directory in the checkout and its normalised relative name; it must stay inside."""
+    rel = Path(path.strip("/") or ".").as_posix()
+    root = (tree / rel).resolve()
+    if not root.is_relative_to(tree.resolve()):
+        raise RenderError(f"path '{path}' is outside the repository")
+    if not root.is_dir():
+        raise RenderError(f"path '{path}' not found in the repository")
+    return root, rel
+
+
+async def render(app: AppConfig, tree: Path, timeout: float = 60) -> list[KubeObject]:  # noqa: ASYNC109
+    """The objects Git declares for ``app`` in the checkout at ``tree``. Raises ``RenderError``."""
+    source = app.source
+    started = time.monotonic()
+    result = "error"
+    try:
+        root, rel = source_root(tree, source.path)
+        if source.type == "kustomize":
+            objects = await render_kustomize(root, rel, timeout)
+        elif source.type == "helm":
+            objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
+                                        app.destination.namespace or None, timeout)
+        else:
+            loop = asyncio.get_running_loop()
+            try:
+                objects = await asyncio.wait_for(
+                    loop.run_in_executor(None, render_directory, root, tree, source.directory), timeout)
+            except TimeoutError:
+                raise RenderError(f"reading manifests timed out after {timeout:g}s", rel) from None
+        result = "success"
+        return objects
+    finally:
+        RENDER_DURATION.labels(source.type, result).observe(time.monotonic() - started)

@@ -1,0 +1,209 @@
+"""The JSON shape of apps and their objects, and the filters the API and the status page share.
+
+Pure functions over ``AppConfig``/``AppStatus``: the field names here are a public contract
+(dashboards, scripts and the status page read them), so they are spelled out rather than derived
+from the dataclasses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from multidict import MultiMapping
+
+from exporter.config_types import AppConfig
+from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, ObjectStatus
+
+Snapshot = Mapping[str, tuple[AppConfig, AppStatus]]
+
+_STATE_NAMES = {s.value.lower(): s.value for s in AppState}
+_STATE_RANK = {s.value: i for i, s in enumerate(STATE_PRECEDENCE)}
+
+
+def rfc3339(ts: float | None) -> str | None:
+    """Seconds since the epoch as ``2024-05-01T12:00:00Z``; None for unset (0 or None)."""
+    if not ts:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def public_repo_url(url: str) -> str:
+    """Drop a password or token embedded in a repository URL before it is shown anywhere."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None and not (parts.username and parts.scheme.startswith("http")):
+        return url
+    # Keep everything after the last "@" of the authority: host and port exactly as written.
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
+    """One app as ``/api/v1/apps`` lists it."""
+    return {
+        "name": status.name or config.name,
+        "project": config.project,
+        "cluster": config.destination.cluster,
+        "namespace": config.destination.namespace,
+        "labels": dict(config.labels),
+        "repo": public_repo_url(config.source.repo_url),
+        "path": config.source.path,
+        "targetRevision": status.target_revision or config.source.target_revision,
+        "revision": status.revision,
+        "status": str(status.state),
+        "sync": str(status.sync),
+        "health": str(status.health),
+        "reason": status.reason,
+        "error": status.error,
+        "since": rfc3339(status.since),
+        "sinceTimestamp": status.since or None,
+        "badSince": rfc3339(status.bad_since),
+        "badSinceTimestamp": status.bad_since,
+        "evaluatedAt": rfc3339(status.evaluated_at),
+        "evaluatedAtTimestamp": status.evaluated_at or None,
+        "frozen": status.frozen,
+    }
+
+
+def object_detail(obj: ObjectStatus) -> dict[str, Any]:
+    """One object of an app, with the fields that differ and the differences ignore rules hid."""
+    diff = obj.diff
+    return {
+        "group": obj.key.group,
+        "kind": obj.key.kind,
+        "apiVersion": obj.api_version,
+        "namespace": obj.key.namespace,
+        "name": obj.key.name,
+        "exists": obj.exists,
+        "sync": str(obj.sync),
+        "health": str(obj.health.status) if obj.health else None,
+        "healthMessage": obj.health.message if obj.health else "",
+        "requiresPruning": obj.requires_pruning,
+        "healthExcluded": obj.health_excluded,
+        "differences": [{"path": d.path, "desired": d.desired, "live": d.live, "reason": d.reason}
+                        for d in (diff.differences if diff else [])],
+        "ignored": [{"path": d.path, "ignoredBy": d.ignored_by} for d in (diff.ignored if diff else [])],
+    }
+
+
+def app_detail(config: AppConfig, status: AppStatus) -> dict[str, Any]:
+    """One app as ``/api/v1/apps/{name}`` shows it: the summary plus every object."""
+    return {**app_summary(config, status), "objects": [object_detail(o) for o in status.objects]}
+
+
+def to_json(data: Any) -> str:
+    """JSON text; values Kubernetes objects may hold that JSON lacks (dates from YAML) become strings."""
+    return json.dumps(data, default=str, ensure_ascii=False)
+
+
+class FilterError(ValueError):
+    """A query-string filter that cannot match anything, e.g. a misspelt state."""
+
+
+@dataclass(frozen=True)
+class AppFilter:
+    """``?status=Degraded&project=x&cluster=y&label=team=a``.
+
+    A key given several times (or with comma-separated values) matches any of its values;
+    different keys must all match, and so must every ``label`` (``key=value``, or just ``key`` for
+    "has the label").
+    """
+
+    states: frozenset[str] = frozenset()
+    projects: frozenset[str] = frozenset()
+    clusters: frozenset[str] = frozenset()
+    namespaces: frozenset[str] = frozenset()
+    labels: tuple[tuple[str, str | None], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_query(cls, query: MultiMapping[str]) -> AppFilter:
+        """Build from a multi-dict (``request.query``); empty values mean "no filter"."""
+
+        def values(key: str) -> list[str]:
+            out: list[str] = []
+            for raw in query.getall(key, []):
+                out.extend(v.strip() for v in raw.split(",") if v.strip())
+            return out
+
+        states = []
+        for value in values("status"):
+            name = _STATE_NAMES.get(value.lower())
+            if name is None:
+                raise FilterError(f"status {value!r} is not one of {', '.join(s.value for s in STATE_PRECEDENCE)}")
+            states.append(name)
+        labels = []
+        for raw in values("label"):
+            key, sep, val = raw.partition("=")
+            labels.append((key.strip(), val.strip() if sep else None))
+        return cls(frozenset(states), frozenset(values("project")), frozenset(values("cluster")),
+                   frozenset(values("namespace")), tuple(labels))
+
+    def matches(self, config: AppConfig, status: AppStatus) -> bool:
+        if self.states and str(status.state) not in self.states:
+            return False
+        if self.projects and config.project not in self.projects:
+            return False
+        if self.clusters and config.destination.cluster not in self.clusters:
+            return False
+        if self.namespaces and config.destination.namespace not in self.namespaces:
+            return False
+        for key, value in self.labels:
+            if key not in config.labels or (value is not None and config.labels[key] != value):
+                return False
+        return True
+
+    def query_values(self) -> dict[str, str]:
+        """The first value of each filter, to preselect the status page's controls."""
+        label = ",".join(k if v is None else f"{k}={v}" for k, v in self.labels)
+        return {"status": min(self.states, default=""), "project": min(self.projects, default=""),
+                "cluster": min(self.clusters, default=""), "label": label}
+
+
+def state_rank(state: str) -> int:
+    """Position in the precedence, worst first: sorting by it puts what needs attention on top."""
+    return _STATE_RANK.get(state, len(_STATE_RANK))
+
+
+def select(snapshot: Snapshot, app_filter: AppFilter) -> list[tuple[AppConfig, AppStatus]]:
+    """The matching apps, by name."""
+    return [snapshot[name] for name in sorted(snapshot) if app_filter.matches(*snapshot[name])]
+
+
+def count_states(statuses: Iterable[AppStatus]) -> dict[str, int]:
+    """Apps per state, every state present (zero included), worst first."""
+    counts = {s.value: 0 for s in STATE_PRECEDENCE}
+    for status in statuses:
+        counts[str(status.state)] = counts.get(str(status.state), 0) + 1
+    return counts
+
+
+def fallback_diff(status: AppStatus) -> str:
+    """A unified diff of each differing object's desired and live views.
+
+    Used when the agent supplies no diff renderer of its own; the views are already normalised
+    and redacted by the comparison, so nothing here can reveal a secret value.
+    """
+    chunks: list[str] = []
+    for obj in status.objects:
+        diff = obj.diff
+        if diff is None or not (diff.differences or obj.requires_pruning or not obj.exists):
+            continue
+        desired = _yaml_lines(diff.desired_view)
+        live = _yaml_lines(diff.live_view)
+        name = str(obj.key)
+        chunks.extend(difflib.unified_diff(live, desired, fromfile=f"live: {name}", tofile=f"git: {name}"))
+    return "".join(chunks)
+
+
+def _yaml_lines(doc: Any) -> list[str]:
+    if doc is None:
+        return []
+    return yaml.safe_dump(doc, sort_keys=True, default_flow_style=False).splitlines(keepends=True)

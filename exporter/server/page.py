@@ -1,0 +1,263 @@
+"""The status page, rendered on the server so it reads without JavaScript.
+
+Every row is in the HTML with its filter attributes; rows the query string filters out carry
+``hidden``, which browsers honour without scripts, so a shared link shows the same view with or
+without JS. ``static/status.js`` then takes over: it filters in place, opens the detail panel and
+refreshes from ``/api/v1/apps``. Every value from the cluster or Git passes through
+:func:`html.escape`: app names, reasons and diffs are data, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from html import escape
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from exporter import __version__
+from exporter.config_types import AppConfig
+from exporter.model import STATE_PRECEDENCE, AppStatus, ObjectStatus
+from exporter.server.api import (
+    AppFilter,
+    count_states,
+    object_detail,
+    public_repo_url,
+    rfc3339,
+    state_rank,
+)
+
+_HEX_SHA = re.compile(r"^[0-9a-f]{12,64}$")
+STATES = [s.value for s in STATE_PRECEDENCE]
+#: Appended to asset URLs so browsers fetch the new script and styles after an upgrade.
+ASSET_VERSION = escape(__version__, quote=True)
+
+
+def short_revision(revision: str | None) -> str:
+    """Seven characters of a commit SHA, as ``git log --oneline`` shows it; other revisions as is."""
+    if not revision:
+        return ""
+    return revision[:7] if _HEX_SHA.match(revision) else revision
+
+
+def relative_time(ts: float | None, now: float) -> str:
+    """``"3m ago"``: how long an app has been in its state matters more than the clock time."""
+    if not ts:
+        return ""
+    delta = max(0, int(now - ts))
+    if delta < 10:
+        return "just now"
+    if delta < 60:
+        return f"{delta}s ago"
+    if delta < 3600:
+        return f"{delta // 60}m ago"
+    if delta < 86400:
+        hours, minutes = divmod(delta // 60, 60)
+        return f"{hours}h {minutes}m ago" if minutes else f"{hours}h ago"
+    days, rest = divmod(delta, 86400)
+    return f"{days}d {rest // 3600}h ago" if rest >= 3600 else f"{days}d ago"
+
+
+def _attr(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def _time(ts: float | None, now: float) -> str:
+    stamp = rfc3339(ts)
+    if stamp is None:
+        return ""
+    return (f'<time datetime="{stamp}" data-ts="{ts}" title="{stamp}">'
+            f'{escape(relative_time(ts, now))}</time>')
+
+
+def _chip(state: str) -> str:
+    return f'<span class="chip s-{_attr(state)}">{escape(state)}</span>'
+
+
+def _row(config: AppConfig, status: AppStatus, app_filter: AppFilter, now: float, link_query: str) -> str:
+    name = status.name or config.name
+    state = str(status.state)
+    hidden = "" if app_filter.matches(config, status) else " hidden"
+    frozen = ('<span class="frozen" title="A deny window is active: changes are freeze violations">'
+              "frozen</span>" if status.frozen else "")
+    revision = status.revision or ""
+    return (
+        f'<tr data-app="{_attr(name)}" data-status="{_attr(state)}" data-project="{_attr(config.project)}" '
+        f'data-cluster="{_attr(config.destination.cluster)}" '
+        f'data-labels="{_attr(json.dumps(config.labels, sort_keys=True))}"{hidden}>'
+        f'<th scope="row" data-label="App"><a class="app-link" href="?{link_query}app={_attr(_quote(name))}">'
+        f"{escape(name)}</a>{frozen}</th>"
+        f'<td data-label="State">{_chip(state)}</td>'
+        f'<td data-label="Since">{_time(status.since, now)}</td>'
+        f'<td data-label="Revision"><code title="{_attr(revision)}">{escape(short_revision(revision))}</code></td>'
+        f'<td data-label="Reason" class="reason">{escape(status.reason)}</td>'
+        f'<td data-label="Project">{escape(config.project)}</td>'
+        f'<td data-label="Cluster">{escape(config.destination.cluster)}</td></tr>'
+    )
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")
+
+
+def _options(name: str, label: str, values: list[str], selected: str, all_label: str) -> str:
+    opts = [f'<option value="">{escape(all_label)}</option>']
+    for value in values:
+        sel = " selected" if value == selected else ""
+        opts.append(f'<option value="{_attr(value)}"{sel}>{escape(value)}</option>')
+    return (f'<div class="field"><label for="f-{name}">{escape(label)}</label>'
+            f'<select id="f-{name}" name="{name}">{"".join(opts)}</select></div>')
+
+
+def _differences(obj: dict[str, Any]) -> str:
+    items = []
+    for diff in obj["differences"]:
+        reason = f' <span class="why">({escape(diff["reason"])})</span>' if diff["reason"] else ""
+        items.append(f'<li><code>{escape(diff["path"])}</code>: git <code>{escape(_short_json(diff["desired"]))}'
+                     f'</code>, live <code>{escape(_short_json(diff["live"]))}</code>{reason}</li>')
+    if obj["ignored"]:
+        rules = ", ".join(sorted({str(d["ignoredBy"]) for d in obj["ignored"]}))
+        items.append(f'<li class="ignored" title="{_attr(rules)}">{len(obj["ignored"])} ignored by rules</li>')
+    return f'<ul class="diffs">{"".join(items)}</ul>' if items else ""
+
+
+def _short_json(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _object_row(obj: ObjectStatus) -> str:
+    data = object_detail(obj)
+    group_kind = f'{data["group"]}/{data["kind"]}' if data["group"] else data["kind"]
+    where = f'{data["namespace"]}/{data["name"]}' if data["namespace"] else data["name"]
+    health = data["health"] or ""
+    notes = []
+    if not data["exists"]:
+        notes.append("missing from the cluster")
+    if data["requiresPruning"]:
+        notes.append("requires pruning")
+    if data["healthExcluded"]:
+        notes.append("not counted for health")
+    note = f'<div class="note">{escape("; ".join(notes))}</div>' if notes else ""
+    message = f'<div class="note">{escape(data["healthMessage"])}</div>' if data["healthMessage"] else ""
+    return (
+        f'<tr><th scope="row" data-label="Object"><span class="kind">{escape(group_kind)}</span> '
+        f"{escape(where)}{note}{_differences(data)}</th>"
+        f'<td data-label="Health">{_chip(health) if health else ""}{message}</td>'
+        f'<td data-label="Sync">{_chip(data["sync"])}</td></tr>'
+    )
+
+
+def diff_html(text: str | None) -> str:
+    """A unified diff with its added, removed and hunk lines marked for colour."""
+    if not text:
+        return "No differences."
+    out = []
+    for line in text.splitlines(keepends=True):
+        cls = ("d-file" if line.startswith(("+++", "---")) else "d-add" if line.startswith("+")
+               else "d-del" if line.startswith("-") else "d-hunk" if line.startswith("@@") else "")
+        out.append(f'<span class="{cls}">{escape(line)}</span>' if cls else escape(line))
+    return "".join(out)
+
+
+def filter_query(app_filter: AppFilter) -> str:
+    """The query string that reproduces ``app_filter``, for links that must keep the view."""
+    return urlencode({k: v for k, v in app_filter.query_values().items() if v})
+
+
+def render_detail(config: AppConfig, status: AppStatus, diff_text: str | None, now: float,
+                  app_filter: AppFilter | None = None) -> str:
+    """The detail panel's content for one app: facts, objects and diff."""
+    name = status.name or config.name
+    facts = [
+        ("State", _chip(str(status.state))),
+        ("Sync", escape(str(status.sync))),
+        ("Health", escape(str(status.health))),
+        ("Reason", escape(status.reason)),
+        ("Repository", escape(_public_repo(config))),
+        ("Path", escape(config.source.path)),
+        ("Target revision", escape(status.target_revision or config.source.target_revision)),
+        ("Revision", f"<code>{escape(status.revision or '')}</code>"),
+        ("Evaluated", _time(status.evaluated_at, now)),
+    ]
+    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    objects = "".join(_object_row(o) for o in status.objects)
+    return (
+        f'<div class="detail-head"><h2 id="detail-title">{escape(name)}</h2>'
+        f'<a class="close" id="detail-close" href="?{_attr(filter_query(app_filter or AppFilter()))}">Close</a></div>'
+        f'<dl class="facts">{dl}</dl>'
+        f'<h3>Objects</h3><table class="objects"><thead><tr><th scope="col">Object and differences</th>'
+        f'<th scope="col">Health</th><th scope="col">Sync</th></tr></thead>'
+        f'<tbody>{objects or "<tr><td colspan=3>No objects</td></tr>"}</tbody></table>'
+        f'<h3>Diff</h3><pre class="diff" id="detail-diff">{diff_html(diff_text)}</pre>'
+    )
+
+
+def _public_repo(config: AppConfig) -> str:
+    return public_repo_url(config.source.repo_url)
+
+
+def render_page(apps: list[tuple[AppConfig, AppStatus]], app_filter: AppFilter, *,
+                detail: str | None = None, ready: bool = True, now: float | None = None,
+                refresh_seconds: float = 5.0) -> str:
+    """The whole status page. ``apps`` is every app; the filter only hides rows."""
+    now = time.time() if now is None else now
+    apps = sorted(apps, key=lambda a: (state_rank(str(a[1].state)), a[1].name or a[0].name))
+    counts = count_states(status for _, status in apps)
+    selected = app_filter.query_values()
+    shown = sum(1 for config, status in apps if app_filter.matches(config, status))
+    bad = sum(n for state, n in counts.items() if state not in ("Healthy", "Suspended"))
+    count_items = "".join(
+        f'<li><a class="count s-{state}" href="?status={state}" data-state="{state}">'
+        f'<span class="n">{n}</span> {state}</a></li>' for state, n in counts.items())
+    projects = sorted({c.project for c, _ in apps})
+    clusters = sorted({c.destination.cluster for c, _ in apps})
+    # Links keep the filters, so opening an app without JavaScript does not reset the view.
+    link_query = _attr(filter_query(app_filter) + "&") if filter_query(app_filter) else ""
+    rows = "".join(_row(config, status, app_filter, now, link_query) for config, status in apps)
+    not_ready = ('<p class="banner" role="status">The agent has not finished its first evaluation; '
+                 "states may be incomplete.</p>" if not ready else "")
+    worst = next((state for state, n in counts.items() if n), "Healthy")
+    title = f"{bad} of {len(apps)} apps need attention" if bad else f"No app needs attention ({len(apps)} apps)"
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>GitOps drift: {escape(title)}</title>
+<link rel="icon" href="favicon.svg?state={worst}" type="image/svg+xml">
+<link rel="stylesheet" href="static/status.css?v={ASSET_VERSION}">
+<script src="static/status.js?v={ASSET_VERSION}" defer></script>
+</head>
+<body data-refresh="{refresh_seconds:g}">
+<header class="top">
+<h1>GitOps drift</h1>
+<p class="summary" id="summary">{escape(title)}</p>
+<nav aria-label="Apps per state"><ul class="counts" id="counts">{count_items}</ul></nav>
+</header>
+<main>
+{not_ready}
+<form class="filters" id="filters" method="get" action="">
+{_options("status", "State", STATES, selected["status"], "All states")}
+{_options("project", "Project", projects, selected["project"], "All projects")}
+{_options("cluster", "Cluster", clusters, selected["cluster"], "All clusters")}
+<div class="field"><label for="f-label">Label</label>
+<input id="f-label" name="label" value="{_attr(selected["label"])}" placeholder="team=payments" autocomplete="off"></div>
+<div class="actions"><button type="submit">Apply</button> <a href="?">Clear</a></div>
+</form>
+<p class="shown" id="shown" aria-live="polite">Showing {shown} of {len(apps)} apps</p>
+<div class="layout">
+<table class="apps" id="apps">
+<caption class="visually-hidden">Applications and their state</caption>
+<thead><tr><th scope="col">App</th><th scope="col">State</th><th scope="col">Since</th>
+<th scope="col">Revision</th><th scope="col">Reason</th><th scope="col">Project</th>
+<th scope="col">Cluster</th></tr></thead>
+<tbody>{rows}</tbody>
+</table>
+<section class="detail" id="detail" aria-labelledby="detail-title" tabindex="-1"{"" if detail else " hidden"}>{detail or ""}</section>
+</div>
+</main>
+</body>
+</html>
+"""

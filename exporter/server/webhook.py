@@ -1,0 +1,228 @@
+"""Git push webhooks: who sent it, is it genuine, and which repository and branch moved.
+
+A push webhook only shortens the wait for the next Git poll, so everything here errs on the side
+of refusing: a request whose signature does not verify is dropped before its body is parsed, and
+anything that is not a push is acknowledged and ignored. The parsing is pure so each provider's
+payload shape can be tested without a server; :func:`handle_webhook` is the thin edge that reads
+the request and hands the result to the agent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from exporter.metrics import WEBHOOK_REQUESTS_TOTAL
+
+log = logging.getLogger(__name__)
+
+GITHUB = "github"
+GITLAB = "gitlab"
+BITBUCKET = "bitbucket"
+GITEA = "gitea"
+UNKNOWN = "unknown"
+
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).*)$")
+
+
+def normalise_repo_url(url: str) -> str:
+    """Reduce a Git remote to one spelling, so the same repository compares equal however written.
+
+    ``https://github.com/Org/Repo.git``, ``git@github.com:org/repo``, ``ssh://git@github.com:22/org/repo/``
+    and ``http://github.com/org/repo`` all become ``github.com/org/repo``: webhooks name a repository
+    by its web URL while apps are often configured with the SSH form. Scheme, credentials, port,
+    a trailing ``.git`` and slashes are dropped, and remote URLs are lower-cased as hosting services
+    treat them case-insensitively. Local repositories keep their case; ``file:///srv/git/app.git``
+    and ``/srv/git/app`` both become ``/srv/git/app``.
+    """
+    text = url.strip()
+    if text.startswith("file://"):
+        return _strip_git_suffix(urlsplit(text).path) or "/"
+    if "://" in text:
+        parts = urlsplit(text)
+        host, path = (parts.hostname or "").lower(), parts.path
+    elif (scp := _SCP_LIKE.match(text)) and not text.startswith(("/", "./", "../", "~")):
+        host, path = scp.group("host").lower(), scp.group("path")
+    else:
+        return _strip_git_suffix(text) or text[:1]
+    path = _strip_git_suffix("/" + path.lstrip("/")).lower()
+    return f"{host}{path}" if path != "/" else host
+
+
+def _strip_git_suffix(path: str) -> str:
+    path = path.rstrip("/")
+    if path.endswith(".git"):
+        path = path[: -len(".git")].rstrip("/")
+    return path
+
+
+@dataclass(frozen=True)
+class Push:
+    """What a push webhook tells the agent: the repository (every URL form the payload gives) and
+    the branch or tag that moved. ``branch`` is None when the push names several refs or none, so
+    every app on the repository is refreshed."""
+
+    repo_urls: list[str] = field(default_factory=list)
+    branch: str | None = None
+
+
+class InvalidPayload(ValueError):
+    """The body is not the JSON a push event of this provider sends."""
+
+
+def detect_provider(headers: Mapping[str, str]) -> str:
+    """Name the sender from its event header.
+
+    Gitea and Forgejo also send GitHub's headers for compatibility, so they are recognised first.
+    """
+    if "X-Gitea-Event" in headers or "X-Forgejo-Event" in headers:
+        return GITEA
+    if "X-Gitlab-Event" in headers:
+        return GITLAB
+    if "X-Event-Key" in headers:
+        return BITBUCKET
+    if "X-GitHub-Event" in headers:
+        return GITHUB
+    return UNKNOWN
+
+
+def is_push(provider: str, headers: Mapping[str, str]) -> bool:
+    if provider == GITEA:
+        return (headers.get("X-Gitea-Event") or headers.get("X-Forgejo-Event")) == "push"
+    if provider == GITLAB:
+        return headers.get("X-Gitlab-Event") == "Push Hook"
+    if provider == BITBUCKET:
+        return headers.get("X-Event-Key") == "repo:push"
+    if provider == GITHUB:
+        return headers.get("X-GitHub-Event") == "push"
+    return False
+
+
+def verify_signature(provider: str, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
+    """Check the request against the shared secret, in constant time.
+
+    GitHub and Bitbucket Cloud sign the body with HMAC-SHA256 (``sha256=<hex>``), Gitea and Forgejo
+    send the bare hex digest, and GitLab sends the secret itself as a token.
+    """
+    key = secret.encode()
+    if provider == GITLAB:
+        return hmac.compare_digest(headers.get("X-Gitlab-Token", "").encode(), key)
+    expected = hmac.new(key, body, hashlib.sha256).hexdigest()
+    if provider == GITEA:
+        given = headers.get("X-Gitea-Signature") or headers.get("X-Forgejo-Signature") or ""
+        return hmac.compare_digest(given.strip().lower().encode(), expected.encode())
+    if provider in (GITHUB, BITBUCKET):
+        header = "X-Hub-Signature-256" if provider == GITHUB else "X-Hub-Signature"
+        given = headers.get(header, "").strip()
+        return hmac.compare_digest(given.lower().encode(), f"sha256={expected}".encode())
+    return False
+
+
+def parse_push(provider: str, body: bytes) -> Push:
+    """Read the repository URLs and branch out of a push payload."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPayload(f"body is not JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise InvalidPayload("body is not a JSON object")
+    if provider == BITBUCKET:
+        return _parse_bitbucket(payload)
+    section = "project" if provider == GITLAB else "repository"
+    keys = (("git_http_url", "git_ssh_url", "web_url", "http_url", "ssh_url", "url") if provider == GITLAB
+            else ("clone_url", "html_url", "ssh_url", "git_url"))
+    urls = _strings(payload.get(section), keys)
+    if provider == GITLAB:
+        urls += _strings(payload.get("repository"), ("git_http_url", "git_ssh_url", "homepage", "url"))
+    if not urls:
+        raise InvalidPayload(f"push payload has no {section} URL")
+    ref = payload.get("ref")
+    return Push(_unique(urls), _short_ref(ref) if isinstance(ref, str) and ref else None)
+
+
+def _parse_bitbucket(payload: dict[str, Any]) -> Push:
+    repo = payload.get("repository")
+    links = repo.get("links") if isinstance(repo, dict) else None
+    html = links.get("html") if isinstance(links, dict) else None
+    urls = _strings(html, ("href",))
+    if not urls:
+        raise InvalidPayload("push payload has no repository.links.html.href")
+    names: list[str] = []
+    push = payload.get("push")
+    changes = push.get("changes") if isinstance(push, dict) else None
+    for change in changes if isinstance(changes, list) else []:
+        if not isinstance(change, dict):
+            continue
+        # A deleted branch has no "new" side; the old name still tells which apps to refresh.
+        for side in ("new", "old"):
+            ref = change.get(side)
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                names.append(ref["name"])
+                break
+    names = _unique(names)
+    return Push(urls, names[0] if len(names) == 1 else None)
+
+
+def _strings(section: Any, keys: tuple[str, ...]) -> list[str]:
+    if not isinstance(section, dict):
+        return []
+    return [section[k] for k in keys if isinstance(section.get(k), str) and section[k]]
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _short_ref(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/tags/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix):]
+    return ref
+
+
+OnPush = Callable[[list[str], str | None], Awaitable[int]]
+
+
+async def handle_webhook(request: web.Request, *, secret: str | None, on_push: OnPush) -> web.Response:
+    """Verify, classify and forward one webhook; every outcome is counted by provider and result
+    (accepted, bad_signature, ignored, invalid, error)."""
+    provider = detect_provider(request.headers)
+    body = await request.read()
+
+    def answer(result: str, status: int, payload: dict[str, Any]) -> web.Response:
+        WEBHOOK_REQUESTS_TOTAL.labels(provider=provider, result=result).inc()
+        return web.json_response(payload, status=status)
+
+    if provider == UNKNOWN:
+        return answer("invalid", 400, {
+            "error": "invalid", "message": "not a push webhook from GitHub, GitLab, Bitbucket Cloud, Gitea "
+            "or Forgejo: none of X-GitHub-Event, X-Gitlab-Event, X-Event-Key, X-Gitea-Event is set"})
+    if secret and not verify_signature(provider, request.headers, body, secret):
+        log.warning("refused %s webhook from %s: bad or missing signature", provider, request.remote)
+        return answer("bad_signature", 401, {"error": "bad_signature",
+                                             "message": f"{provider} webhook signature does not match"})
+    if not is_push(provider, request.headers):
+        return answer("ignored", 200, {"result": "ignored", "message": "not a push event"})
+    try:
+        push = parse_push(provider, body)
+    except InvalidPayload as exc:
+        return answer("invalid", 400, {"error": "invalid", "message": f"{provider} push: {exc}"})
+    try:
+        affected = await on_push(push.repo_urls, push.branch)
+    except Exception:
+        # The push is genuine; the next Git poll still picks it up, so the sender is told to retry
+        # rather than the whole request failing with a bare traceback.
+        log.exception("could not schedule a refresh for %s push to %s", provider, push.repo_urls[0])
+        return answer("error", 500, {"error": "error", "message": "the agent could not schedule a refresh"})
+    log.info("%s push to %s (%s): %d apps to refresh", provider, push.repo_urls[0],
+             push.branch or "all refs", affected)
+    return answer("accepted", 202, {"apps": affected})

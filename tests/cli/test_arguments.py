@@ -1,0 +1,52 @@
+"""Command-line parsing that operators rely on in manifests and scripts."""
+
+from __future__ import annotations
+
+import pytest
+
+from exporter.agent import shard_of
+from exporter.cli import UsageError, parse_duration, parse_listen, parse_shard
+
+
+def test_listen_takes_host_and_port():
+    assert parse_listen("127.0.0.1:9000") == ("127.0.0.1", 9000)
+    assert parse_listen(":8080") == ("0.0.0.0", 8080)
+    assert parse_listen("[::1]:8080") == ("::1", 8080)
+
+
+def test_listen_without_port_is_a_clear_error():
+    with pytest.raises(UsageError, match="HOST:PORT"):
+        parse_listen("localhost")
+
+
+def test_shard_from_flag():
+    assert parse_shard("1/3", env={}) == (1, 3)
+
+
+def test_shard_from_statefulset_pod_name():
+    assert parse_shard(None, env={"GITOPS_SHARD_COUNT": "3", "POD_NAME": "gitops-drift-exporter-2"}) == (2, 3)
+
+
+def test_shard_out_of_range_is_refused():
+    with pytest.raises(UsageError, match="0 <= N < M"):
+        parse_shard("3/3", env={})
+
+
+def test_no_shard_means_all_apps():
+    assert parse_shard(None, env={}) is None
+
+
+def test_durations():
+    assert parse_duration("7d") == 7 * 86400
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration("45") == 45
+    with pytest.raises(UsageError):
+        parse_duration("soon")
+
+
+def test_shards_split_apps_without_overlap_and_without_gaps():
+    names = [f"app-{i}" for i in range(3000)]
+    owned = [{n for n in names if shard_of(n, 3) == i} for i in range(3)]
+    assert set().union(*owned) == set(names)
+    assert sum(len(s) for s in owned) == len(names)
+    assert all(800 < len(s) < 1200 for s in owned)  # roughly even

@@ -1,0 +1,136 @@
+"""The running agent: live changes arrive through watches, commits through webhooks, apps split by shard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from conftest import live
+
+from exporter.agent import Agent, shard_of
+from exporter.config import load_config
+from exporter.model import AppState, ObjectKey
+
+CM = """
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {{name: {name}}}
+    data: {{a: "1"}}
+"""
+
+
+def cm(name: str) -> str:
+    return CM.format(name=name)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def running(sim, repo, write_config):
+    agents: list[Agent] = []
+
+    async def start(apps: dict, **extra) -> Agent:
+        agent = Agent(load_config(write_config(apps, repo.url, **extra)))
+        await agent.start()
+        agents.append(agent)
+        return agent
+
+    yield start
+    for agent in agents:
+        await agent.close()
+
+
+def state(agent: Agent, app: str) -> AppState:
+    return agent.snapshot()[app][1].state
+
+
+async def test_a_live_edit_turns_the_app_out_of_sync_without_polling(sim, repo, running):
+    repo.commit({"a/cm.yaml": cm("settings")})
+    sim.apply(live(cm("settings")))
+    agent = await running({"a": "a"}, interval="1h", gitPollInterval="1h")
+    assert state(agent, "a") is AppState.HEALTHY
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "2"}}, manager="kubectl-edit")
+    await eventually(lambda: state(agent, "a") is AppState.OUT_OF_SYNC)
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "1"}}, manager="kubectl-edit")
+    await eventually(lambda: state(agent, "a") is AppState.HEALTHY)
+
+
+async def test_a_deleted_object_makes_the_app_missing(sim, repo, running):
+    repo.commit({"a/cm.yaml": cm("settings")})
+    sim.apply(live(cm("settings")))
+    agent = await running({"a": "a"}, interval="1h")
+    sim.delete("", "ConfigMap", "prod", "settings")
+    await eventually(lambda: state(agent, "a") is AppState.MISSING)
+
+
+async def test_an_event_re_evaluates_only_the_app_that_owns_the_object(sim, repo, running):
+    repo.commit({"a/cm.yaml": cm("one"), "b/cm.yaml": cm("two")})
+    sim.apply(live(cm("one")))
+    sim.apply(live(cm("two")))
+    agent = await running({"a": "a", "b": "b"}, interval="1h", gitPollInterval="1h")
+    before_b = agent.snapshot()["b"][1].evaluated_at
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "one"), {"data": {"a": "9"}}, manager="kubectl-edit")
+    await eventually(lambda: state(agent, "a") is AppState.OUT_OF_SYNC)
+    await asyncio.sleep(0.2)
+    assert agent.snapshot()["b"][1].evaluated_at == before_b
+
+
+async def test_an_object_removed_from_git_but_still_live_requires_pruning(sim, repo, running):
+    repo.commit({"a/cm.yaml": cm("kept"), "a/old.yaml": cm("old")})
+    sim.apply(live(cm("kept"), app="a"))
+    sim.apply(live(cm("old"), app="a"))
+    agent = await running({"a": "a"}, interval="1h")
+    assert state(agent, "a") is AppState.HEALTHY
+    repo.commit({"a/old.yaml": None}, "remove old")
+    assert await agent.on_git_push([repo.url], "main") == 1
+    await eventually(lambda: state(agent, "a") is AppState.OUT_OF_SYNC)
+    status = agent.snapshot()["a"][1]
+    assert [o.key.name for o in status.objects if o.requires_pruning] == ["old"]
+    assert "requires pruning" in status.reason
+
+
+async def test_a_push_webhook_brings_the_new_revision(sim, repo, running):
+    first = repo.commit({"a/cm.yaml": cm("settings")})
+    sim.apply(live(cm("settings")))
+    agent = await running({"a": "a"}, interval="1h", gitPollInterval="1h")
+    assert agent.snapshot()["a"][1].revision == first
+    second = repo.commit({"a/cm.yaml": cm("settings").replace('"1"', '"2"')}, "bump")
+    await agent.on_git_push([repo.url.replace("file://", "file://") + ".git"], "main")
+    await eventually(lambda: agent.snapshot()["a"][1].revision == second)
+    assert state(agent, "a") is AppState.OUT_OF_SYNC
+
+
+async def test_two_shards_split_the_apps_without_overlap(sim, repo, write_config):
+    apps = {f"app{i}": "a" for i in range(12)}
+    repo.commit({"a/cm.yaml": cm("shared")})
+    sim.apply(live(cm("shared")))
+    config = load_config(write_config(apps, repo.url))
+    shards = [Agent(config, shard=(i, 2)) for i in range(2)]
+    try:
+        for agent in shards:
+            await agent.start(watch=False)
+        owned = [set(agent.snapshot()) for agent in shards]
+    finally:
+        for agent in shards:
+            await agent.close()
+    assert owned[0].isdisjoint(owned[1])
+    assert owned[0] | owned[1] == set(apps)
+    assert owned[0] == {a for a in apps if shard_of(a, 2) == 0}
+
+
+async def test_reload_keeps_the_state_of_unchanged_apps(sim, repo, running, write_config):
+    repo.commit({"a/cm.yaml": cm("one"), "b/cm.yaml": cm("two")})
+    sim.apply(live(cm("one")))
+    agent = await running({"a": "a"}, interval="1h")
+    since = agent.snapshot()["a"][1].since
+    await agent.reload(load_config(write_config({"a": "a", "b": "b"}, repo.url, interval="1h")))
+    await eventually(lambda: "b" in agent.snapshot())
+    assert state(agent, "b") is AppState.MISSING
+    assert agent.snapshot()["a"][1].since == since

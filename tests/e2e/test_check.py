@@ -1,0 +1,104 @@
+"""``check`` and ``diff`` from the command line, against a real Git repository and a simulated cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from conftest import live
+
+from exporter.model import ObjectKey
+
+CONFIGMAP = """
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings}
+    data: {MODE: fast, LIMIT: "10"}
+"""
+DEPLOYMENT = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers: [{name: web, image: "nginx:1.27", resources: {limits: {cpu: "1"}}}]
+"""
+ROLLED_OUT = {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+              "availableReplicas": 2, "conditions": [{"type": "Available", "status": "True"}]}
+
+
+async def cli(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "exporter.cli", *args,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_all_good_exits_zero(sim, repo, write_config):
+    repo.commit({"web/cm.yaml": CONFIGMAP, "web/deploy.yaml": DEPLOYMENT})
+    sim.apply(live(CONFIGMAP))
+    sim.apply(live(DEPLOYMENT, status=ROLLED_OUT))
+    code, out, err = await cli("check", "--config", write_config({"web": "web"}, repo.url))
+    assert code == 0, out + err
+    assert "web" in out and "Healthy" in out
+
+
+async def test_each_state_is_reported_and_something_bad_exits_one(sim, repo, write_config):
+    repo.commit({"good/cm.yaml": CONFIGMAP, "drift/cm.yaml": CONFIGMAP.replace("settings", "drifted"),
+                 "gone/cm.yaml": CONFIGMAP.replace("settings", "never-applied")})
+    sim.apply(live(CONFIGMAP))
+    sim.apply(live(CONFIGMAP.replace("settings", "drifted")))
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "drifted"), {"data": {"LIMIT": "99"}}, manager="kubectl-edit")
+    config = write_config({"good": "good", "drift": "drift", "gone": "gone"}, repo.url)
+    code, out, err = await cli("check", "--config", config, "--output", "json")
+    assert code == 1, err
+    apps = {a["name"]: a for a in json.loads(out)}
+    assert apps["good"]["status"] == "Healthy"
+    assert apps["drift"]["status"] == "OutOfSync"
+    assert apps["gone"]["status"] == "Missing"
+    drifted = [o for o in apps["drift"]["objects"] if o["differences"]]
+    assert drifted and drifted[0]["differences"][0]["path"] == "/data/LIMIT"
+    assert drifted[0]["differences"][0]["desired"] == "10" and drifted[0]["differences"][0]["live"] == "99"
+
+
+async def test_server_defaults_and_canonical_quantities_are_not_drift(sim, repo, write_config):
+    repo.commit({"web/deploy.yaml": DEPLOYMENT})
+    served = live(DEPLOYMENT, status=ROLLED_OUT)
+    container = served["spec"]["template"]["spec"]["containers"][0]
+    container.update({"imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+                      "terminationMessagePolicy": "File", "resources": {"limits": {"cpu": "1000m"}}})
+    served["spec"].update({"revisionHistoryLimit": 10, "progressDeadlineSeconds": 600})
+    sim.apply(served)
+    code, out, err = await cli("check", "--config", write_config({"web": "web"}, repo.url), "--app", "web")
+    assert code == 0, out + err
+
+
+async def test_diff_prints_a_unified_diff_of_the_drifted_field(sim, repo, write_config):
+    repo.commit({"web/cm.yaml": CONFIGMAP})
+    sim.apply(live(CONFIGMAP))
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"MODE": "slow"}}, manager="kubectl-edit")
+    code, out, err = await cli("diff", "--config", write_config({"web": "web"}, repo.url), "web")
+    assert code == 1, err
+    assert "ConfigMap" in out and "settings" in out
+    assert "-  MODE: fast" in out.replace("- MODE", "-  MODE") or "MODE: fast" in out
+    assert "slow" in out
+
+
+async def test_a_config_typo_is_refused_with_file_line_and_field(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("clusters:\n  - name: c\n    inCluster: true\napps:\n  - name: a\n    sorce: {}\n")
+    code, out, err = await cli("check", "--config", str(config))
+    assert code == 2
+    assert f"{config}:6" in err and "sorce" in err and "Traceback" not in err
+
+
+async def test_unknown_app_is_a_clear_error(sim, repo, write_config):
+    repo.commit({"web/cm.yaml": CONFIGMAP})
+    code, out, err = await cli("check", "--config", write_config({"web": "web"}, repo.url), "--app", "nope")
+    assert code == 2 and "no app named 'nope'" in err

@@ -1,0 +1,232 @@
+"""The status page in headless Chromium: what people see and click.
+
+Uses the system Chromium (Debian's ``chromium`` package), never a downloaded browser. Skipped with
+a message when it is absent, except under CI where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from server_fleet import FleetSource, Served
+
+from exporter.metrics import REGISTRY
+from exporter.model import AppState
+from exporter.server import build_app, serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: The chip colours of status.css, as Chromium computes them.
+CHIP_RGB = {
+    "Healthy": "rgb(46, 125, 50)",
+    "Degraded": "rgb(198, 40, 40)",
+    "OutOfSync": "rgb(154, 103, 0)",
+    "Missing": "rgb(188, 76, 0)",
+    "Progressing": "rgb(21, 101, 192)",
+    "Suspended": "rgb(106, 90, 205)",
+    "Unknown": "rgb(97, 97, 97)",
+}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        message = f"{CHROMIUM} is not installed (Debian package: chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def live(source: FleetSource) -> AsyncIterator[Served]:
+    """The server with a one-second page refresh, so self-updates show within a test's patience."""
+    app = build_app(source, metrics_registry=REGISTRY, page_refresh_seconds=1)
+    runner = await serve(app, "127.0.0.1", 0)
+    host, port = runner.addresses[0][:2]
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Served(f"http://{host}:{port}", source, session)
+    finally:
+        await runner.cleanup()
+
+
+async def open_page(browser: Browser, live: Served, query: str = "", **context: object) -> Page:
+    ctx = await browser.new_context(**context)  # type: ignore[arg-type]
+    page = await ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Console errors include Content-Security-Policy violations and failed fetches.
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    await page.goto(live.url + "/" + query)
+    await page.wait_for_load_state("networkidle")
+    assert errors == []
+    return page
+
+
+async def visible_apps(page: Page) -> list[str]:
+    return await page.eval_on_selector_all(
+        "#apps tbody tr[data-app]:not([hidden])", "rows => rows.map(r => r.dataset.app)")
+
+
+def row(page: Page, app: str):
+    return page.locator(f'#apps tbody tr[data-app="{app}"]')
+
+
+async def test_table_shows_every_app_with_its_state(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    assert await visible_apps(page) == ["legacy", "payments-api", "billing-worker", "search", "ingest",
+                                        "nightly-batch", "checkout"]
+    await expect(row(page, "payments-api").locator(".chip")).to_have_text("Degraded")
+    await expect(row(page, "checkout").locator(".chip")).to_have_text("Healthy")
+    await expect(row(page, "search").locator(".frozen")).to_be_visible()
+    await expect(page.locator("#counts a[data-state=Degraded] .n")).to_have_text("1")
+
+
+async def test_state_chips_are_coloured_per_state(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    colours = await page.eval_on_selector_all(
+        "#apps tbody .chip", "chips => chips.map(c => [c.textContent, getComputedStyle(c).backgroundColor])")
+    assert dict(colours) == CHIP_RGB
+    text_colour = await page.eval_on_selector("#apps tbody .chip", "c => getComputedStyle(c).color")
+    assert text_colour == "rgb(255, 255, 255)"
+
+
+async def test_filtering_by_state_hides_the_other_apps(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    await page.get_by_label("State", exact=True).select_option("Degraded")
+    assert await visible_apps(page) == ["payments-api"]
+    assert "status=Degraded" in page.url
+    await expect(page.locator("#shown")).to_have_text("Showing 1 of 7 apps")
+
+
+async def test_filtering_by_label_and_project_combines(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    await page.get_by_label("Project", exact=True).select_option("platform")
+    await page.get_by_label("Label", exact=True).fill("team=data")
+    assert await visible_apps(page) == ["ingest", "nightly-batch"]
+
+
+async def test_clicking_a_row_opens_its_objects_and_diff(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    await row(page, "payments-api").locator("td.reason").click()
+    detail = page.locator("#detail")
+    await expect(detail).to_be_visible()
+    await expect(detail.locator("h2")).to_have_text("payments-api")
+    objects = detail.locator("table.objects tbody tr")
+    await expect(objects).to_have_count(2)
+    await expect(objects.nth(0)).to_contain_text("apps/Deployment payments-api/payments-api")
+    await expect(objects.nth(0)).to_contain_text("/spec/template/spec/containers/0/image")
+    await expect(objects.nth(0).locator(".chip").first).to_have_text("Degraded")
+    await expect(detail.locator("#detail-diff")).to_contain_text("+      - image: payments-api:1.4.0")
+    added = detail.locator("#detail-diff .d-add")
+    await expect(added).to_have_text("+      - image: payments-api:1.4.0\n")
+    assert await added.evaluate("e => getComputedStyle(e).color") == "rgb(26, 127, 55)"
+    assert "app=payments-api" in page.url
+
+
+async def test_keyboard_opens_and_escape_closes_the_detail(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    link = row(page, "checkout").get_by_role("link", name="checkout")
+    await link.focus()
+    outline = await link.evaluate("a => getComputedStyle(a).outlineStyle")
+    assert outline == "solid"  # the focus ring is visible
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#detail h2")).to_have_text("checkout")
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#detail")).to_be_hidden()
+
+
+async def test_page_updates_itself_and_keeps_filters_and_the_open_panel(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live, "?label=team=payments&app=checkout")
+    await page.evaluate("window.notReloaded = true")
+    await expect(page.locator("#detail h2")).to_have_text("checkout")
+    assert await visible_apps(page) == ["payments-api", "billing-worker", "checkout"]
+
+    live.source.set_state("checkout", AppState.DEGRADED, "Deployment checkout: CrashLoopBackOff")
+
+    await expect(row(page, "checkout").locator(".chip")).to_have_text("Degraded", timeout=10_000)
+    await expect(row(page, "checkout").locator(".reason")).to_have_text("Deployment checkout: CrashLoopBackOff")
+    await expect(page.locator("#detail .facts .chip")).to_have_text("Degraded", timeout=10_000)
+    await expect(page.locator("#counts a[data-state=Degraded] .n")).to_have_text("2")
+    assert await page.evaluate("window.notReloaded") is True
+    assert await visible_apps(page) == ["checkout", "payments-api", "billing-worker"]
+
+
+async def test_new_and_removed_apps_appear_and_disappear(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    del live.source.apps["legacy"]
+    await expect(row(page, "legacy")).to_have_count(0, timeout=10_000)
+    assert "legacy" not in await visible_apps(page)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+async def test_phone_shows_apps_as_cards_without_horizontal_scrolling(
+        browser: Browser, live: Served, tmp_path: Path) -> None:
+    page = await open_page(browser, live, viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                           is_mobile=True, has_touch=True)
+    display = await row(page, "payments-api").evaluate("tr => getComputedStyle(tr).display")
+    assert display == "block"
+    header_height = await page.locator("#apps thead").evaluate("t => t.getBoundingClientRect().height")
+    assert header_height <= 1
+    widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"page scrolls sideways: {widths}"
+    card = await row(page, "payments-api").bounding_box()
+    assert card is not None and card["x"] >= 0 and card["x"] + card["width"] <= 390
+
+    shot = tmp_path / "status-page-phone.png"
+    await page.screenshot(path=str(shot), full_page=False)
+    data = shot.read_bytes()
+    assert png_size(data) == (780, 1688)
+    assert len(data) > 20_000, "screenshot looks blank"
+
+
+async def test_desktop_screenshot_with_detail_open(browser: Browser, live: Served, tmp_path: Path) -> None:
+    page = await open_page(browser, live, "?app=payments-api", viewport={"width": 1440, "height": 900})
+    await expect(page.locator("#detail")).to_be_visible()
+    detail_box = await page.locator("#detail").bounding_box()
+    table_box = await page.locator("#apps").bounding_box()
+    assert detail_box is not None and table_box is not None
+    assert detail_box["x"] > table_box["x"] + table_box["width"] - 1, "detail panel sits beside the table"
+    assert detail_box["x"] + detail_box["width"] <= 1440, "detail panel fits in the window"
+    widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"page scrolls sideways: {widths}"
+    shot = tmp_path / "status-page-desktop.png"
+    await page.screenshot(path=str(shot))
+    data = shot.read_bytes()
+    assert png_size(data) == (1440, 900)
+    assert len(data) > 30_000, "screenshot looks blank"
+
+
+async def test_phone_detail_fits_the_screen(browser: Browser, live: Served, tmp_path: Path) -> None:
+    page = await open_page(browser, live, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    await row(page, "payments-api").locator(".chip").tap()
+    detail = page.locator("#detail")
+    await expect(detail.locator("#detail-diff")).to_contain_text("payments-api:1.4.0")
+    box = await detail.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    overflow = await detail.evaluate("d => d.scrollWidth - d.clientWidth")
+    assert overflow <= 0, "objects are cut off at the right edge"
+    card = await detail.locator("table.objects tbody tr").first.bounding_box()
+    assert card is not None and card["height"] < 400, "an object card is stretched"
+    widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"page scrolls sideways: {widths}"
+    await detail.screenshot(path=str(tmp_path / "status-page-phone-detail.png"))
+    assert png_size((tmp_path / "status-page-phone-detail.png").read_bytes())[0] <= 390

@@ -1,0 +1,71 @@
+"""The per-app metric families: what dashboards and alert rules read."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.config_types import AppConfig, Destination, SourceConfig
+from exporter.metrics import AppStatusCollector
+from exporter.model import AppState, AppStatus, Health, HealthResult, ObjectKey, ObjectStatus, Sync
+
+
+def fleet() -> dict[str, tuple[AppConfig, AppStatus]]:
+    apps = {}
+    for i, state in enumerate([AppState.HEALTHY, AppState.DEGRADED, AppState.OUT_OF_SYNC]):
+        config = AppConfig(f"app-{i}", SourceConfig('https://git.example.com/a "quoted"\\repo', path="apps/x"),
+                           Destination("prod", "ns"), project="payments")
+        objects = [ObjectStatus(ObjectKey("apps", "Deployment", "ns", "d"), "apps/v1", True, Sync.SYNCED,
+                                HealthResult(Health.DEGRADED if state is AppState.DEGRADED else Health.HEALTHY)),
+                   ObjectStatus(ObjectKey("", "ConfigMap", "ns", "c"), "v1", True,
+                                Sync.OUT_OF_SYNC if state is AppState.OUT_OF_SYNC else Sync.SYNCED, None)]
+        apps[config.name] = (config, AppStatus(config.name, state, Sync.SYNCED, Health.HEALTHY, "", revision="f00d",
+                                               since=1763850000.5, bad_since=None if i == 0 else 1763850000.5,
+                                               evaluated_at=1763850001.25, objects=objects))
+    return apps
+
+
+def samples(text: str) -> dict[str, set[tuple[tuple[tuple[str, str], ...], float]]]:
+    return {f.name: {(tuple(sorted(s.labels.items())), float(s.value)) for s in f.samples}
+            for f in text_string_to_metric_families(text)}
+
+
+def test_pre_rendered_text_says_exactly_what_the_registry_encoding_says():
+    apps = fleet()
+    collector = AppStatusCollector(lambda: apps, lambda: True)
+    registry = CollectorRegistry()
+    registry.register(collector)
+    assert samples(collector.text()) == samples(generate_latest(registry).decode())
+
+
+def test_one_state_per_app_is_set():
+    apps = fleet()
+    parsed = samples(AppStatusCollector(lambda: apps, lambda: True).text())
+    current = {dict(labels)["app"]: dict(labels)["status"] for labels, v in parsed["gitops_app_status"] if v == 1}
+    assert current == {"app-0": "Healthy", "app-1": "Degraded", "app-2": "OutOfSync"}
+
+
+def test_label_values_with_quotes_and_backslashes_survive():
+    apps = fleet()
+    parsed = samples(AppStatusCollector(lambda: apps, lambda: True).text())
+    repos = {dict(labels)["repo"] for labels, _ in parsed["gitops_app_info"]}
+    assert repos == {'https://git.example.com/a "quoted"\\repo'}
+
+
+def test_a_changed_status_is_re_rendered_and_others_are_reused():
+    apps = fleet()
+    collector = AppStatusCollector(lambda: apps, lambda: True)
+    collector.text()
+    config, status = apps["app-0"]
+    apps["app-0"] = (config, AppStatus("app-0", AppState.MISSING, Sync.OUT_OF_SYNC, Health.MISSING, "gone",
+                                       since=1763850100, bad_since=1763850100, evaluated_at=1763850100))
+    parsed = samples(collector.text())
+    assert ((("app", "app-0"), ("status", "Missing")), 1.0) in parsed["gitops_app_status"]
+    assert ((("app", "app-0"),), 1763850100.0) in parsed["gitops_app_bad_since_timestamp_seconds"]
+
+
+def test_app_counts_by_state_cluster_and_project():
+    apps = fleet()
+    parsed = samples(AppStatusCollector(lambda: apps, lambda: False).text())
+    assert ((("cluster", "prod"), ("project", "payments"), ("status", "Degraded")), 1.0) in parsed["gitops_apps"]
+    assert parsed["gitops_agent_ready"] == {((), 0.0)}
