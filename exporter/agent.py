@@ -30,7 +30,8 @@ from exporter.generators import expand
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
 from exporter.kube.cache import LiveCache
-from exporter.kube.client import KubeClient, KubeError, ResourceInfo
+from exporter.kube.client import KubeClient, ResourceInfo
+from exporter.kube.errors import Forbidden, KubeError
 from exporter.metrics import EVALUATION_DURATION
 from exporter.model import (
     AppState,
@@ -298,7 +299,10 @@ class Agent:
             return [], cluster.error or f"cluster {cluster.config.name} is not connected"
         keyed: list[tuple[ObjectKey, KubeObject, ResourceInfo]] = []
         for obj in rt.desired:
-            res = await self._resource(cluster, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+            try:
+                res = await self._resource(cluster, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+            except KubeError as exc:
+                return [], str(exc)
             if res is None:
                 return [], (f"{obj.get('kind')} {obj.get('metadata', {}).get('name')}: cluster "
                             f"{cluster.config.name} does not serve {obj.get('apiVersion')} {obj.get('kind')} "
@@ -309,6 +313,9 @@ class Agent:
             ns = str((obj.get("metadata") or {}).get("namespace") or app.destination.namespace) \
                 if res.namespaced else ""
             keyed.append((ObjectKey(res.group, res.kind, ns, str(obj["metadata"]["name"])), obj, res))
+        stale = _stale(cluster, {(res.group, res.kind) for _, _, res in keyed}, time.time())
+        if stale is not None:
+            return [], stale
         self._set_owners(rt, cluster, frozenset(k for k, _, _ in keyed))
         hpas = compare_mod.hpa_targets(o for _, o, _ in keyed)
         objects: list[ObjectStatus] = []
@@ -415,20 +422,26 @@ class Agent:
     # ---- Kubernetes ------------------------------------------------------------------------------
 
     async def _connect(self, cluster: _Cluster) -> None:
+        """Load credentials and start watching the kinds extraneous objects are looked for in.
+
+        A cluster that cannot be reached makes its apps Unknown (with the reason) and is retried on
+        every full pass; it never stops the agent or the other clusters.
+        """
         try:
-            cluster.client = await KubeClient.connect(cluster.config)
-            cluster.cache = LiveCache(cluster.client, on_event=functools.partial(self._on_event, cluster))
+            if cluster.client is None:
+                cluster.client = await KubeClient.connect(cluster.config)
+                cluster.cache = LiveCache(cluster.client, on_event=functools.partial(self._on_event, cluster))
+            for api_version, kind in EXTRANEOUS_KINDS:
+                res = await self._resource(cluster, api_version, kind)
+                if res is not None:
+                    problem = await self._watch(cluster, res)
+                    if problem is not None:
+                        log.info("not watching %s for extraneous objects: %s", res.plural, problem)
             cluster.error = None
         except Exception as exc:
-            cluster.error = f"cluster {cluster.config.name} unreachable: {exc}"
+            cluster.error = str(exc) if isinstance(exc, KubeError) else \
+                f"cluster {cluster.config.name} unreachable: {exc}"
             log.error("%s", cluster.error)
-            return
-        for api_version, kind in EXTRANEOUS_KINDS:
-            res = await self._resource(cluster, api_version, kind)
-            if res is not None:
-                problem = await self._watch(cluster, res)
-                if problem is not None:
-                    log.info("not watching %s for extraneous objects: %s", res.plural, problem)
 
     async def _resource(self, cluster: _Cluster, api_version: str, kind: str) -> ResourceInfo | None:
         key = (api_version, kind)
@@ -447,8 +460,10 @@ class Agent:
         assert cluster.cache is not None
         try:
             await cluster.cache.ensure(res)
-        except KubeError as exc:
+        except Forbidden as exc:  # RBAC does not change by waiting; ask again on the next full pass
             cluster.forbidden[gk] = str(exc)
+            return str(exc)
+        except KubeError as exc:
             return str(exc)
         cluster.watched.add(gk)
         for obj in cluster.cache.objects(res.group, res.kind):
@@ -538,6 +553,7 @@ class Agent:
 
     async def _full_pass(self) -> None:
         for cluster in self._clusters.values():
+            cluster.forbidden.clear()
             if cluster.error is not None:
                 await self._connect(cluster)
         self._ready = all(c.error is None for c in self._clusters.values())
@@ -586,6 +602,26 @@ class Agent:
 
     def app_names(self) -> Iterable[str]:
         return list(self._apps)
+
+
+#: How long a watch may fail before its cached objects are too old to judge by.
+STALE_AFTER = 30.0
+
+
+def _stale(cluster: _Cluster, kinds: set[tuple[str, str]], now: float) -> str | None:
+    """Why the app's live objects cannot be trusted (a watch failing for a while), or None.
+
+    A blip (a watch re-established within seconds) does not count: flapping to Unknown on every
+    reconnect would be crying wolf.
+    """
+    assert cluster.cache is not None
+    for informer in cluster.cache.informers:
+        res = informer.scope.res
+        if informer.error is not None and (res.group, res.kind) in kinds and informer.error_since is not None \
+                and now - informer.error_since > STALE_AFTER:
+            return (f"cluster {cluster.config.name}: cannot follow {res.plural} for "
+                    f"{now - informer.error_since:.0f}s: {informer.error}")
+    return None
 
 
 def _under(file: str, path: str) -> bool:

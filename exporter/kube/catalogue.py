@@ -78,6 +78,8 @@ class Catalogue:
         self.apis_doc: dict[str, Any] = dict(apis, groups=groups)
         self._crd_groups: dict[str, list[str]] = {}  # CRD name -> group versions it added
         self._index()
+        #: Built-in resources (not from CRDs), as (group, version, plural).
+        self.builtin = frozenset(self.by_path)
 
     def _index(self) -> None:
         self.by_path: dict[tuple[str, str, str], SimResource] = {}

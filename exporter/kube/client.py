@@ -170,10 +170,12 @@ class KubeClient:
             headers["Authorization"] = self._cfg.get_basic_auth_token()
         timeout = aiohttp.ClientTimeout(total=None if read_timeout else self._request_timeout,
                                         sock_connect=min(self._request_timeout, 10.0), sock_read=read_timeout)
+        answered = False
         try:
             async with self._session.get(self._host + path, params=params, headers=headers, timeout=timeout,
                                          server_hostname=self._tls_server_name, proxy=self._proxy,
                                          allow_redirects=False) as resp:
+                answered = True
                 KUBE_REQUESTS_TOTAL.labels(self.name, verb, str(resp.status)).inc()
                 log.debug("cluster %s: %s %s -> %s", self.name, verb, path, resp.status)
                 if resp.status >= 400:
@@ -186,7 +188,7 @@ class KubeClient:
         except KubeError:
             raise
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
-            if not isinstance(e, aiohttp.ClientResponseError):
+            if not answered:  # an answer cut short was already counted by its status code
                 KUBE_REQUESTS_TOTAL.labels(self.name, verb, "error").inc()
             detail = str(e) or type(e).__name__
             raise Unreachable(f"cluster {self.name} unreachable: {detail}", cluster=self.name) from None

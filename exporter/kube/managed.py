@@ -41,7 +41,8 @@ ATOMIC_MAPS = {"selector", "fieldRef", "resourceFieldRef", "configMapKeyRef", "s
 STRUCTURAL = {"metadata", "spec", "status", "template", "strategy", "containers", "initContainers"}
 
 
-def _item_key(list_name: str, item: dict[str, Any]) -> str | None:
+def item_key(list_name: str, item: dict[str, Any]) -> str | None:
+    """The ``k:{...}`` identity of a list item, or None if items of this list are not keyed."""
     if list_name == "ports":
         if "containerPort" in item:
             return "k:" + json.dumps({"containerPort": item["containerPort"],
@@ -64,7 +65,7 @@ def _walk(value: Any, name: str, path: Path, out: dict[Path, Any]) -> None:
             _walk(v, k, path + (f"f:{k}",), out)
         return
     if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
-        keys = [_item_key(name, i) for i in value]
+        keys = [item_key(name, i) for i in value]
         if all(keys):
             if name not in STRUCTURAL:
                 out[path + (".",)] = None

@@ -9,7 +9,8 @@ with the semantics checked against answers captured from a real 1.24 server
 (``fixtures/real-apiserver-1.24``):
 
 - one global, monotonically increasing ``resourceVersion``; ``uid``, ``creationTimestamp``,
-  ``generation`` (bumped on spec changes) and ``managedFields`` attributed per field manager;
+  ``generation`` (bumped on spec changes; as captured, core, RBAC and autoscaling objects carry
+  none) and ``managedFields`` attributed per field manager;
 - lists with label and field selectors, ``limit``/``continue`` pages served from a consistent
   snapshot, list ``resourceVersion``; ``410 Expired`` below a compaction horizon (``compact()``),
   which a watch reports the way the real server does: HTTP 200 and one ``ERROR`` event carrying
@@ -23,7 +24,9 @@ with the semantics checked against answers captured from a real 1.24 server
 Every write verb over HTTP is refused with 403 and counted in ``write_attempts``: the agent is
 read-only, and the simulated cluster is where that promise is checked. Tests and the demo change
 state through Python methods (``apply``, ``patch``, ``set_status``, ``delete``) that emit the
-watch events a real server would.
+watch events a real server would. ``patch`` is a JSON merge patch (lists are replaced whole, not
+merged by key), and objects are stored as given: the server's defaulting is not reproduced, so a
+test that needs a defaulted live object applies one captured from a real cluster.
 
 kmock's ``Server`` wrapper is not used to listen: it patches aiohttp's global DNS resolution,
 which would also catch the agent's own connections and must be unwound in strict LIFO order,
@@ -45,7 +48,7 @@ import ssl
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp.web
 import kmock
@@ -108,6 +111,36 @@ def _merge_patch(target: Any, patch: Any) -> Any:
             result.pop(k, None)
         else:
             result[k] = _merge_patch(result.get(k), v)
+    return result
+
+
+def _strategic_patch(target: Any, patch: Any) -> Any:
+    """A strategic merge patch, as ``kubectl patch`` sends by default: like a merge patch, except that
+    lists with a merge key (containers and env by ``name``, ports by port and protocol …) are merged
+    item by item, and an item ``{"$patch": "delete", <key>}`` removes its counterpart."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        current = result.get(k)
+        if v is None:
+            result.pop(k, None)
+        elif isinstance(v, list) and isinstance(current, list) and v and all(
+                isinstance(i, dict) and managed.item_key(k, i) for i in [*v, *current]):
+            merged = list(current)
+            for item in v:
+                ident = managed.item_key(k, item)
+                at = next((n for n, old in enumerate(merged) if managed.item_key(k, old) == ident), None)
+                if item.get("$patch") == "delete":
+                    if at is not None:
+                        del merged[at]
+                elif at is None:
+                    merged.append(copy.deepcopy(item))
+                else:
+                    merged[at] = _strategic_patch(merged[at], item)
+            result[k] = merged
+        else:
+            result[k] = _strategic_patch(current, v)
     return result
 
 
@@ -411,19 +444,24 @@ class SimulatedCluster(kmock.KubernetesEmulator):
             stored = self._write(res, nk, stored, dict(stored, status=new_status), manager, "status")
         return copy.deepcopy(stored)
 
-    def patch(self, key: ObjectKey, patch: Obj, manager: str = "kubectl-patch") -> Obj:  # type: ignore[override]
-        """Apply a JSON merge patch as ``manager``; a ``status`` key writes the status subresource."""
+    def patch(self, key: ObjectKey, patch: Obj, manager: str = "kubectl-patch",  # type: ignore[override]
+              patch_type: Literal["strategic", "merge"] = "strategic") -> Obj:
+        """Patch an object as ``manager``; a ``status`` key writes the status subresource.
+
+        ``strategic`` (``kubectl patch``'s default) merges keyed lists such as containers item by
+        item; custom resources only take ``merge`` patches on a real server, so they always get one."""
         res, nk, prev = self._locate(key)
         patch = copy.deepcopy(patch)
         status_patch = patch.pop("status", None)
         stored = prev
+        builtin = (res.group, res.version, res.plural) in self.catalogue.builtin
+        merge = _strategic_patch if patch_type == "strategic" and builtin else _merge_patch
         if patch:
-            body = _merge_patch(prev, patch)
+            body = merge(prev, patch)
             body["metadata"] = dict(body.get("metadata") or {}, name=prev["metadata"]["name"])
             stored = self._write(res, nk, prev, body, manager, None)
         if status_patch is not None:
-            stored = self._write(res, nk, stored, _merge_patch(stored, {"status": status_patch}), manager,
-                                 "status")
+            stored = self._write(res, nk, stored, merge(stored, {"status": status_patch}), manager, "status")
         return copy.deepcopy(stored)
 
     def set_status(self, key: ObjectKey, status: Obj, manager: str = "kube-controller-manager") -> Obj:

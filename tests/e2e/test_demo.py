@@ -9,8 +9,12 @@ import socket
 import sys
 import urllib.request
 
+from pathlib import Path
+
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
+from ship.promql import dashboard_queries, exposed_sample_names, referenced_metrics, rule_queries
 
 EXPECTED = {"web": "Healthy", "payments": "OutOfSync", "worker": "Degraded", "cache": "Missing",
             "api": "Progressing", "reports": "Suspended"}
@@ -80,6 +84,22 @@ def test_metrics_carry_the_design_catalogue_with_one_state_per_app(demo):
     assert current == EXPECTED
     verbs = {s.labels["verb"] for s in families["gitops_kube_requests"].samples}
     assert verbs <= {"get", "list", "watch"}
+
+
+def test_every_metric_dashboards_and_alert_rules_use_is_exposed_by_the_running_agent(demo):
+    base, _ = demo
+    families = text_string_to_metric_families(get(f"{base}/metrics"))
+    exposed = exposed_sample_names((f.name, f.type) for f in families)
+    root = Path(__file__).resolve().parents[2]
+    queries = [(f"{path.name}: {where}", expr)
+               for path in sorted((root / "grafana").glob("*.json"))
+               for where, expr in dashboard_queries(json.loads(path.read_text()))]
+    queries += [(f"{path.name}: {name}", expr) for path in sorted((root / "rules").glob("*.yaml"))
+                for name, expr in rule_queries(yaml.safe_load(path.read_text()))]
+    assert len(queries) > 30
+    unknown = {where: sorted(referenced_metrics(expr) - exposed) for where, expr in queries
+               if referenced_metrics(expr) - exposed}
+    assert not unknown, unknown
 
 
 async def test_sigterm_stops_the_demo_cleanly(demo):

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from kube_helpers import configmap, eventually
+from kube_support import configmap, eventually
 
 from exporter.kube.cache import LiveCache, backoff_delay
 from exporter.kube.client import KubeClient, ResourceInfo

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from kube_helpers import configmap
+from kube_support import configmap
 
 from exporter.config_types import ClusterConfig
 from exporter.kube.client import KubeClient, ResourceInfo
@@ -143,9 +143,11 @@ async def test_an_unreachable_cluster_is_a_clear_error(tmp_path: pathlib.Path) -
         "clusters": [{"name": "gone", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
         "users": [{"name": "u", "user": {"token": "t"}}],
         "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}]}))
+    failed = requests_counted("edge", "get", "error")
     async with await KubeClient.connect(ClusterConfig("edge", kubeconfig=str(kubeconfig))) as kube:
         with pytest.raises(Unreachable, match=r"^cluster edge unreachable: "):
             await kube.resolve("v1", "ConfigMap")
+    assert requests_counted("edge", "get", "error") == failed + 1
 
 
 async def test_a_missing_kubeconfig_names_the_file(tmp_path: pathlib.Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from kube_helpers import captured, configmap, eventually
+from kube_support import captured, configmap, eventually
 
 from exporter.kube.sim import SimulatedCluster, SimulationError
 from exporter.model import ObjectKey
@@ -450,3 +450,64 @@ async def test_client_side_apply_stores_what_the_real_server_stored() -> None:
     assert without_time == [{k: v for k, v in e.items() if k != "time"} for e in real["metadata"]["managedFields"]]
     server_set = {"uid", "resourceVersion", "creationTimestamp", "managedFields", "annotations", "name", "namespace"}
     assert set(stored["metadata"]) == set(real["metadata"]) == server_set
+
+
+async def test_kubectl_pages_through_continue_tokens(sim: SimulatedCluster, tmp_path: pathlib.Path) -> None:
+    for i in range(7):
+        sim.apply(configmap(f"c{i}", f"ns-{i % 3}"))
+    path = sim.write_kubeconfig(str(tmp_path / "kubeconfig"))
+    loop = asyncio.get_running_loop()
+    read = await loop.run_in_executor(None, kubectl, path, "get", "configmaps", "-A", "--chunk-size=2",
+                                      "-o", "name", "-v=6")
+    assert read.returncode == 0, read.stderr
+    assert sorted(read.stdout.split()) == [f"configmap/c{i}" for i in range(7)]
+    assert read.stderr.count("continue=") == 3  # four pages of at most two
+
+
+async def test_kubectl_follows_a_watch(sim: SimulatedCluster, tmp_path: pathlib.Path) -> None:
+    sim.apply(configmap("first", "shop"))
+    path = sim.write_kubeconfig(str(tmp_path / "kubeconfig"))
+    proc = await asyncio.create_subprocess_exec(
+        "kubectl", "--kubeconfig", path, "get", "configmaps", "-n", "shop", "--watch", "--output-watch-events",
+        "-o", "jsonpath={.type} {.object.metadata.name} {.object.data.a}{\"\\n\"}",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        lines = [(await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()]
+        sim.patch(ObjectKey("", "ConfigMap", "shop", "first"), {"data": {"a": "2"}})
+        lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip())
+        sim.delete("", "ConfigMap", "shop", "first")
+        lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip())
+    finally:
+        proc.kill()
+        await proc.wait()
+    assert lines == ["ADDED first 1", "MODIFIED first 2", "DELETED first 2"]
+
+
+def two_containers() -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "default"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "app", "image": "shop:1", "env": [{"name": "A", "value": "1"}]},
+                {"name": "sidecar", "image": "proxy:1"}]}}}}
+
+
+async def test_patches_merge_keyed_lists_like_kubectl_patch(sim: SimulatedCluster) -> None:
+    key = ObjectKey("apps", "Deployment", "default", "shop")
+    sim.apply(two_containers())
+    patched = sim.patch(key, {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": "shop:2", "env": [{"name": "B", "value": "2"}]}]}}}}, manager="kubectl-set")
+    containers = patched["spec"]["template"]["spec"]["containers"]
+    assert [(c["name"], c["image"]) for c in containers] == [("app", "shop:2"), ("sidecar", "proxy:1")]
+    assert containers[0]["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    setter = next(e for e in patched["metadata"]["managedFields"] if e["manager"] == "kubectl-set")
+    assert setter["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"app"}']["f:image"] == {}
+    removed = sim.patch(key, {"spec": {"template": {"spec": {"containers": [
+        {"$patch": "delete", "name": "sidecar"}]}}}})
+    assert [c["name"] for c in removed["spec"]["template"]["spec"]["containers"]] == ["app"]
+
+
+async def test_a_merge_patch_replaces_lists_whole(sim: SimulatedCluster) -> None:
+    sim.apply(two_containers())
+    patched = sim.patch(ObjectKey("apps", "Deployment", "default", "shop"), {"spec": {"template": {"spec": {
+        "containers": [{"name": "only", "image": "x:1"}]}}}}, patch_type="merge")
+    assert [c["name"] for c in patched["spec"]["template"]["spec"]["containers"]] == ["only"]

@@ -13,12 +13,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import helm_python as helm
 import pytest
 import yaml
 
 from .conftest import REPO
-
-helm = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed (pip install .[helm])")
 
 CHART = REPO / "helm" / "gitops-drift-exporter"
 RELEASE = "gde"

@@ -1,4 +1,4 @@
-"""Helpers shared by the Kubernetes tests: captured answers, sample objects, waiting."""
+"""Shared by the Kubernetes tests: captured answers, sample objects, waiting for a condition."""
 
 from __future__ import annotations
 
