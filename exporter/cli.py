@@ -119,7 +119,6 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
         runner = await serve(web, host, port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    log.info("serving on http://%s:%d (metrics at /metrics, status page at /)", host, port)
     stop = asyncio.Event()
     reload = asyncio.Event()
     loop = asyncio.get_running_loop()

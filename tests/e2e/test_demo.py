@@ -8,7 +8,6 @@ import signal
 import socket
 import sys
 import urllib.request
-
 from pathlib import Path
 
 import pytest

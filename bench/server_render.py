@@ -19,7 +19,7 @@ import aiohttp
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[2])]
+sys.path[:0] = [str(Path(__file__).parents[1] / "tests" / "server"), str(Path(__file__).parents[1])]
 
 from server_fleet import FleetSource, fleet  # noqa: E402
 
