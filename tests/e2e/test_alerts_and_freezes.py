@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
@@ -94,7 +94,7 @@ DENY_ALL_DAY = {"name": "freeze", "kind": "deny", "schedule": "0 0 * * *", "dura
 async def test_a_live_edit_during_a_freeze_is_a_violation_with_its_manager(sim, repo, agent_with, tmp_path):
     repo.commit({"a/cm.yaml": cm("settings")})
     sim.apply(live(cm("settings")))
-    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp())
+    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
     agent = await agent_with({"a": "a"}, clock, windows=[DENY_ALL_DAY])
     assert agent.snapshot()["a"][1].frozen
     sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "2"}}, manager="kubectl-edit")
@@ -106,7 +106,7 @@ async def test_a_live_edit_during_a_freeze_is_a_violation_with_its_manager(sim, 
 async def test_a_merge_during_a_freeze_is_a_violation_and_reported(sim, repo, agent_with, tmp_path):
     first = repo.commit({"a/cm.yaml": cm("settings")})
     sim.apply(live(cm("settings")))
-    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp())
+    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
     log_path = tmp_path / "freeze.jsonl"
     agent = await agent_with({"a": "a"}, clock, windows=[DENY_ALL_DAY], freezeLog=str(log_path))
     agent.freeze_log = FreezeLog(str(log_path), clock)
@@ -122,7 +122,7 @@ async def test_a_merge_during_a_freeze_is_a_violation_and_reported(sim, repo, ag
 async def test_outside_every_window_nothing_is_frozen(sim, repo, agent_with):
     repo.commit({"a/cm.yaml": cm("settings")})
     sim.apply(live(cm("settings")))
-    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp())
+    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
     night = {**DENY_ALL_DAY, "schedule": "0 1 * * *", "duration": "1h"}
     agent = await agent_with({"a": "a"}, clock, windows=[night])
     assert not agent.snapshot()["a"][1].frozen
