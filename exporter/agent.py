@@ -62,6 +62,7 @@ EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 _HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
+_BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "extensions"})
 
 
 def shard_of(app_name: str, shards: int) -> int:
@@ -96,6 +97,9 @@ class _Cluster:
     forbidden: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Tracked objects by the app their mark names; kept current from watch events.
     tracked: dict[str, dict[ObjectKey, KubeObject]] = field(default_factory=lambda: defaultdict(dict))
+    tracked_owner: dict[ObjectKey, str] = field(default_factory=dict)
+    watched_ns: set[tuple[tuple[str, str], str]] = field(default_factory=set)
+    crds_tried: bool = False
     schemas: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
@@ -307,11 +311,13 @@ class Agent:
                 return [], (f"{obj.get('kind')} {obj.get('metadata', {}).get('name')}: cluster "
                             f"{cluster.config.name} does not serve {obj.get('apiVersion')} {obj.get('kind')} "
                             "(is its CRD installed?)")
-            problem = await self._watch(cluster, res)
-            if problem is not None:
-                return [], problem
             ns = str((obj.get("metadata") or {}).get("namespace") or app.destination.namespace) \
                 if res.namespaced else ""
+            if res.group not in _BUILTIN_GROUPS and not res.group.endswith(".k8s.io"):
+                await self._watch_crds(cluster)
+            problem = await self._watch(cluster, res, ns or None)
+            if problem is not None:
+                return [], problem
             keyed.append((ObjectKey(res.group, res.kind, ns, str(obj["metadata"]["name"])), obj, res))
         stale = _stale(cluster, {(res.group, res.kind) for _, _, res in keyed}, time.time())
         if stale is not None:
@@ -450,41 +456,72 @@ class Agent:
             cluster.resources[key] = await cluster.client.resolve(api_version, kind)
         return cluster.resources[key]
 
-    async def _watch(self, cluster: _Cluster, res: ResourceInfo) -> str | None:
-        """Start (once) the informer for a resource type; a refusal is remembered and reported."""
+    async def _watch(self, cluster: _Cluster, res: ResourceInfo, namespace: str | None = None) -> str | None:
+        """Start (once) the informer for a resource type; None when its objects are cached.
+
+        Cluster-wide first; where RBAC allows only some namespaces (the chart's namespaced Roles),
+        a namespaced type falls back to one informer per namespace the apps use. A refusal is
+        remembered until the next full pass, so every evaluation does not ask again.
+        """
         gk = (res.group, res.kind)
-        if gk in cluster.watched:
+        if gk in cluster.watched or (gk, namespace) in cluster.watched_ns:
             return None
-        if gk in cluster.forbidden:
-            return cluster.forbidden[gk]
         assert cluster.cache is not None
+        if gk not in cluster.forbidden:
+            try:
+                await cluster.cache.ensure(res)
+            except Forbidden as exc:
+                cluster.forbidden[gk] = str(exc)
+            except KubeError as exc:
+                return str(exc)
+            else:
+                cluster.watched.add(gk)
+                self._index(cluster, res)
+                return None
+        if not namespace or not res.namespaced:
+            return cluster.forbidden[gk]
         try:
-            await cluster.cache.ensure(res)
-        except Forbidden as exc:  # RBAC does not change by waiting; ask again on the next full pass
-            cluster.forbidden[gk] = str(exc)
-            return str(exc)
+            await cluster.cache.ensure(res, namespace)
         except KubeError as exc:
             return str(exc)
-        cluster.watched.add(gk)
-        for obj in cluster.cache.objects(res.group, res.kind):
+        cluster.watched_ns.add((gk, namespace))
+        self._index(cluster, res)
+        return None
+
+    def _index(self, cluster: _Cluster, res: ResourceInfo) -> None:
+        assert cluster.cache is not None
+        gk = (res.group, res.kind)
+        for obj in cluster.cache.objects(*gk):
             self._track(cluster, ObjectKey.of(obj), obj)
         if gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
             for crd in cluster.cache.objects(*gk):
                 cluster.schemas.update(compare_mod.SchemaHints.from_crd(crd))
-        return None
+
+    async def _watch_crds(self, cluster: _Cluster) -> None:
+        """CRDs carry the schemas that say which custom-resource fields are quantities or
+        int-or-string, and their defaults; without read access, custom resources compare as written."""
+        if cluster.crds_tried:
+            return
+        cluster.crds_tried = True
+        try:
+            res = await self._resource(cluster, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        except KubeError:
+            return
+        if res is not None:
+            problem = await self._watch(cluster, res)
+            if problem is not None:
+                log.info("custom resources compare without schema hints: %s", problem)
 
     def _track(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
         """Keep the tracked-objects index current; return the app the object is (or was) marked for."""
-        previous = None
-        for app_name, objs in cluster.tracked.items():
-            if key in objs:
-                previous = app_name
-                break
+        previous = cluster.tracked_owner.get(key)
         owner = compare_mod.tracked_app(obj, self._compare_options(previous)) if obj is not None else None
         if previous is not None and previous != owner:
             cluster.tracked[previous].pop(key, None)
-        if owner is not None:
-            cluster.tracked[owner][key] = obj  # type: ignore[assignment]
+            del cluster.tracked_owner[key]
+        if owner is not None and obj is not None:
+            cluster.tracked[owner][key] = obj
+            cluster.tracked_owner[key] = owner
         return owner or previous
 
     def _compare_options(self, app_name: str | None) -> Any:
@@ -554,6 +591,7 @@ class Agent:
     async def _full_pass(self) -> None:
         for cluster in self._clusters.values():
             cluster.forbidden.clear()
+            cluster.crds_tried = False
             if cluster.error is not None:
                 await self._connect(cluster)
         self._ready = all(c.error is None for c in self._clusters.values())

@@ -374,11 +374,14 @@ class SimulatedCluster(kmock.KubernetesEmulator):
                 n += 1
         return n
 
-    def forbid(self, resource: str, verb: str = "list", namespace: str | None = None) -> None:
+    def forbid(self, resource: str, verb: str = "list", namespace: str | None = None, *,
+               cluster_wide_only: bool = False) -> None:
         """Make RBAC deny ``verb`` (``get``/``list``/``watch``/``*``) on ``resource``
-        (``secrets`` or ``deployments.apps``), everywhere or in one namespace."""
+        (``secrets`` or ``deployments.apps``), everywhere or in one namespace; with
+        ``cluster_wide_only``, only requests across all namespaces are denied, as for an account
+        bound by namespaced Roles."""
         plural, _, group = resource.partition(".")
-        self._forbidden.add((group, plural, verb, namespace))
+        self._forbidden.add((group, plural, verb, "" if cluster_wide_only else namespace))
 
     def allow(self, resource: str, verb: str = "list", namespace: str | None = None) -> None:
         plural, _, group = resource.partition(".")
@@ -673,8 +676,9 @@ class SimulatedCluster(kmock.KubernetesEmulator):
                                               f'resource "{plural}" in API group "{group}" {where}', details)
 
     def _forbidden_for(self, res: SimResource, verb: str, namespace: str | None) -> bool:
+        scopes: tuple[str | None, ...] = (namespace, None) if namespace is not None else (None, "")
         for v in (verb, "*"):
-            for ns in (namespace, None):
+            for ns in scopes:
                 if (res.group, res.plural, v, ns) in self._forbidden:
                     return True
         return False

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
-from conftest import live
+from e2e_support import cm, eventually, live
 
 from exporter.agent import Agent, shard_of
 from exporter.config import load_config
 from exporter.model import AppState, ObjectKey
-
-CM = """
-    apiVersion: v1
-    kind: ConfigMap
-    metadata: {{name: {name}}}
-    data: {{a: "1"}}
-"""
-
-
-def cm(name: str) -> str:
-    return CM.format(name=name)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -134,3 +114,13 @@ async def test_reload_keeps_the_state_of_unchanged_apps(sim, repo, running, writ
     await eventually(lambda: "b" in agent.snapshot())
     assert state(agent, "b") is AppState.MISSING
     assert agent.snapshot()["a"][1].since == since
+
+
+async def test_namespaced_rbac_falls_back_to_watching_the_apps_namespaces(sim, repo, running):
+    repo.commit({"a/cm.yaml": cm("settings")})
+    sim.apply(live(cm("settings")))
+    sim.forbid("configmaps", "*", cluster_wide_only=True)
+    agent = await running({"a": "a"}, interval="1h")
+    assert state(agent, "a") is AppState.HEALTHY
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "2"}}, manager="kubectl-edit")
+    await eventually(lambda: state(agent, "a") is AppState.OUT_OF_SYNC)

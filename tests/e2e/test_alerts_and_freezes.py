@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
-from conftest import live
-from test_agent_live import cm, eventually
+from e2e_support import cm, eventually, live
 
 from exporter.agent import Agent
 from exporter.clock import FakeClock

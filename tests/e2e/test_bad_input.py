@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import live
+from e2e_support import live
 
 from exporter.agent import Agent
 from exporter.config import load_config

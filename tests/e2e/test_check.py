@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 
-from conftest import live
+from e2e_support import live
 
 from exporter.model import ObjectKey
 
