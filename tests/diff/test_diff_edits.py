@@ -98,15 +98,27 @@ def test_kubectl_scale_of_replicas_git_sets_is_drift(captures: Path, deployment_
     assert (replicas.desired, replicas.live) == (3, 5)
 
 
-def test_kubectl_scale_is_not_drift_when_git_leaves_replicas_out(captures: Path,
-                                                                deployment_git: dict[str, Any]) -> None:
-    # kubectl 1.24 records ``kubectl scale`` as manager "kubectl" (subresource scale), which is no
-    # human manager by default: a Deployment without replicas in Git leaves scaling to operators.
+def test_kubectl_scale_is_drift_by_default_even_when_git_leaves_replicas_out(
+        captures: Path, deployment_git: dict[str, Any]) -> None:
+    # kubectl 1.24 records ``kubectl scale`` as manager "kubectl" (subresource scale); it is on the
+    # default list of human managers, so a hand scale is found even where Git sets no replicas.
     without_replicas = json.loads(json.dumps(deployment_git))
     del without_replicas["spec"]["replicas"]
 
     result = compare(without_replicas, _edit(captures, "deployment", "06-scale-by-kubectl.json"),
                      CompareOptions())
+
+    assert "/spec/replicas" in [f.path for f in result.differences]
+
+
+def test_kubectl_scale_is_not_drift_when_kubectl_is_taken_off_the_human_managers(
+        captures: Path, deployment_git: dict[str, Any]) -> None:
+    without_replicas = json.loads(json.dumps(deployment_git))
+    del without_replicas["spec"]["replicas"]
+    humans = [m for m in CompareOptions().human_managers if m != "kubectl"]
+
+    result = compare(without_replicas, _edit(captures, "deployment", "06-scale-by-kubectl.json"),
+                     CompareOptions(human_managers=humans))
 
     assert "/spec/replicas" not in [f.path for f in result.differences]
 
