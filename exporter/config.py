@@ -1004,6 +1004,25 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
                 config.webhook_secret_env = _str(ctx, w["secretEnv"], "webhook.secretEnv")
             if "secretFile" in w and (v := _str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
                 config.webhook_secret_file = ctx.path(v)
-    if ctx.errors:
-        raise ConfigError(ctx.errors)
+    errors = ctx.errors + _content_errors(config)
+    if errors:
+        raise ConfigError(errors)
     return config
+
+
+def _content_errors(config: Config) -> list[str]:
+    """What only the owning stage can judge: Lua and CEL health checks that do not compile, jq
+    expressions and JSON pointers in ignore rules, cron schedules and time zones of windows. Checked
+    at load so a typo is refused before start rather than turning apps Unknown later."""
+    from exporter.diff import validate_rules
+    from exporter.health import HealthEngine
+    from exporter.windows import WindowError, WindowSchedule
+
+    errors = list(HealthEngine.validate(config.health_checks))
+    rules = {id(r): r for app in config.apps for r in app.compare.ignore_differences}
+    errors += [e for e in validate_rules(list(rules.values())) if e not in errors]
+    try:
+        WindowSchedule(config.windows)
+    except WindowError as exc:
+        errors.append(f"{config.path}: {exc}")
+    return errors

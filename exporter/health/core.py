@@ -11,13 +11,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from exporter.health.paths import as_int, condition, conditions, get, text
+from exporter.health.paths import as_int, condition, conditions, get, mapping, text
 from exporter.model import Health, HealthResult, KubeObject
 
 IGNORE_RESTART_POLICY = "argocd.argoproj.io/ignore-restart-policy"
 HOOK_ANNOTATIONS = ("argocd.argoproj.io/hook", "helm.sh/hook")
 
 H, P, D, S, U = Health.HEALTHY, Health.PROGRESSING, Health.DEGRADED, Health.SUSPENDED, Health.UNKNOWN
+
+
+def _status(obj: KubeObject) -> dict[str, Any]:
+    status = obj.get("status")
+    return status if isinstance(status, dict) else {}
 
 
 def _spec_replicas(obj: KubeObject) -> int | None:
@@ -28,7 +33,7 @@ def _spec_replicas(obj: KubeObject) -> int | None:
 def deployment(obj: KubeObject) -> HealthResult:
     if get(obj, "spec.paused") is True:
         return HealthResult(S, "Deployment is paused")
-    status = obj.get("status") or {}
+    status = _status(obj)
     if as_int(get(obj, "metadata.generation")) > as_int(status.get("observedGeneration")):
         return HealthResult(P, "Waiting for rollout to finish: observed deployment generation less than "
                                "desired generation")
@@ -51,7 +56,7 @@ def deployment(obj: KubeObject) -> HealthResult:
 
 
 def statefulset(obj: KubeObject) -> HealthResult:
-    status = obj.get("status") or {}
+    status = _status(obj)
     observed = as_int(status.get("observedGeneration"))
     if observed == 0 or as_int(get(obj, "metadata.generation")) > observed:
         return HealthResult(P, "Waiting for statefulset spec update to be observed...")
@@ -78,7 +83,7 @@ def statefulset(obj: KubeObject) -> HealthResult:
 
 
 def daemonset(obj: KubeObject) -> HealthResult:
-    status = obj.get("status") or {}
+    status = _status(obj)
     if as_int(get(obj, "metadata.generation")) > as_int(status.get("observedGeneration")):
         return HealthResult(P, "Waiting for rollout to finish: observed daemon set generation less than "
                                "desired generation")
@@ -98,7 +103,7 @@ def daemonset(obj: KubeObject) -> HealthResult:
 
 
 def replicaset(obj: KubeObject) -> HealthResult:
-    status = obj.get("status") or {}
+    status = _status(obj)
     if as_int(get(obj, "metadata.generation")) > as_int(status.get("observedGeneration")):
         return HealthResult(P, "Waiting for rollout to finish: observed replica set generation less than "
                                "desired generation")
@@ -131,7 +136,7 @@ def _fail_message(ctr: dict[str, Any]) -> str:
 
 
 def pod(obj: KubeObject) -> HealthResult:
-    annotations = get(obj, "metadata.annotations") or {}
+    annotations = mapping(obj, "metadata.annotations")
     is_hook = any(a in annotations for a in HOOK_ANNOTATIONS)
     ignore_policy = text(annotations.get(IGNORE_RESTART_POLICY)).lower() == "true" and not is_hook
     policy = get(obj, "spec.restartPolicy") or ""
@@ -228,19 +233,21 @@ def job(obj: KubeObject) -> HealthResult:
 
 
 def cronjob(obj: KubeObject) -> HealthResult:
-    # A CronJob has no failure state of its own; the last schedule failing shows as a newer
-    # lastScheduleTime without a matching lastSuccessfulTime.
+    """A CronJob fails only through its Jobs: a run scheduled after the last success that is no
+    longer active did not succeed. Suspension is reported as Suspended (Argo CD says Healthy)."""
     if get(obj, "spec.suspend") is True:
         return HealthResult(S, "CronJob is Suspended")
     last_schedule = text(get(obj, "status.lastScheduleTime"))
     last_success = text(get(obj, "status.lastSuccessfulTime"))
-    active = get(obj, "status.active")
-    if last_schedule and not active and last_schedule > last_success:
+    if not last_schedule:
+        return HealthResult(H, "CronJob has not been scheduled yet")
+    if not last_success:
+        return HealthResult(H, "The CronJob never completed successfully. It may not be healthy")
+    if get(obj, "status.active"):
+        return HealthResult(H, "The job is running. Its last execution may not have been successful")
+    if last_schedule > last_success:
         return HealthResult(D, "CronJob has not completed its last execution successfully")
-    if last_schedule:
-        return HealthResult(H, "The CronJob has completed its last execution successfully" if last_success
-                            else "")
-    return HealthResult(H, "The CronJob has not yet run")
+    return HealthResult(H, "CronJob has completed its last execution successfully")
 
 
 _HPA_DEGRADED = {
@@ -251,15 +258,24 @@ _HPA_DEGRADED = {
     ("ScalingActive", "InvalidMetricSourceType"),
 }
 _HPA_HEALTHY = {
-    ("AbleToScale", "SucceededRescale"), ("ScalingLimited", "DesiredWithinRange"),
+    ("AbleToScale", "SucceededRescale"), ("AbleToScale", "ReadyForNewScale"),
     ("ScalingLimited", "TooFewReplicas"), ("ScalingLimited", "TooManyReplicas"),
 }
 
 
+def _hpa_failing(cond: dict[str, Any]) -> bool:
+    key = (cond.get("type"), cond.get("reason"))
+    return key in _HPA_DEGRADED or (cond.get("type") in ("AbleToScale", "ScalingActive")
+                                    and cond.get("status") == "False"
+                                    and text(cond.get("reason")).startswith(("Failed", "Invalid")))
+
+
 def hpa(obj: KubeObject) -> HealthResult:
-    """The first condition (in the order the controller wrote them) that is decisive wins."""
+    """A failing condition anywhere wins over a healthy one; among healthy ones, the first in the
+    order the controller wrote them gives the message. Conditions of ``autoscaling/v1`` objects live
+    in an annotation as JSON."""
     if str(obj.get("apiVersion")) == "autoscaling/v1":
-        raw = get(obj, "metadata.annotations") or {}
+        raw = mapping(obj, "metadata.annotations")
         try:
             conds = json.loads(raw.get("autoscaling.alpha.kubernetes.io/conditions") or "[]")
         except ValueError:
@@ -268,10 +284,11 @@ def hpa(obj: KubeObject) -> HealthResult:
     else:
         conds = conditions(obj)
     for cond in conds:
-        key = (cond.get("type"), cond.get("reason"))
-        if key in _HPA_DEGRADED:
+        if _hpa_failing(cond):
             return HealthResult(D, text(cond.get("message")))
-        if key in _HPA_HEALTHY:
+    for cond in conds:
+        key = (cond.get("type"), cond.get("reason"))
+        if key in _HPA_HEALTHY or (cond.get("type") == "AbleToScale" and cond.get("status") == "True"):
             return HealthResult(H, text(cond.get("message")))
     return HealthResult(P, "Waiting to Autoscale")
 

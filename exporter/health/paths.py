@@ -1,6 +1,6 @@
-"""Small helpers for reading plain-dict Kubernetes objects.
+"""Small functions for reading plain-dict Kubernetes objects.
 
-Objects stay the dicts the API server sent (see ``exporter.model``); these helpers read them
+Objects stay the dicts the API server sent (see ``exporter.model``); these functions read them
 defensively because a health check must give a verdict, not a ``KeyError``, on odd input.
 """
 
@@ -80,3 +80,9 @@ def generation_behind(obj: KubeObject) -> bool:
     if observed is None or generation is None:
         return False
     return as_int(observed) < as_int(generation)
+
+
+def mapping(obj: Any, path: str) -> dict[str, Any]:
+    """The mapping at ``path``, or an empty one when it is absent or not a mapping."""
+    value = get(obj, path)
+    return value if isinstance(value, dict) else {}

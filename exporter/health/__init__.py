@@ -1,0 +1,180 @@
+"""Per-object health: Healthy, Progressing, Degraded, Suspended, Missing or Unknown.
+
+Order of precedence for one object:
+
+1. an object being deleted (``metadata.deletionTimestamp``) is Progressing, "Pending deletion";
+2. a user's check for its group/kind (Lua, CEL or declarative rules, from ``healthChecks``; group
+   and kind may be globs such as ``*.example.com``), when it gives a verdict;
+3. the built-in check for a core kind (:mod:`exporter.health.core`);
+4. the built-in rule for a custom resource (:mod:`exporter.health.crds`, exact group/kind first,
+   then wildcard entries such as ``*.crossplane.io``);
+5. the kstatus-style fallback (:mod:`exporter.health.generic`), which may give no verdict.
+
+Argo's own ``Application`` kind has no built-in check, as in Argo CD: an app-of-apps parent
+should not take the health of its children twice.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import yaml
+
+from exporter.config_types import HealthCheckConfig
+from exporter.health import core, crds, generic, rules
+from exporter.health.cel_check import CelCheck
+from exporter.health.lua_check import LuaCheck
+from exporter.model import Health, HealthResult, KubeObject
+
+__all__ = ["HealthEngine", "assess", "classify_file", "load_first_document"]
+
+Check = Callable[[KubeObject], HealthResult | None]
+
+
+def _group_kind(obj: KubeObject) -> tuple[str, str]:
+    api_version = str(obj.get("apiVersion") or "")
+    return (api_version.rpartition("/")[0] if "/" in api_version else "", str(obj.get("kind") or ""))
+
+
+def _compile(check: HealthCheckConfig) -> tuple[Check | None, list[str]]:
+    where = check.origin or f"healthChecks[{check.group}/{check.kind}]"
+    given = [name for name in ("lua", "cel", "rules") if getattr(check, name) is not None]
+    if len(given) != 1:
+        return None, [f"{where}: set exactly one of lua, cel or rules (got {', '.join(given) or 'none'})"]
+    if check.lua is not None:
+        lua = LuaCheck(str(check.lua), where)
+        error = lua.compile_error()
+        return (None, [f"{where}: {error}"]) if error else (lua, [])
+    if check.cel is not None:
+        return CelCheck.parse(check.cel, where)
+    steps, errors = rules.parse(check.rules, where)
+    if errors:
+        return None, errors
+    return (lambda obj: rules.evaluate(steps, obj)), []
+
+
+def _invalid(message: str) -> Check:
+    def check(obj: KubeObject) -> HealthResult:
+        return HealthResult(Health.UNKNOWN, message)
+    return check
+
+
+class HealthEngine:
+    """Built-in checks plus a user's own. ``assess`` never raises."""
+
+    def __init__(self, checks: Sequence[HealthCheckConfig] = ()) -> None:
+        self._user: list[tuple[str, str, Check]] = []
+        self._user_errors: dict[tuple[str, str], str] = {}
+        for check in checks:
+            compiled, errors = _compile(check)
+            if compiled is not None:
+                self._user.append((check.group, check.kind, compiled))
+            else:
+                # An invalid check still claims its kind, so a typo is visible as Unknown rather
+                # than silently replaced by a built-in verdict.
+                self._user.append((check.group, check.kind, _invalid("; ".join(errors))))
+
+    @staticmethod
+    def validate(checks: Sequence[HealthCheckConfig]) -> list[str]:
+        """Compile every check and return "origin: problem" lines; empty when all are good."""
+        errors: list[str] = []
+        for check in checks:
+            errors.extend(_compile(check)[1])
+        return errors
+
+    def _user_check(self, group: str, kind: str) -> Check | None:
+        for g, k, check in self._user:
+            if (g == group or fnmatch.fnmatchcase(group, g)) and (k == kind or fnmatch.fnmatchcase(kind, k)):
+                return check
+        return None
+
+    def assess(self, obj: KubeObject) -> HealthResult | None:
+        try:
+            return self._assess(obj)
+        except Exception as exc:  # a check must never take the agent down with it
+            return HealthResult(Health.UNKNOWN, f"health check failed: {type(exc).__name__}: {exc}")
+
+    def _assess(self, obj: KubeObject) -> HealthResult | None:
+        if not isinstance(obj, dict):
+            return None
+        meta = obj.get("metadata")
+        if isinstance(meta, dict) and meta.get("deletionTimestamp"):
+            return HealthResult(Health.PROGRESSING, "Pending deletion")
+        group, kind = _group_kind(obj)
+        if self._user:
+            user = self._user_check(group, kind)
+            if user is not None:
+                result = user(obj)
+                if result is not None:
+                    return result
+        builtin = core.CORE_CHECKS.get((group, kind))
+        if builtin is not None:
+            return builtin(obj)
+        steps = crds.rule_for(group, kind)
+        if steps is not None:
+            result = rules.evaluate(steps, obj)
+            if result is not None:
+                return result
+        return generic.assess(obj)
+
+
+_BUILTIN = HealthEngine()
+
+
+def assess(obj: KubeObject) -> HealthResult | None:
+    """Health from the built-in checks only; None when no check applies."""
+    return _BUILTIN.assess(obj)
+
+
+class _Loader(yaml.CSafeLoader):
+    """Safe YAML that keeps timestamps as the strings the API server sends."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_first_document(text: str) -> Any:
+    """The first non-empty YAML document, as Kubernetes tooling reads a manifest file."""
+    for document in yaml.load_all(text, Loader=_Loader):
+        if document is not None:
+            return document
+    return None
+
+
+def classify_file(path: str, engine: HealthEngine | None = None) -> dict[str, Any]:
+    """Classify the object in ``path`` as if it were live (the ``health`` command).
+
+    Never raises: a file that cannot be read or parsed gives status "Unknown" with the reason
+    (for YAML errors, the line and column) in ``message``; a file whose first document is not a
+    Kubernetes object gives "Unknown" too. ``status`` is None when no check applies to the kind.
+    """
+    out: dict[str, Any] = {"file": path, "apiVersion": None, "kind": None, "name": None,
+                           "status": None, "message": ""}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = load_first_document(fh.read())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
+        out.update(status=Health.UNKNOWN.value, message=f"{where}: invalid YAML: {problem}")
+        return out
+    except (OSError, UnicodeDecodeError) as exc:
+        out.update(status=Health.UNKNOWN.value, message=f"{path}: cannot read: {exc}")
+        return out
+    if not isinstance(document, dict):
+        kind = "empty" if document is None else type(document).__name__
+        out.update(status=Health.UNKNOWN.value, message=f"{path}: expected a Kubernetes object, got {kind}")
+        return out
+    meta = document.get("metadata")
+    out.update(apiVersion=document.get("apiVersion"), kind=document.get("kind"),
+               name=meta.get("name") if isinstance(meta, dict) else None)
+    result = (engine or _BUILTIN).assess(document)
+    if result is not None:
+        out.update(status=result.status.value, message=result.message)
+    return out
