@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import logging
 import os
 import re
 import shlex
 import shutil
-import signal
 import stat
 import tempfile
 import time
@@ -35,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from exporter.config_types import RepoCredentials
 from exporter.metrics import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
+from exporter.process import run
 
 log = logging.getLogger(__name__)
 
@@ -188,25 +187,15 @@ class GitCache:
         cmd += list(args)
         limit = self.timeout
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=full_env, start_new_session=True)
+            code, out, err = await run(cmd, time_limit=limit, env=full_env)
+        except TimeoutError:  # before OSError, of which it is a subclass
+            raise _Timeout(f"{what} of {redact_url(repo_url)} timed out after {limit:g}s") from None
         except OSError as exc:
             raise GitError(f"{what} of {redact_url(repo_url)} failed: cannot run git: {exc.strerror}") from None
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), limit)
-        except (TimeoutError, asyncio.CancelledError) as exc:
-            # The whole process group: git leaves helpers (remote-http, ssh) behind otherwise.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            raise _Timeout(f"{what} of {redact_url(repo_url)} timed out after {limit:g}s") from None
-        if proc.returncode != 0:
-            reason = scrub(_reason(err.decode(errors="replace")), auth.secrets)
+        if code != 0:
+            reason = scrub(_reason(err), auth.secrets)
             raise GitError(f"{what} of {redact_url(repo_url)} failed: {reason}")
-        return out.decode(errors="replace")
+        return out
 
     # -- fetching ------------------------------------------------------------------------------
 

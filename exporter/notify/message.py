@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exporter.config_types import AppConfig
+from exporter.humanize import human_duration
 from exporter.model import HEALTH_ORDER, AppStatus, Health, ObjectStatus, Sync
 
 MAX_OBJECTS = 5
@@ -30,20 +31,6 @@ _ICONS = {"firing": ":red_circle:", "repeat": ":large_orange_circle:", "resolved
 
 class LinkTemplateError(ValueError):
     """A link template uses a placeholder that does not exist."""
-
-
-def human_duration(seconds: float) -> str:
-    """``45s``, ``12m``, ``1h 5m``, ``2d 3h``: precise enough to act on, short enough for a title."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        h, m = divmod(s // 60, 60)
-        return f"{h}h {m}m" if m else f"{h}h"
-    d, h = divmod(s // 3600, 24)
-    return f"{d}d {h}h" if h else f"{d}d"
 
 
 def human_time(ts: float) -> str:

@@ -71,7 +71,11 @@ def load_values(chart: Path, tree: Path, options: HelmOptions, rel: str) -> dict
 
 def _render_sdk(chart: Path, values: dict[str, Any], release: str, namespace: str | None,
                 skip_crds: bool, rel: str) -> list[KubeObject]:
-    import helm_python
+    try:
+        import helm_python
+    except ImportError:
+        raise RenderError("helm sources need the helm binary on PATH or helm-python-sdk "
+                          "(pip install 'gitops-drift-exporter[helm]')", rel) from None
 
     try:
         with helm_python.Chart.load(str(chart)) as loaded:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 
+from exporter.process import run
 from exporter.render.manifests import RenderError
 
 
@@ -23,20 +21,11 @@ async def run_tool(argv: Sequence[str], *, cwd: Path, time_limit: float, what: s
                    env: dict[str, str] | None = None) -> str:
     """stdout of ``argv``; ``RenderError("<what> failed: ...")`` on failure or timeout."""
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})}, start_new_session=True)
+        code, out, err = await run(argv, time_limit=time_limit, cwd=cwd, env={**os.environ, **(env or {})})
+    except TimeoutError:  # before OSError, of which it is a subclass
+        raise RenderError(f"{what} timed out after {time_limit:g}s") from None
     except OSError as exc:
         raise RenderError(f"{what} failed: cannot run {argv[0]}: {exc.strerror}") from None
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), time_limit)
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
-        raise RenderError(f"{what} timed out after {time_limit:g}s") from None
-    if proc.returncode != 0:
-        raise RenderError(f"{what} failed: {summarize(err.decode(errors='replace'))}")
-    return out.decode(errors="replace")
+    if code != 0:
+        raise RenderError(f"{what} failed: {summarize(err)}")
+    return out

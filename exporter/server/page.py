@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from exporter import __version__
 from exporter.config_types import AppConfig
+from exporter.humanize import human_duration
 from exporter.model import STATE_PRECEDENCE, AppStatus, ObjectStatus
 from exporter.server.api import (
     AppFilter,
@@ -46,17 +47,7 @@ def relative_time(ts: float | None, now: float) -> str:
     if not ts:
         return ""
     delta = max(0, int(now - ts))
-    if delta < 10:
-        return "just now"
-    if delta < 60:
-        return f"{delta}s ago"
-    if delta < 3600:
-        return f"{delta // 60}m ago"
-    if delta < 86400:
-        hours, minutes = divmod(delta // 60, 60)
-        return f"{hours}h {minutes}m ago" if minutes else f"{hours}h ago"
-    days, rest = divmod(delta, 86400)
-    return f"{days}d {rest // 3600}h ago" if rest >= 3600 else f"{days}d ago"
+    return "just now" if delta < 10 else f"{human_duration(delta)} ago"
 
 
 def _attr(value: Any) -> str:
