@@ -36,8 +36,13 @@ DEFAULT_TIMEOUT = 0.25
 _ENV = celpy.Environment()
 
 
-class CelTimeout(Exception):
-    """Evaluation exceeded its budget."""
+class CelTimeout(BaseException):
+    """Evaluation exceeded its budget.
+
+    A BaseException on purpose: the evaluator turns ordinary exceptions inside an expression into
+    CEL error values and carries on, and Python drops a trace function that raised, so an
+    ``Exception`` here could be swallowed and leave the rest of the evaluation unbounded.
+    """
 
 
 @dataclass
@@ -122,7 +127,7 @@ class CelCheck:
                     if not isinstance(message, str):
                         message = str(_bounded(message, activation, self.timeout))
                     return HealthResult(entry.status, message)
-        except Exception as exc:  # an expression error is the check's verdict, never the agent's crash
+        except (Exception, CelTimeout) as exc:  # the check's verdict, never the agent's crash
             return HealthResult(Health.UNKNOWN, f"{self.origin}: {_first_line(exc)}")
         return None
 

@@ -103,7 +103,7 @@ def test_cel_check_that_errors_is_unknown_with_the_error() -> None:
 
 
 def test_cel_slow_expression_is_unknown_within_two_seconds() -> None:
-    slow = "obj.spec.items.map(a, obj.spec.items.map(b, obj.spec.items.map(c, a + b + c))).size() > 0"
+    slow = "obj.spec.items.map(a, obj.spec.items.map(b, obj.spec.items.map(c, c))).size() > 0"
     result, elapsed = timed(engine(cel=[{"when": slow, "status": "Healthy"}]))
     assert result is not None and result.status is Health.UNKNOWN and "time limit" in result.message
     assert elapsed < 2
