@@ -61,7 +61,10 @@ def _bounded(program: Any, activation: dict[str, Any], timeout: float) -> Any:
     deadline = time.monotonic() + timeout
 
     def tracer(frame: FrameType, event: str, arg: Any) -> None:
-        if time.monotonic() > deadline:
+        # Raise only in the evaluator's own frames: a call made by the garbage collector (a
+        # ``__del__``, a weakref callback) would swallow the exception, and Python drops a trace
+        # function that raised, which would leave the rest of the evaluation unbounded.
+        if time.monotonic() > deadline and frame.f_globals.get("__name__", "").startswith("celpy"):
             raise CelTimeout(f"expression exceeded its time limit of {timeout:g}s")
         return None
 

@@ -82,7 +82,7 @@ class LuaCheck:
     def compile_error(self) -> str | None:
         """The syntax error in the script, or None when it compiles."""
         try:
-            compiled = self._compile(self.source, "=" + self.origin)
+            compiled = self._compile(self.source, "=lua")
         except LuaError as exc:
             return str(exc)
         if isinstance(compiled, tuple):  # load() returned nil and the error
@@ -91,7 +91,7 @@ class LuaCheck:
 
     def __call__(self, obj: KubeObject) -> HealthResult | None:
         try:
-            ok, result = self._run(self.source, "=" + self.origin, _to_lua(self._lua, obj), self.timeout)
+            ok, result = self._run(self.source, "=lua", _to_lua(self._lua, obj), self.timeout)
         except (LuaError, MemoryError) as exc:
             return HealthResult(Health.UNKNOWN, f"{self.origin}: {exc}")
         if not ok:
