@@ -18,14 +18,14 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
-from exporter.config_types import AppConfig, ClusterConfig, Config
+from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
 from exporter.generators import expand
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
@@ -130,8 +130,8 @@ class Agent:
         self._tasks: list[asyncio.Task[None]] = []
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._revisions: dict[tuple[str, str], str] = {}
+        self._git_errors: dict[str, str] = {}
         self._ready = False
-        self._generator_errors: list[str] = []
         self._closed = False
 
     # ---- what the server and metrics read -------------------------------------------------------
@@ -166,7 +166,9 @@ class Agent:
             try:
                 await self.git.fetch(url)
             except GitError as exc:
-                log.warning("%s", exc)
+                self._fetch_failed(url, exc)
+                continue
+            self._fetched_ok(url)
             await self._refresh_repo(url)
         return len(hit)
 
@@ -281,6 +283,8 @@ class Agent:
 
     async def _objects(self, rt: _AppRuntime) -> tuple[list[ObjectStatus], str | None]:
         app = rt.config
+        if app.source.repo_url in self._git_errors:
+            return [], self._git_errors[app.source.repo_url]
         try:
             sha = await self._resolve(app)
         except GitError as exc:
@@ -372,10 +376,29 @@ class Agent:
             try:
                 moved = await self.git.changed(url)
             except GitError as exc:
-                log.warning("%s", exc)
-                moved = True  # let the apps show the error
-            if moved:
+                self._fetch_failed(url, exc)
+                continue
+            if self._fetched_ok(url) or moved:
                 await self._refresh_repo(url)
+
+    def _fetch_failed(self, url: str, exc: GitError) -> None:
+        """A repository that cannot be fetched makes its apps Unknown with the reason: the last
+        commit seen may no longer be what Git says."""
+        log.warning("%s", exc)
+        self._git_errors[url] = str(exc)
+        self._mark_repo(url)
+
+    def _fetched_ok(self, url: str) -> bool:
+        """Clear a fetch error; True when there was one (its apps need evaluating again)."""
+        if self._git_errors.pop(url, None) is None:
+            return False
+        self._mark_repo(url)
+        return True
+
+    def _mark_repo(self, url: str) -> None:
+        for rt in self._apps.values():
+            if rt.config.source.repo_url == url:
+                self._mark(rt.config.name)
 
     async def _refresh_repo(self, url: str) -> None:
         """After a fetch: re-evaluate the apps whose files changed; only move the others' revision.
@@ -412,14 +435,16 @@ class Agent:
             self._publish(rt.config, rt.status)
 
     async def _all_apps(self) -> list[AppConfig]:
+        """The configured apps plus those the generators make; a generator that fails (its
+        repository down) keeps the apps it made last time, so they stay visible as Unknown
+        rather than vanishing from dashboards."""
         apps = list(self.config.apps)
-        self._generator_errors = []
         for gen in self.config.generators:
             try:
                 apps += await expand(gen, self.git)
             except Exception as exc:
-                self._generator_errors.append(str(exc))
                 log.error("app generator failed: %s", exc)
+                apps += [rt.config for rt in self._apps.values() if rt.config.origin.startswith(f"{gen.origin} (")]
         if self.shard is not None:
             index, count = self.shard
             apps = [a for a in apps if shard_of(a.name, count) == index]
@@ -524,12 +549,11 @@ class Agent:
             cluster.tracked_owner[key] = owner
         return owner or previous
 
-    def _compare_options(self, app_name: str | None) -> Any:
+    def _compare_options(self, app_name: str | None) -> CompareOptions:
         rt = self._apps.get(app_name) if app_name else None
         if rt is not None:
             return rt.config.compare
         first = next(iter(self._apps.values()), None)
-        from exporter.config_types import CompareOptions
         return first.config.compare if first is not None else CompareOptions()
 
     def _on_event(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
@@ -638,8 +662,6 @@ class Agent:
         snap.pop(name, None)
         self._snapshot = MappingProxyType(snap)
 
-    def app_names(self) -> Iterable[str]:
-        return list(self._apps)
 
 
 #: How long a watch may fail before its cached objects are too old to judge by.

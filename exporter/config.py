@@ -44,6 +44,7 @@ from exporter.config_types import (
     SourceConfig,
     SyncWindowConfig,
 )
+from exporter.render.helm import merge_values
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -476,18 +477,8 @@ def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
         if not isinstance(values, dict):
             ctx.error(vnode, sub, f"must be a mapping (or a YAML string holding one), not a {_kind_name(values)}")
             continue
-        helm.values = _deep_merge(helm.values, values)
+        helm.values = merge_values(helm.values, values)
     return helm
-
-
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:

@@ -124,3 +124,25 @@ async def test_namespaced_rbac_falls_back_to_watching_the_apps_namespaces(sim, r
     assert state(agent, "a") is AppState.HEALTHY
     sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "2"}}, manager="kubectl-edit")
     await eventually(lambda: state(agent, "a") is AppState.OUT_OF_SYNC)
+
+
+async def test_apps_of_a_generator_whose_repository_went_away_stay_as_unknown(sim, repo, write_config, tmp_path):
+    repo.commit({"apps/one/cm.yaml": cm("one"), "apps/two/cm.yaml": cm("two")})
+    sim.apply(live(cm("one")))
+    sim.apply(live(cm("two")))
+    generator = {"git": {"repoURL": repo.url, "revision": "main", "directories": [{"path": "apps/*"}]},
+                 "template": {"name": "{{path.basename}}",
+                              "destination": {"cluster": "sim", "namespace": "prod"}}}
+    config_path = write_config({}, repo.url, appGenerators=[generator], interval="1h")
+    agent = Agent(load_config(config_path), cache_dir=str(tmp_path / "agent-cache"))
+    try:
+        await agent.start()
+        assert {n: s.state for n, (_, s) in agent.snapshot().items()} == {
+            "one": AppState.HEALTHY, "two": AppState.HEALTHY}
+        repo.path.rename(tmp_path / "gone")
+        await agent.reload(load_config(write_config({}, repo.url, appGenerators=[generator], interval="2h")))
+        await agent.on_git_push([repo.url], "main")
+        await eventually(lambda: all(s.state is AppState.UNKNOWN for _, s in agent.snapshot().values()))
+        assert set(agent.snapshot()) == {"one", "two"}
+    finally:
+        await agent.close()
