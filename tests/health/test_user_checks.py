@@ -66,7 +66,7 @@ def test_lua_infinite_loop_is_unknown_within_two_seconds() -> None:
 
 
 def test_lua_memory_hog_is_unknown_with_not_enough_memory() -> None:
-    result, elapsed = timed(engine(lua="local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 64) .. i end"))
+    result, elapsed = timed(engine(lua="local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1048576) .. i end"))
     assert result is not None and result.status is Health.UNKNOWN and "memory" in result.message
     assert elapsed < 2
 
