@@ -19,9 +19,12 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporter import logs
+
+if TYPE_CHECKING:
+    from exporter.server.fleet import Fleet
 
 log = logging.getLogger("exporter")
 
@@ -57,6 +60,26 @@ def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[in
     return int(match.group(1)), int(match.group(2))
 
 
+def parse_peers(text: str | None, shard: tuple[int, int] | None, env: dict[str, str] | None = None) -> Fleet | None:
+    """``--peer-url-template`` or ``GITOPS_PEER_URL_TEMPLATE``: where the sibling shards answer, so
+    that every shard's API and status page can show the whole fleet. Returns a
+    :class:`exporter.server.fleet.Fleet`, or None when no template is given."""
+    from exporter.server.fleet import Fleet, PeerTemplateError
+
+    env = dict(os.environ) if env is None else env
+    source = "--peer-url-template" if text else "GITOPS_PEER_URL_TEMPLATE"
+    template = text or env.get("GITOPS_PEER_URL_TEMPLATE")
+    if not template:
+        return None
+    if shard is None:
+        raise UsageError(f"{source} only applies to a sharded agent (--shard N/M or GITOPS_SHARD_COUNT); "
+                         "without sharding every app is evaluated here and there are no peers to ask")
+    try:
+        return Fleet.from_template(template, *shard)
+    except PeerTemplateError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+
+
 def parse_duration(text: str) -> float:
     total, pos = 0.0, 0
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -86,16 +109,19 @@ def _load(path: str) -> Any:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
-    return await run_agent(args.config, host, port, shard=parse_shard(args.shard), cache_dir=args.cache_dir)
+    shard = parse_shard(args.shard)
+    fleet = parse_peers(args.peer_url_template, shard)
+    return await run_agent(args.config, host, port, shard=shard, cache_dir=args.cache_dir, fleet=fleet)
 
 
 async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int, int] | None = None,
                     cache_dir: str | None = None, banner: str | None = None,
-                    duration: float | None = None) -> int:
+                    duration: float | None = None, fleet: Fleet | None = None) -> int:
     """Run the agent and its HTTP server until SIGTERM/SIGINT (or ``duration`` seconds).
 
     SIGHUP, or a change of the config file, reloads the config; an invalid new config is refused
-    and the running one kept, so a typo never takes monitoring down.
+    and the running one kept, so a typo never takes monitoring down. ``fleet`` (from
+    :func:`parse_peers`) lets this shard's API and status page answer for its siblings' apps too.
     """
     from exporter.agent import Agent
     from exporter.config import ConfigError, load_config
@@ -114,7 +140,7 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
         agent.freeze_log = FreezeLog(config.freeze_log, agent.clock)
     collector = AppStatusCollector(agent.snapshot, agent.ready)
     web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
-                    diff=agent.diff_text, app_metrics=collector.text)
+                    diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
     try:
         runner = await serve(web, host, port)
     except OSError as exc:
@@ -300,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True)
     run.add_argument("--listen", default="0.0.0.0:8080")
     run.add_argument("--shard", help="N/M: own the apps whose name hashes to shard N of M")
+    run.add_argument("--peer-url-template", metavar="URL",
+                     help="with --shard: base URL of shard {shard}, e.g. http://gde-{shard}.gde-shards:8080, so that "
+                          "the API and status page show every shard's apps (env GITOPS_PEER_URL_TEMPLATE)")
     run.add_argument("--cache-dir")
 
     check = sub.add_parser("check", help="evaluate once; exit 0 all good, 1 something bad, 2 could not run")

@@ -147,16 +147,25 @@ class AppFilter:
                    frozenset(values("namespace")), tuple(labels))
 
     def matches(self, config: AppConfig, status: AppStatus) -> bool:
-        if self.states and str(status.state) not in self.states:
+        return self._matches(str(status.state), config.project, config.destination.cluster,
+                             config.destination.namespace, config.labels)
+
+    def matches_summary(self, app: Mapping[str, Any]) -> bool:
+        """The same test on an app as :func:`app_summary` shapes it, e.g. one a sibling shard sent."""
+        return self._matches(app.get("status"), app.get("project"), app.get("cluster"), app.get("namespace"),
+                             app.get("labels") or {})
+
+    def _matches(self, state: Any, project: Any, cluster: Any, namespace: Any, labels: Mapping[str, Any]) -> bool:
+        if self.states and state not in self.states:
             return False
-        if self.projects and config.project not in self.projects:
+        if self.projects and project not in self.projects:
             return False
-        if self.clusters and config.destination.cluster not in self.clusters:
+        if self.clusters and cluster not in self.clusters:
             return False
-        if self.namespaces and config.destination.namespace not in self.namespaces:
+        if self.namespaces and namespace not in self.namespaces:
             return False
         for key, value in self.labels:
-            if key not in config.labels or (value is not None and config.labels[key] != value):
+            if key not in labels or (value is not None and labels[key] != value):
                 return False
         return True
 
@@ -177,11 +186,12 @@ def select(snapshot: Snapshot, app_filter: AppFilter) -> list[tuple[AppConfig, A
     return [snapshot[name] for name in sorted(snapshot) if app_filter.matches(*snapshot[name])]
 
 
-def count_states(statuses: Iterable[AppStatus]) -> dict[str, int]:
-    """Apps per state, every state present (zero included), worst first."""
+def count_states(states: Iterable[AppStatus | str]) -> dict[str, int]:
+    """Apps per state (statuses, or state names), every state present (zero included), worst first."""
     counts = {s.value: 0 for s in STATE_PRECEDENCE}
-    for status in statuses:
-        counts[str(status.state)] = counts.get(str(status.state), 0) + 1
+    for item in states:
+        state = item if isinstance(item, str) else str(item.state)
+        counts[state] = counts.get(state, 0) + 1
     return counts
 
 

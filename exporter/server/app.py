@@ -34,8 +34,18 @@ from exporter.server.api import (
     state_rank,
     to_json,
 )
-from exporter.server.badge import missing_app_badge, state_badge, state_icon
-from exporter.server.page import render_detail, render_page
+from exporter.server.badge import missing_app_badge, state_badge, state_icon, unreachable_badge
+from exporter.server.fleet import (
+    LOCAL_SCOPE,
+    UNREACHABLE_HEADER,
+    Fleet,
+    FleetClient,
+    PeerUnreachable,
+    app_path,
+    json_app,
+    merge_apps,
+)
+from exporter.server.page import render_app_detail, render_fleet_page
 from exporter.server.webhook import handle_webhook
 
 if TYPE_CHECKING:
@@ -56,6 +66,7 @@ SECRET_KEY: web.AppKey[str | None] = web.AppKey("webhook_secret")
 DIFF_KEY: web.AppKey[DiffRenderer] = web.AppKey("diff")
 REFRESH_KEY = web.AppKey("page_refresh_seconds", float)
 APP_METRICS_KEY: web.AppKey[Callable[[], str] | None] = web.AppKey("app_metrics")
+FLEET_KEY: web.AppKey[FleetClient | None] = web.AppKey("fleet")
 
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -114,8 +125,20 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers=headers)
 
 
-def _apps_json(snapshot: Snapshot, app_filter: AppFilter) -> str:
-    return to_json([app_summary(c, s) for c, s in select(snapshot, app_filter)])
+def _summaries(snapshot: Snapshot, app_filter: AppFilter) -> list[dict[str, Any]]:
+    return [app_summary(c, s) for c, s in select(snapshot, app_filter)]
+
+
+def _fleet_client(request: web.Request) -> FleetClient | None:
+    """The siblings to ask, or None when this request is answered from this shard alone: the agent
+    is not sharded, or a sibling is asking (``scope=local``), which is what stops a fan-out recursing."""
+    if request.query.get(LOCAL_SCOPE[0]) == LOCAL_SCOPE[1]:
+        return None
+    return request.app[FLEET_KEY]
+
+
+def _unreachable_headers(unreachable: list[int]) -> dict[str, str]:
+    return {UNREACHABLE_HEADER: ",".join(map(str, unreachable))} if unreachable else {}
 
 
 async def list_apps(request: web.Request) -> web.Response:
@@ -123,16 +146,54 @@ async def list_apps(request: web.Request) -> web.Response:
         app_filter = AppFilter.from_query(request.query)
     except FilterError as exc:
         return _error(400, str(exc))
-    text = await _in_executor(_apps_json, request.app[SOURCE_KEY].snapshot(), app_filter)
-    response = web.Response(text=text, content_type="application/json", headers={"Cache-Control": "no-cache"})
+    snapshot = request.app[SOURCE_KEY].snapshot()
+    client = _fleet_client(request)
+    headers = {"Cache-Control": "no-cache"}
+    if client is None:
+        text = await _in_executor(_apps_json, snapshot, app_filter)
+    else:
+        local, remote = await asyncio.gather(_in_executor(_summaries, snapshot, app_filter),
+                                             client.list_apps(request.query.items()))
+        text = await _in_executor(lambda: to_json(merge_apps(local, remote.apps)))
+        headers.update(_unreachable_headers(remote.unreachable))
+    response = web.Response(text=text, content_type="application/json", headers=headers)
     response.enable_compression()
     return response
+
+
+def _apps_json(snapshot: Snapshot, app_filter: AppFilter) -> str:
+    return to_json(_summaries(snapshot, app_filter))
+
+
+async def _from_owner(request: web.Request, suffix: str, accept: str,
+                      unreachable: Callable[[str, int, int], web.Response]) -> web.Response | None:
+    """A sibling's answer for an app this shard does not hold, passed on as is; None when no sibling
+    holds it (unsharded, asked by a sibling, or this shard is the owner), so it is this shard's 404."""
+    client = _fleet_client(request)
+    name = request.match_info["name"]
+    if client is None:
+        return None
+    owner = client.fleet.owner(name)
+    if owner == client.fleet.index or owner not in client.fleet.peers:
+        return None
+    try:
+        answer = await client.fetch(owner, app_path(name, suffix), accept=accept)
+    except PeerUnreachable:
+        return unreachable(name, owner, client.fleet.count)
+    return web.Response(body=answer.body, status=answer.status,
+                        headers={"Content-Type": answer.content_type, "Cache-Control": "no-cache",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+def _owner_down(name: str, owner: int, count: int) -> web.Response:
+    return _error(502, f"shard {owner} of {count}, which evaluates app {name!r}, did not answer")
 
 
 async def get_app(request: web.Request) -> web.Response:
     name, entry = _lookup(request)
     if entry is None:
-        return _error(404, f"no app named {name!r}")
+        remote = await _from_owner(request, "", "application/json", _owner_down)
+        return _error(404, f"no app named {name!r}") if remote is None else remote
     return json_response(app_detail(*entry))
 
 
@@ -143,16 +204,24 @@ async def _render_diff(app: web.Application, config: AppConfig, status: AppStatu
 async def get_diff(request: web.Request) -> web.Response:
     name, entry = _lookup(request)
     if entry is None:
-        return _error(404, f"no app named {name!r}")
+        remote = await _from_owner(request, "/diff", "text/plain", _owner_down)
+        return _error(404, f"no app named {name!r}") if remote is None else remote
     text = await _render_diff(request.app, *entry)
     return web.Response(text=text, content_type="text/plain", headers={"Cache-Control": "no-cache"})
 
 
+def _badge(svg: str, status: int) -> web.Response:
+    return web.Response(text=svg, status=status, content_type="image/svg+xml",
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
 async def get_badge(request: web.Request) -> web.Response:
     name, entry = _lookup(request)
-    svg = missing_app_badge(name) if entry is None else state_badge(name, str(entry[1].state))
-    return web.Response(text=svg, status=404 if entry is None else 200, content_type="image/svg+xml",
-                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    if entry is None:
+        remote = await _from_owner(request, "/badge.svg", "image/svg+xml",
+                                   lambda app, _owner, _count: _badge(unreachable_badge(app), 502))
+        return _badge(missing_app_badge(name), 404) if remote is None else remote
+    return _badge(state_badge(name, str(entry[1].state)), 200)
 
 
 async def favicon(request: web.Request) -> web.Response:
@@ -181,21 +250,54 @@ async def webhook(request: web.Request) -> web.Response:
     return await handle_webhook(request, secret=request.app[SECRET_KEY], on_push=source.on_git_push)
 
 
+async def _remote_detail(client: FleetClient, name: str) -> tuple[dict[str, Any], str] | None:
+    """A sibling's app, as its API shows it, with its diff; None when the owner does not answer."""
+    owner = client.fleet.owner(name) if name else client.fleet.index
+    if owner == client.fleet.index or owner not in client.fleet.peers:
+        return None
+    try:
+        detail, diff = await asyncio.gather(client.fetch(owner, app_path(name)),
+                                            client.fetch(owner, app_path(name, "/diff"), accept="text/plain"))
+    except PeerUnreachable:
+        return None
+    data = json_app(detail)
+    if data is None or diff.status != 200:
+        return None
+    return data, diff.body.decode("utf-8", "replace")
+
+
+def _page_html(snapshot: Snapshot, remote: list[dict[str, Any]], app_filter: AppFilter, *,
+               shown: tuple[dict[str, Any], str] | None, now: float, **options: Any) -> str:
+    apps = merge_apps(_summaries(snapshot, AppFilter()), remote)
+    detail = render_app_detail(shown[0], shown[1], now, app_filter) if shown else None
+    return render_fleet_page(apps, app_filter, detail=detail, now=now, **options)
+
+
 async def status_page(request: web.Request) -> web.Response:
     source = request.app[SOURCE_KEY]
+    client = request.app[FLEET_KEY]
     try:
         app_filter = AppFilter.from_query(request.query)
     except FilterError:
         app_filter = AppFilter()
     snapshot = source.snapshot()
     now = time.time()
-    detail = None
-    entry = snapshot.get(request.query.get("app", ""))
+    name = request.query.get("app", "")
+    entry = snapshot.get(name)
+    shown: tuple[dict[str, Any], str] | None = None
+    remote_apps: list[dict[str, Any]] = []
+    unreachable: list[int] = []
     if entry is not None:
-        detail = render_detail(*entry, await _render_diff(request.app, *entry), now, app_filter)
+        shown = (app_detail(*entry), await _render_diff(request.app, *entry))
+    if client is not None:
+        # The page lists every app and filters by hiding rows, so siblings are asked unfiltered.
+        remote, remote_shown = await asyncio.gather(
+            client.list_apps(), _remote_detail(client, name if entry is None else ""))
+        remote_apps, unreachable, shown = remote.apps, remote.unreachable, shown or remote_shown
     html = await _in_executor(functools.partial(
-        render_page, list(snapshot.values()), app_filter, detail=detail, ready=source.ready(), now=now,
-        refresh_seconds=request.app[REFRESH_KEY]))
+        _page_html, snapshot, remote_apps, app_filter, shown=shown, ready=source.ready(), now=now,
+        refresh_seconds=request.app[REFRESH_KEY], shard_count=client.fleet.count if client else None,
+        unreachable=unreachable))
     response = web.Response(text=html, content_type="text/html", headers=_PAGE_HEADERS)
     response.enable_compression()
     return response
@@ -204,7 +306,7 @@ async def status_page(request: web.Request) -> web.Response:
 def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
               webhook_secret: str | None = None, diff: DiffRenderer | None = None,
               page_refresh_seconds: float = 5.0,
-              app_metrics: Callable[[], str] | None = None) -> web.Application:
+              app_metrics: Callable[[], str] | None = None, fleet: Fleet | None = None) -> web.Application:
     """The agent's web application.
 
     ``app_metrics`` returns pre-rendered exposition text appended to the registry's on ``/metrics``
@@ -214,6 +316,9 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
     redacted) views is shown. ``webhook_secret`` unset accepts unsigned webhooks, for networks
     where only trusted senders reach the agent. The status page polls the API every
     ``page_refresh_seconds``.
+
+    ``fleet`` (a sharded agent) makes the app list, the app routes and the status page answer
+    for every shard, by asking the siblings for their own apps.
     """
     app = web.Application(client_max_size=MAX_BODY)
     app[SOURCE_KEY] = source
@@ -222,6 +327,9 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
     app[DIFF_KEY] = diff or (lambda _config, status: fallback_diff(status))
     app[REFRESH_KEY] = float(page_refresh_seconds)
     app[APP_METRICS_KEY] = app_metrics
+    app[FLEET_KEY] = client = FleetClient(fleet) if fleet is not None and fleet.peers else None
+    if client is not None:
+        app.on_cleanup.append(lambda _app: client.close())
     app.router.add_get("/", status_page)
     app.router.add_get("/favicon.svg", favicon)
     app.router.add_get("/metrics", metrics)

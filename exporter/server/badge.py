@@ -80,3 +80,8 @@ def state_icon(state: str) -> str:
     colour = STATE_COLOURS.get(state, STATE_COLOURS["Unknown"])
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><title>{escape(state)}</title>'
             f'<circle cx="8" cy="8" r="7" fill="{colour}"/></svg>')
+
+
+def unreachable_badge(app: str) -> str:
+    """The app exists on another shard, which did not answer: its state is not known here."""
+    return render_badge(app, "unknown", STATE_COLOURS["Unknown"])

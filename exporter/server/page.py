@@ -5,6 +5,10 @@ Every row is in the HTML with its filter attributes; rows the query string filte
 without JS. ``static/status.js`` then takes over: it filters in place, opens the detail panel and
 refreshes from ``/api/v1/apps``. Every value from the cluster or Git passes through
 :func:`html.escape`: app names, reasons and diffs are data, never markup.
+
+Rows and the detail panel are drawn from the API's own shapes (``app_summary``, ``app_detail``),
+so the page shows exactly what the API says, and an app a sibling shard sent over HTTP renders
+through the same code as a local one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,15 +24,16 @@ from urllib.parse import quote, urlencode
 from exporter import __version__
 from exporter.config_types import AppConfig
 from exporter.humanize import human_duration
-from exporter.model import STATE_PRECEDENCE, AppStatus, ObjectStatus
+from exporter.model import STATE_PRECEDENCE, AppStatus
 from exporter.server.api import (
     AppFilter,
+    app_detail,
+    app_summary,
     count_states,
-    object_detail,
-    public_repo_url,
     rfc3339,
     state_rank,
 )
+from exporter.server.fleet import unreachable_text
 
 _HEX_SHA = re.compile(r"^[0-9a-f]{12,64}$")
 STATES = [s.value for s in STATE_PRECEDENCE]
@@ -66,25 +72,25 @@ def _chip(state: str) -> str:
     return f'<span class="chip s-{_attr(state)}">{escape(state)}</span>'
 
 
-def _row(config: AppConfig, status: AppStatus, app_filter: AppFilter, now: float, link_query: str) -> str:
-    name = status.name or config.name
-    state = str(status.state)
-    hidden = "" if app_filter.matches(config, status) else " hidden"
+def _row(app: dict[str, Any], app_filter: AppFilter, now: float, link_query: str) -> str:
+    name = app["name"]
+    state = app["status"]
+    hidden = "" if app_filter.matches_summary(app) else " hidden"
     frozen = ('<span class="frozen" title="A deny window is active: changes are freeze violations">'
-              "frozen</span>" if status.frozen else "")
-    revision = status.revision or ""
+              "frozen</span>" if app["frozen"] else "")
+    revision = app["revision"] or ""
     return (
-        f'<tr data-app="{_attr(name)}" data-status="{_attr(state)}" data-project="{_attr(config.project)}" '
-        f'data-cluster="{_attr(config.destination.cluster)}" '
-        f'data-labels="{_attr(json.dumps(config.labels, sort_keys=True))}"{hidden}>'
+        f'<tr data-app="{_attr(name)}" data-status="{_attr(state)}" data-project="{_attr(app["project"])}" '
+        f'data-cluster="{_attr(app["cluster"])}" '
+        f'data-labels="{_attr(json.dumps(app["labels"], sort_keys=True))}"{hidden}>'
         f'<th scope="row" data-label="App"><a class="app-link" href="?{link_query}app={_attr(_quote(name))}">'
         f"{escape(name)}</a>{frozen}</th>"
         f'<td data-label="State">{_chip(state)}</td>'
-        f'<td data-label="Since">{_time(status.since, now)}</td>'
+        f'<td data-label="Since">{_time(app["sinceTimestamp"], now)}</td>'
         f'<td data-label="Revision"><code title="{_attr(revision)}">{escape(short_revision(revision))}</code></td>'
-        f'<td data-label="Reason" class="reason">{escape(status.reason)}</td>'
-        f'<td data-label="Project">{escape(config.project)}</td>'
-        f'<td data-label="Cluster">{escape(config.destination.cluster)}</td></tr>'
+        f'<td data-label="Reason" class="reason">{escape(app["reason"])}</td>'
+        f'<td data-label="Project">{escape(app["project"])}</td>'
+        f'<td data-label="Cluster">{escape(app["cluster"])}</td></tr>'
     )
 
 
@@ -118,8 +124,7 @@ def _short_json(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _object_row(obj: ObjectStatus) -> str:
-    data = object_detail(obj)
+def _object_row(data: dict[str, Any]) -> str:
     group_kind = f'{data["group"]}/{data["kind"]}' if data["group"] else data["kind"]
     where = f'{data["namespace"]}/{data["name"]}' if data["namespace"] else data["name"]
     health = data["health"] or ""
@@ -160,22 +165,27 @@ def filter_query(app_filter: AppFilter) -> str:
 def render_detail(config: AppConfig, status: AppStatus, diff_text: str | None, now: float,
                   app_filter: AppFilter | None = None) -> str:
     """The detail panel's content for one app: facts, objects and diff."""
-    name = status.name or config.name
+    return render_app_detail(app_detail(config, status), diff_text, now, app_filter)
+
+
+def render_app_detail(app: dict[str, Any], diff_text: str | None, now: float,
+                      app_filter: AppFilter | None = None) -> str:
+    """The detail panel from the API's ``app_detail`` shape, so a sibling shard's app shows the same."""
     facts = [
-        ("State", _chip(str(status.state))),
-        ("Sync", escape(str(status.sync))),
-        ("Health", escape(str(status.health))),
-        ("Reason", escape(status.reason)),
-        ("Repository", escape(_public_repo(config))),
-        ("Path", escape(config.source.path)),
-        ("Target revision", escape(status.target_revision or config.source.target_revision)),
-        ("Revision", f"<code>{escape(status.revision or '')}</code>"),
-        ("Evaluated", _time(status.evaluated_at, now)),
+        ("State", _chip(app["status"])),
+        ("Sync", escape(app["sync"])),
+        ("Health", escape(app["health"])),
+        ("Reason", escape(app["reason"])),
+        ("Repository", escape(app["repo"])),
+        ("Path", escape(app["path"])),
+        ("Target revision", escape(app["targetRevision"] or "")),
+        ("Revision", f"<code>{escape(app['revision'] or '')}</code>"),
+        ("Evaluated", _time(app["evaluatedAtTimestamp"], now)),
     ]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    objects = "".join(_object_row(o) for o in status.objects)
+    objects = "".join(_object_row(o) for o in app["objects"])
     return (
-        f'<div class="detail-head"><h2 id="detail-title">{escape(name)}</h2>'
+        f'<div class="detail-head"><h2 id="detail-title">{escape(app["name"])}</h2>'
         f'<a class="close" id="detail-close" href="?{_attr(filter_query(app_filter or AppFilter()))}">Close</a></div>'
         f'<dl class="facts">{dl}</dl>'
         f'<h3>Objects</h3><table class="objects"><thead><tr><th scope="col">Object and differences</th>'
@@ -185,30 +195,43 @@ def render_detail(config: AppConfig, status: AppStatus, diff_text: str | None, n
     )
 
 
-def _public_repo(config: AppConfig) -> str:
-    return public_repo_url(config.source.repo_url)
-
-
 def render_page(apps: list[tuple[AppConfig, AppStatus]], app_filter: AppFilter, *,
                 detail: str | None = None, ready: bool = True, now: float | None = None,
                 refresh_seconds: float = 5.0) -> str:
     """The whole status page. ``apps`` is every app; the filter only hides rows."""
+    return render_fleet_page([app_summary(c, s) for c, s in apps], app_filter, detail=detail, ready=ready,
+                             now=now, refresh_seconds=refresh_seconds)
+
+
+def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
+                      detail: str | None = None, ready: bool = True, now: float | None = None,
+                      refresh_seconds: float = 5.0, shard_count: int | None = None,
+                      unreachable: Sequence[int] = ()) -> str:
+    """The whole status page from the API's ``app_summary`` shapes, this shard's and its siblings'.
+
+    ``shard_count`` set (a sharded agent) adds the banner that names shards that did not answer;
+    the page's script keeps it current from the ``X-Unreachable-Shards`` header.
+    """
     now = time.time() if now is None else now
-    apps = sorted(apps, key=lambda a: (state_rank(str(a[1].state)), a[1].name or a[0].name))
-    counts = count_states(status for _, status in apps)
+    apps = sorted(apps, key=lambda a: (state_rank(a["status"]), a["name"]))
+    counts = count_states(a["status"] for a in apps)
     selected = app_filter.query_values()
-    shown = sum(1 for config, status in apps if app_filter.matches(config, status))
+    shown = sum(1 for app in apps if app_filter.matches_summary(app))
     bad = sum(n for state, n in counts.items() if state not in ("Healthy", "Suspended"))
     count_items = "".join(
         f'<li><a class="count s-{state}" href="?status={state}" data-state="{state}">'
         f'<span class="n">{n}</span> {state}</a></li>' for state, n in counts.items())
-    projects = sorted({c.project for c, _ in apps})
-    clusters = sorted({c.destination.cluster for c, _ in apps})
+    projects = sorted({a["project"] for a in apps})
+    clusters = sorted({a["cluster"] for a in apps})
     # Links keep the filters, so opening an app without JavaScript does not reset the view.
     link_query = _attr(filter_query(app_filter) + "&") if filter_query(app_filter) else ""
-    rows = "".join(_row(config, status, app_filter, now, link_query) for config, status in apps)
+    rows = "".join(_row(app, app_filter, now, link_query) for app in apps)
     not_ready = ('<p class="banner" role="status">The agent has not finished its first evaluation; '
                  "states may be incomplete.</p>" if not ready else "")
+    if shard_count is not None:
+        missing = unreachable_text(unreachable, shard_count)
+        not_ready += (f'\n<p class="banner" id="shards" role="status" data-shard-count="{shard_count}"'
+                      f'{"" if missing else " hidden"}>{escape(missing)}</p>')
     worst = next((state for state, n in counts.items() if n), "Healthy")
     title = f"{bad} of {len(apps)} apps need attention" if bad else f"No app needs attention ({len(apps)} apps)"
     return f"""<!doctype html>

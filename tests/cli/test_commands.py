@@ -98,3 +98,13 @@ def test_notify_test_of_an_unknown_channel_is_a_clear_error(tmp_path: Path):
     config.write_text("clusters: [{name: c, inCluster: true}]\n")
     result = cli("notify", "test", "nope", "--config", str(config))
     assert result.returncode == 2 and "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_with_a_peer_template_lacking_the_shard_placeholder_does_not_start(tmp_path: Path):
+    config = tmp_path / "config.yaml"
+    config.write_text("clusters: [{name: c, inCluster: true}]\n")
+    result = cli("run", "--config", str(config), "--listen", "127.0.0.1:0", "--shard", "1/3",
+                 "--peer-url-template", "http://gde.gde-shards:8080")
+    assert result.returncode == 2
+    assert "--peer-url-template: 'http://gde.gde-shards:8080' must contain {shard}" in result.stderr
+    assert "Traceback" not in result.stderr

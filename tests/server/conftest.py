@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from server_fleet import FleetSource, Served
+from server_fleet import FleetSource, Served, Shards, shard_sources, start_shards
 
 from exporter.metrics import REGISTRY
 from exporter.server import build_app, serve
@@ -32,3 +32,16 @@ async def served(source: FleetSource, webhook_secret: str | None) -> AsyncIterat
             yield Served(f"http://{host}:{port}", source, session)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def shards() -> AsyncIterator[Shards]:
+    """Three shards of the test fleet, each one's API and page answering for all three."""
+    sources = shard_sources(3)
+    urls, runners = await start_shards(sources, page_refresh_seconds=1)
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Shards(urls, sources, runners, session)
+    finally:
+        for runner in runners:
+            await runner.cleanup()

@@ -6,12 +6,14 @@ the server under test reads it exactly as it reads the agent.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from exporter.config_types import AppConfig, Destination, SourceConfig
 from exporter.model import (
@@ -157,3 +159,58 @@ class Served:
     url: str
     source: FleetSource
     session: aiohttp.ClientSession
+
+
+def shard_sources(count: int) -> list[FleetSource]:
+    """The test fleet split as a sharded agent splits it: each source holds only its shard's apps."""
+    from exporter.agent import shard_of
+
+    return [FleetSource(apps={name: entry for name, entry in fleet().items() if shard_of(name, count) == index})
+            for index in range(count)]
+
+
+@dataclass
+class Shards:
+    """Sibling servers on 127.0.0.1, each serving one shard's apps and asking the others for theirs."""
+
+    urls: list[str]
+    sources: list[FleetSource]
+    runners: list[web.AppRunner]
+    session: aiohttp.ClientSession
+
+    def served(self, index: int) -> Served:
+        return Served(self.urls[index], self.sources[index], self.session)
+
+    async def stop(self, index: int) -> None:
+        """Take one shard down: its port then refuses connections, as a crashed pod's would."""
+        await self.runners[index].cleanup()
+
+
+async def start_shards(sources: list[FleetSource], *, timeout: float = 3.0, page_refresh_seconds: float = 5.0,
+                       peer_urls: dict[int, str] | None = None) -> tuple[list[str], list[web.AppRunner]]:
+    """Serve ``sources[i]`` as shard i of ``len(sources)``; ``peer_urls`` replaces some peers' addresses.
+
+    Every socket is bound before any server starts, so each shard knows its siblings' ports from
+    the beginning, as it knows their DNS names in a cluster.
+    """
+    from exporter.metrics import REGISTRY
+    from exporter.server import build_app
+    from exporter.server.fleet import Fleet
+
+    count = len(sources)
+    sockets = []
+    for _ in sources:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+    urls = [f"http://127.0.0.1:{sock.getsockname()[1]}" for sock in sockets]
+    peers = {i: url for i, url in enumerate(urls)} | (peer_urls or {})
+    runners = []
+    for index, (source, sock) in enumerate(zip(sources, sockets, strict=True)):
+        fleet = Fleet(index, count, {i: url for i, url in peers.items() if i != index}, timeout)
+        app = build_app(source, metrics_registry=REGISTRY, page_refresh_seconds=page_refresh_seconds, fleet=fleet)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        runners.append(runner)
+    return urls, runners

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
-from server_fleet import FleetSource, Served
+from server_fleet import FleetSource, Served, Shards
 
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
@@ -230,3 +230,32 @@ async def test_phone_detail_fits_the_screen(browser: Browser, live: Served, tmp_
     assert widths[0] <= widths[1], f"page scrolls sideways: {widths}"
     await detail.screenshot(path=str(tmp_path / "status-page-phone-detail.png"))
     assert png_size((tmp_path / "status-page-phone-detail.png").read_bytes())[0] <= 390
+
+
+# --- a sharded agent: every shard's page shows the whole fleet ------------------------------------
+
+
+async def test_sharded_page_shows_rows_from_every_shard_and_opens_a_remote_app(
+        browser: Browser, shards: Shards) -> None:
+    # Shard 1 evaluates only nightly-batch; payments-api lives on shard 0, checkout on shard 2.
+    page = await open_page(browser, shards.served(1))
+    assert await visible_apps(page) == ["legacy", "payments-api", "billing-worker", "search", "ingest",
+                                        "nightly-batch", "checkout"]
+    await expect(page.locator("#shards")).to_be_hidden()
+    await row(page, "payments-api").locator("td.reason").click()
+    detail = page.locator("#detail")
+    await expect(detail.locator("h2")).to_have_text("payments-api")
+    await expect(detail.locator("table.objects tbody tr")).to_have_count(2)
+    await expect(detail.locator("#detail-diff .d-add")).to_have_text("+      - image: payments-api:1.4.0\n")
+
+
+async def test_sharded_page_names_a_shard_that_stops_answering(browser: Browser, shards: Shards) -> None:
+    page = await open_page(browser, shards.served(1))
+    await page.evaluate("window.notReloaded = true")
+    await shards.stop(0)
+    banner = page.locator("#shards")
+    await expect(banner).to_be_visible(timeout=10_000)
+    await expect(banner).to_have_text("shard 0 of 3 did not answer; its apps are not shown.")
+    await expect(row(page, "payments-api")).to_have_count(0)
+    assert "nightly-batch" in await visible_apps(page)
+    assert await page.evaluate("window.notReloaded") is True

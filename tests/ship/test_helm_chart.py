@@ -334,6 +334,22 @@ def test_several_shards_are_a_statefulset_whose_pods_know_their_ordinal_and_coun
     assert governing and governing[0]["spec"]["clusterIP"] == "None"
 
 
+def test_each_shard_asks_its_siblings_at_their_pod_names_under_the_governing_service(all_on_docs: list[dict[str, Any]]) -> None:
+    from exporter.cli import parse_peers
+
+    statefulset = one(all_on_docs, "StatefulSet")
+    name, governing = statefulset["metadata"]["name"], statefulset["spec"]["serviceName"]
+    agent = container(all_on_docs)
+    env = {e["name"]: e.get("value") for e in agent["env"]}
+    port = next(p["containerPort"] for p in agent["ports"] if p["name"] == "http")
+    fleet = parse_peers(None, (1, 3), env=env)
+    assert fleet.peers == {i: f"http://{name}-{i}.{governing}.{NAMESPACE}.svc:{port}" for i in (0, 2)}
+
+
+def test_one_shard_asks_no_siblings(default_docs: list[dict[str, Any]]) -> None:
+    assert "GITOPS_PEER_URL_TEMPLATE" not in {e["name"] for e in container(default_docs)["env"]}
+
+
 # --- Prometheus and Grafana integration --------------------------------------------------------
 
 

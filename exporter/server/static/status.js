@@ -280,8 +280,25 @@
     if (link) link.focus();
   }
 
+  // A sharded agent lists every shard's apps and names the shards that did not answer in a header.
+  function renderShards(missing) {
+    var banner = document.getElementById("shards");
+    if (!banner) return;
+    var count = banner.getAttribute("data-shard-count");
+    var shards = String(missing || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
+    var text = !shards.length ? "" : shards.length === 1
+      ? "shard " + shards[0] + " of " + count + " did not answer; its apps are not shown."
+      : "shards " + shards.join(", ") + " of " + count + " did not answer; their apps are not shown.";
+    if (banner.textContent !== text) banner.textContent = text;
+    banner.hidden = !text;
+  }
+
   function refresh() {
-    return api("api/v1/apps").then(function (list) {
+    return fetch("api/v1/apps", { headers: { Accept: "application/json" }, cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error("api/v1/apps: HTTP " + r.status);
+      renderShards(r.headers.get("X-Unreachable-Shards"));
+      return r.json();
+    }).then(function (list) {
       apps = list;
       renderOptions();
       renderRows();
