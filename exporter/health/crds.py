@@ -1010,6 +1010,270 @@ RULES[("stacks.crossplane.io", "ClusterStackInstall")] = [
 ]
 
 
+# --- kinds whose conditions do not follow the conventions ------------------------------------
+
+def deployment_config(obj: KubeObject) -> HealthResult:
+    """OpenShift DeploymentConfig: the Progressing condition's reason says whether the latest
+    replication controller rolled out; availability alone does not (a DeploymentConfig scaled to
+    zero is unavailable yet fully rolled out)."""
+    if not isinstance(obj.get("status"), dict) or not obj["status"]:
+        return HealthResult(P, "Waiting for the controller to report status")
+    progressing, available = condition(obj, "Progressing"), condition(obj, "Available")
+    if progressing is not None and _cstatus(progressing) == "True" \
+            and progressing.get("reason") == "NewReplicationControllerAvailable":
+        return HealthResult(H, "replication controller successfully rolled out")
+    if available is not None and _cstatus(available) == "False":
+        return HealthResult(D, "Deployment config is degraded")
+    return HealthResult(P, "replication controller is waiting for pods to run")
+
+
+def camel_integration(obj: KubeObject) -> HealthResult:
+    """Camel K: conditions for the deployment strategies not in use are False by design, so only
+    the phase and the Ready condition count."""
+    phase = text(get(obj, "status.phase"))
+    ready = condition(obj, "Ready")
+    if phase == "Error" or (ready is not None and _cstatus(ready) == "False" and ready.get("reason") == "Error"):
+        return HealthResult(D, text((ready or {}).get("message")) or "Integration is in phase Error")
+    if phase == "Running" and ready is not None and _cstatus(ready) == "True":
+        return HealthResult(H, "")
+    return HealthResult(P, "Waiting for Integration")
+
+
+def rook_cassandra(obj: KubeObject) -> HealthResult:
+    """Rook Cassandra reports members and ready members per rack, and no conditions."""
+    racks = get(obj, "status.racks")
+    if isinstance(racks, dict) and racks and all(
+            isinstance(r, dict) and as_int(r.get("readyMembers")) >= as_int(r.get("members")) for r in racks.values()):
+        return HealthResult(H, "")
+    return HealthResult(P, "Waiting for Cassandra Cluster")
+
+
+def threescale(obj: KubeObject) -> HealthResult:
+    """3scale operator kinds: the conventions, Argo CD's wording, and ``Waiting`` (an account
+    waiting for an administrator's approval) as a deliberate pause."""
+    kind = text(obj.get("kind"))
+    waiting = condition(obj, "Waiting")
+    if waiting is not None and _cstatus(waiting) == "True":
+        return HealthResult(S, text(waiting.get("message")) or f"3scale {kind} is waiting for admin approval")
+    verdict = conventional(obj)
+    if verdict.status is H:
+        return HealthResult(H, f"3scale {kind} is {'synced' if kind in ('Backend', 'Product') else 'ready'}")
+    if verdict.status is P and not conditions(obj):
+        return HealthResult(P, f"Waiting for 3scale {kind} status...")
+    return verdict
+
+
+def capi_cluster(obj: KubeObject) -> HealthResult:
+    """Cluster API Cluster: the phase leads. Ready is True early in provisioning, so only a
+    ``Provisioned`` cluster is running; a False condition is a failure only at severity Error."""
+    if get(obj, "spec.paused") is True:
+        return HealthResult(S, "Cluster is paused")
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for clusters")
+    if status.get("failureMessage") or status.get("failureReason"):
+        return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
+    ready = condition(obj, "Ready")
+    phase = text(status.get("phase"))
+    if ready is not None and _cstatus(ready) == "False" and (ready.get("severity") == "Error" or phase == "Failed"):
+        return HealthResult(D, text(ready.get("message") or ready.get("reason")))
+    if phase == "Failed":
+        return HealthResult(D, "Cluster failed")
+    if phase == "Provisioned" and (ready is None or _cstatus(ready) == "True"):
+        return HealthResult(H, "Cluster is running")
+    return HealthResult(P, "Waiting for clusters")
+
+
+def aws_managed_control_plane(obj: KubeObject) -> HealthResult:
+    """EKS control plane (Cluster API AWS): an upgrade in flight is Progressing although Ready
+    stays True, and ``status.ready`` and the Ready condition can disagree while it settles."""
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for the control plane to report status")
+    if status.get("failureMessage") or status.get("failureReason"):
+        return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
+    if _numeric_behind(obj):
+        return HealthResult(P, "Waiting for the control plane spec to be reconciled")
+    conds = conditions(obj)
+    errors = [c for c in conds if c.get("severity") == "Error" and _cstatus(c) == "False"]
+    if errors:
+        return HealthResult(D, " ".join(text(c.get("message") or c.get("reason")) for c in errors))
+    updating = condition(obj, "EKSControlPlaneUpdating")
+    if updating is not None and _cstatus(updating) == "True":
+        return HealthResult(P, "EKS control plane is updating")
+    ready = condition(obj, "Ready")
+    if ready is not None and _cstatus(ready) == "True" and status.get("ready") is True:
+        return HealthResult(H, "Control plane is ready")
+    if status.get("ready") is False:
+        return HealthResult(P, "Control plane is not ready (.status.ready is false)")
+    return HealthResult(P, "Control plane is not ready")
+
+
+def flink_deployment(obj: KubeObject) -> HealthResult:
+    """Apache Flink operator: the job manager deployment status, the reconciliation error, and a
+    job the user suspended (``spec.job.state: suspended``)."""
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for deploying")
+    error = get(obj, "status.reconciliationStatus.error")
+    deployment = text(status.get("jobManagerDeploymentStatus"))
+    if error or deployment == "ERROR":
+        return HealthResult(D, text(error) or "Job manager deployment failed")
+    if text(get(obj, "spec.job.state")).lower() == "suspended":
+        return HealthResult(S, "Flink job is suspended")
+    if deployment == "READY":
+        return HealthResult(H, "")
+    return HealthResult(P, "Waiting for deploying")
+
+
+def kruise_game_server(obj: KubeObject) -> HealthResult | None:
+    """OpenKruise Game: a GameServer whose pod has a failing condition is not serving, whatever
+    its state says."""
+    for c in conditions(obj, "status.podStatus.conditions"):
+        if _cstatus(c) == "False":
+            return HealthResult(D, f"Pod is not ready: {text(c.get('type'))}")
+    return None
+
+
+def keycloak(obj: KubeObject) -> HealthResult:
+    """Keycloak operator: Ready is False throughout a rolling update, which is progress."""
+    conds = conditions(obj)
+    if not conds:
+        return HealthResult(P, "Waiting for Keycloak status conditions to exist")
+    errors = condition(obj, "HasErrors")
+    if errors is not None and _cstatus(errors) == "True":
+        return HealthResult(D, f"Has Errors: {text(errors.get('message'))}")
+    rolling = condition(obj, "RollingUpdate")
+    if rolling is not None and _cstatus(rolling) == "True":
+        return HealthResult(P, "")
+    ready = condition(obj, "Ready")
+    if ready is not None and _cstatus(ready) == "True":
+        return HealthResult(H, "")
+    if ready is not None and _cstatus(ready) == "False":
+        return HealthResult(D, f"Not Ready: {text(ready.get('message'))}")
+    return HealthResult(P, "Waiting for Keycloak to be ready")
+
+
+_CRUISE_CONTROL_OK = ("Succeeded", "Ready")
+
+
+def banzai_kafka_cluster(obj: KubeObject) -> HealthResult:
+    """Banzai Cloud (Koperator) KafkaCluster: cluster state, per-broker configuration sync and
+    Cruise Control. ``ClusterRunning`` alone is not healthy while a broker's config is out of sync."""
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for KafkaCluster")
+    state = text(status.get("state"))
+    if state == "ClusterReconciling":
+        return HealthResult(P, "Kafka Cluster is Reconciling.")
+    if state == "ClusterRollingUpgrading":
+        return HealthResult(P, "Kafka Cluster is Rolling Upgrading.")
+    if state != "ClusterRunning":
+        return HealthResult(P, "Waiting for KafkaCluster")
+    brokers = [b for b in (status.get("brokersState") or {}).values() if isinstance(b, dict)]
+    for broker in brokers:
+        cruise = text(get(broker, "gracefulActionState.cruiseControlState"))
+        if broker.get("configurationState") == "ConfigOutOfSync" or (cruise and not cruise.endswith(_CRUISE_CONTROL_OK)
+                                                                      and "Fail" in cruise):
+            return HealthResult(D, "Broker Config is out of Sync or CruiseControlState is not Ready")
+    if status.get("cruiseControlTopicStatus") == "CruiseControlTopicReady":
+        return HealthResult(H, "Kafka Brokers, CruiseControl and cluster are in Healthy State.")
+    return HealthResult(P, "Waiting for KafkaCluster")
+
+
+def contour_http_proxy(obj: KubeObject) -> HealthResult:
+    """Contour HTTPProxy: a parent proxy whose only errors are about its inclusions is healthy,
+    because each included proxy is an object of its own, health-checked on its own."""
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for status")
+    if status.get("currentStatus") == "NotReconciled":
+        return HealthResult(P, text(status.get("description")) or "Waiting for controller")
+    valid = condition(obj, "Valid")
+    generation = get(obj, "metadata.generation")
+    if valid is None:
+        return HealthResult(P, "Waiting for status")
+    seen = valid.get("observedGeneration")
+    if isinstance(seen, int) and isinstance(generation, int) and seen < generation:
+        return HealthResult(P, "Waiting for status")
+    if _cstatus(valid) == "True":
+        return HealthResult(H, text(valid.get("message")) or "Valid HTTPProxy")
+    errors = [e for e in valid.get("errors") or [] if isinstance(e, dict)]
+    if get(obj, "spec.includes") and errors and all(e.get("type") == "IncludeError" for e in errors):
+        return HealthResult(H, "HTTPProxy inclusions cannot be health checked")
+    return HealthResult(D, text(valid.get("message") or valid.get("reason")))
+
+
+def _current(c: dict[str, object], generation: object) -> bool:
+    seen = c.get("observedGeneration")
+    return not (isinstance(seen, int) and isinstance(generation, int) and seen < generation)
+
+
+def gateway_route(obj: KubeObject) -> HealthResult:
+    """Gateway API routes: one status entry per parent. An entry whose conditions describe an older
+    generation belongs to a parentRef since removed from the spec (controllers leave it behind),
+    so it is ignored as long as a current one exists."""
+    kind = text(obj.get("kind"))
+    parents = [p for p in get(obj, "status.parents") or [] if isinstance(p, dict)]
+    if not parents:
+        return HealthResult(P, f"Waiting for {kind} status")
+    generation = get(obj, "metadata.generation")
+    current = [(text(get(p, "parentRef.name")), [c for c in conditions(p, "conditions") if _current(c, generation)])
+               for p in parents]
+    current = [(name, conds) for name, conds in current if conds]
+    if not current:
+        return HealthResult(P, "Waiting for the latest generation to be observed")
+    for name, conds in current:
+        for c in conds:
+            if _cstatus(c) == "False" and not _is_progress(c):
+                return HealthResult(D, f"Parent {name}: {text(c.get('message')) or 'Failed condition: ' + text(c.get('type'))}")
+    for name, conds in current:
+        for c in conds:
+            if _cstatus(c) != "True":
+                return HealthResult(P, f"Parent {name}: {text(c.get('message') or c.get('reason'))}")
+    return HealthResult(H, f"{kind} is healthy")
+
+
+def airlock_policy(obj: KubeObject) -> HealthResult:
+    """Airlock Microgateway policies (Gateway API policy attachment): one status per ancestor
+    gateway, each of which must have accepted the policy. An ancestor with no conditions yet
+    has not judged it and does not count against it."""
+    kind = text(obj.get("kind"))
+    ancestors = [a for a in get(obj, "status.ancestors") or [] if isinstance(a, dict)]
+    if not ancestors:
+        return HealthResult(P, f"Waiting for {kind} status")
+    generation = get(obj, "metadata.generation")
+    for ancestor in ancestors:
+        name = text(get(ancestor, "ancestorRef.name"))
+        conds = conditions(ancestor, "conditions")
+        if any(not _current(c, generation) for c in conds):
+            return HealthResult(P, f"Waiting for Ancestor {name} to update {kind} status")
+        accepted = next((c for c in conds if c.get("type") == "Accepted"), None)
+        if accepted is not None and _cstatus(accepted) == "False":
+            return HealthResult(D, f"Ancestor {name}: {text(accepted.get('message') or accepted.get('reason'))}")
+        if conds and (accepted is None or _cstatus(accepted) != "True"):
+            return HealthResult(D, f"Ancestor {name}: {kind} is not accepted")
+    return HealthResult(H, f"{kind} is healthy")
+
+
+RULES[("apps.openshift.io", "DeploymentConfig")] = [deployment_config]
+RULES[("camel.apache.org", "Integration")] = [camel_integration]
+RULES[("cassandra.rook.io", "Cluster")] = [rook_cassandra]
+for _k in ("ActiveDoc", "Application", "ApplicationAuth", "Backend", "CustomPolicyDefinition", "DeveloperAccount",
+           "DeveloperUser", "OpenAPI", "Product", "ProxyConfigPromote", "Tenant"):
+    RULES[("capabilities.3scale.net", _k)] = [threescale]
+RULES[("cluster.x-k8s.io", "Cluster")] = [capi_cluster]
+RULES[("controlplane.cluster.x-k8s.io", "AWSManagedControlPlane")] = [aws_managed_control_plane]
+RULES[("flink.apache.org", "FlinkDeployment")] = [flink_deployment]
+RULES[("game.kruise.io", "GameServer")] = [kruise_game_server, *RULES[("game.kruise.io", "GameServer")]]
+RULES[("k8s.keycloak.org", "Keycloak")] = [keycloak]
+RULES[("kafka.banzaicloud.io", "KafkaCluster")] = [banzai_kafka_cluster]
+RULES[("projectcontour.io", "HTTPProxy")] = [contour_http_proxy]
+for _k in ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute"):
+    RULES[("gateway.networking.k8s.io", _k)] = [gateway_route]
+WILDCARDS.append(("microgateway.airlock.com", "*", [airlock_policy]))
+
+
 # --- everything else ---------------------------------------------------------------------------
 
 #: Kinds whose operators follow the common conventions closely enough for ``conventional``. A kind
@@ -1158,5 +1422,4 @@ for _group, _kinds in CONVENTIONAL.items():
     for _kind in _kinds:
         RULES.setdefault((_group, _kind), [conventional])
 WILDCARDS.extend((group, "*", [conventional]) for group in (
-    "*.services.k8s.aws", "*.kubitus-project.gitlab.io", "microgateway.airlock.com",
-    "operator.victoriametrics.com"))
+    "*.services.k8s.aws", "*.kubitus-project.gitlab.io", "operator.victoriametrics.com"))

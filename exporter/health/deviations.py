@@ -15,6 +15,17 @@ DELIBERATE: dict[str, tuple[str, str]] = {
     ),
 }
 
+_SUSPENDED_FLINK_JOB = (
+    "The FlinkDeployment has spec.job.state: suspended, a job its owner paused on purpose: Suspended, "
+    "as for a suspended Job or CronJob, so that it is neither counted healthy nor alerted on. "
+    "Argo CD calls it Healthy."
+)
+for _input in (
+    "flink.apache.org/FlinkDeployment/testdata/healthy_suspended_v0.1.x.yaml",
+    "flink.apache.org/FlinkDeployment/testdata/healthy_suspended_v1.x.yaml",
+):
+    DELIBERATE[f"crd/{_input}"] = ("Suspended", _SUSPENDED_FLINK_JOB)
+
 _PENDING_DELETION = (
     "The object has metadata.deletionTimestamp. Argo CD's CRD tests run the Lua check alone, but "
     "Argo CD itself (like this engine) reports any object being deleted as Progressing, "
