@@ -219,8 +219,8 @@ def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
     shown = sum(1 for app in apps if app_filter.matches_summary(app))
     bad = sum(n for state, n in counts.items() if state not in ("Healthy", "Suspended"))
     count_items = "".join(
-        f'<li><a class="count s-{state}" href="?status={state}" data-state="{state}">'
-        f'<span class="n">{n}</span> {state}</a></li>' for state, n in counts.items())
+        f'<li><a class="count s-{_attr(state)}" href="?status={_attr(quote(state))}" data-state="{_attr(state)}">'
+        f'<span class="n">{n}</span> {escape(state)}</a></li>' for state, n in counts.items())
     projects = sorted({a["project"] for a in apps})
     clusters = sorted({a["cluster"] for a in apps})
     # Links keep the filters, so opening an app without JavaScript does not reset the view.
@@ -240,7 +240,7 @@ def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>GitOps drift: {escape(title)}</title>
-<link rel="icon" href="favicon.svg?state={worst}" type="image/svg+xml">
+<link rel="icon" href="favicon.svg?state={_attr(quote(worst))}" type="image/svg+xml">
 <link rel="stylesheet" href="static/status.css?v={ASSET_VERSION}">
 <script src="static/status.js?v={ASSET_VERSION}" defer></script>
 </head>

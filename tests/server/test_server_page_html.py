@@ -200,3 +200,13 @@ async def test_app_links_keep_the_filters(served: Served) -> None:
 async def test_closing_the_detail_keeps_the_filters(served: Served) -> None:
     _, html = await page(served, "?project=shop&app=checkout")
     assert '<a class="close" id="detail-close" href="?project=shop">Close</a>' in html
+
+
+def test_a_state_a_sibling_shard_sends_is_data_not_markup() -> None:
+    from exporter.server.api import AppFilter, app_summary
+    from exporter.server.page import render_fleet_page
+
+    hostile = dict(app_summary(app_config("x"), app_status("x", AppState.HEALTHY)), status='"><script>alert(1)</script>')
+    html = render_fleet_page([hostile], AppFilter(), shard_count=2)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
