@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from exporter.health.paths import as_int, condition, conditions, get, mapping, text
 from exporter.health.rules import Step
@@ -491,41 +492,162 @@ def olm_subscription(obj: KubeObject) -> HealthResult:
 RULES[("operators.coreos.com", "Subscription")] = [olm_subscription]
 
 
-def promoter_environments(obj: KubeObject) -> HealthResult | None:
-    """GitOps Promoter: an environment whose proposed dry commit differs from the active one is
-    still being promoted; a strategy with no environments can never promote."""
-    kind = obj.get("kind")
-    status = obj.get("status")
-    if not isinstance(status, dict):
-        return None
-    if kind == "ArgoCDCommitStatus" and "applicationsSelected" in status and not status["applicationsSelected"]:
-        return HealthResult(D, "Argo CD commit status has no applications configured")
-    if kind == "PromotionStrategy":
-        envs = [e for e in status.get("environments") or [] if isinstance(e, dict)]
-        if "environments" in status and not envs:
-            return HealthResult(D, "Promotion strategy has no environments configured")
-    elif kind == "ChangeTransferPolicy" and ("active" in status or "proposed" in status):
-        envs = [status]
-    else:
-        return None
+@dataclass(frozen=True)
+class PromoterWords:
+    """How GitOps Promoter's own health checks word one kind's states (Argo CD ships them)."""
+
+    noun: str                  # "Initializing <noun>"
+    spec_noun: str             # "Waiting for <spec_noun> spec update to be observed"
+    failed: str                # "<failed>: <Ready message>" on a reconciliation error
+    no_ready: str              # no Ready condition yet
+    not_ready: str = ""        # "<not_ready> (<reason>): <message>" for Ready False with another reason
+    unknown: str = ""          # "<unknown> (<reason>): <message>" for Ready Unknown
+    branches: str = ""         # "<branches> pending|failed for branch(es): ..." (commit status gates)
+    passed: str = ""           # "... <passed> for N environment(s)"
+
+
+PROMOTER: dict[str, PromoterWords] = {
+    "ArgoCDCommitStatus": PromoterWords("Argo CD commit status", "Argo CD commit status",
+                                        "Argo CD commit status reconciliation failed", "Argo CD commit status is not ready yet"),
+    "ChangeTransferPolicy": PromoterWords("change transfer policy", "change transfer policy",
+                                          "Change transfer policy reconciliation failed",
+                                          "Change transfer policy is not ready yet"),
+    "ClusterScmProvider": PromoterWords("cluster SCM provider", "ClusterScmProvider", "Cluster SCM provider validation failed",
+                                        "ClusterScmProvider Ready condition is missing",
+                                        unknown="Cluster SCM provider readiness unknown"),
+    "CommitStatus": PromoterWords("commit status", "commit status", "Commit status reconciliation failed",
+                                  "Commit status is not ready yet"),
+    "GitCommitStatus": PromoterWords("git commit validation", "GitCommitStatus", "Git commit validation failed",
+                                     "GitCommitStatus Ready condition is missing",
+                                     not_ready="Git commit validation not ready",
+                                     unknown="Git commit validation status unknown",
+                                     branches="Git commit validation", passed="Git commit validation passed"),
+    "GitRepository": PromoterWords("Git repository", "GitRepository", "Git repository validation failed",
+                                   "GitRepository Ready condition is missing", unknown="Git repository readiness unknown"),
+    "PromotionStrategy": PromoterWords("promotion strategy", "promotion strategy",
+                                       "Promotion strategy reconciliation failed", "Promotion strategy is not ready yet"),
+    "PullRequest": PromoterWords("pull request", "pull request", "Pull request reconciliation failed",
+                                 "Pull request is not ready yet"),
+    "ScmProvider": PromoterWords("SCM provider", "ScmProvider", "SCM provider validation failed",
+                                 "ScmProvider Ready condition is missing", unknown="SCM provider readiness unknown"),
+    "TimedCommitStatus": PromoterWords("timed commit gate", "TimedCommitStatus", "Timed commit gate failed",
+                                       "TimedCommitStatus Ready condition is missing",
+                                       branches="Timed commit gate", passed="Timed commit gate satisfied"),
+    "WebRequestCommitStatus": PromoterWords("web request commit validation", "WebRequestCommitStatus",
+                                            "Web request commit validation failed",
+                                            "WebRequestCommitStatus Ready condition is missing",
+                                            not_ready="Web request commit validation not ready",
+                                            branches="Web request validation", passed="Web request validation passed"),
+}
+
+
+def _commit_statuses(statuses: object) -> str:
+    """``1 pending, 0 successful, 1 failed. Pending commit statuses: a. Failed commit statuses: b. ``"""
+    items = [s for s in statuses or [] if isinstance(s, dict)] if isinstance(statuses, list) else []
+    by_phase: dict[str, list[str]] = {"pending": [], "success": [], "failure": []}
+    for item in items:
+        by_phase.setdefault(text(item.get("phase")), []).append(text(item.get("key")))
+    out = f"{len(by_phase['pending'])} pending, {len(by_phase['success'])} successful, {len(by_phase['failure'])} failed. "
+    if by_phase["pending"]:
+        out += f"Pending commit statuses: {', '.join(by_phase['pending'])}. "
+    if by_phase["failure"]:
+        out += f"Failed commit statuses: {', '.join(by_phase['failure'])}. "
+    return out
+
+
+def _promotion(envs: list[dict[str, object]], strategy: bool) -> HealthResult:
+    """Environments of a PromotionStrategy, or the one a ChangeTransferPolicy manages."""
     proposed_shas = set()
     for env in envs:
+        where = f" in environment '{text(env.get('branch'))}'" if strategy else ""
         active = text(get(env, "active.dry.sha"))
-        proposed = text(get(env, "proposed.note.drySha") or get(env, "proposed.dry.sha"))
+        proposed = text(get(env, "proposed.dry.sha"))
         if not active:
-            return HealthResult(P, "The active commit DRY SHA is missing or empty.")
+            return HealthResult(P, f"The active commit DRY SHA is missing or empty{where}.")
         if not proposed:
-            return HealthResult(P, "The proposed commit DRY SHA is missing or empty.")
-        proposed_shas.add(text(get(env, "proposed.dry.sha")))
-        if text(get(env, "proposed.dry.sha")) != active:
-            return HealthResult(P, f"Promotion in progress from '{active[:7]}' to '{proposed[:7]}'")
+            return HealthResult(P, f"The proposed commit DRY SHA is missing or empty{where}.")
+        proposed_shas.add(proposed)
+        if proposed != active:
+            hydrated = text(get(env, "proposed.note.drySha")) or proposed
+            env_name = f" for environment '{text(env.get('branch'))}'" if strategy else ""
+            message = (f"Promotion in progress{env_name} from '{active[:7]}' to '{proposed[:7]}': "
+                       f"{_commit_statuses(get(env, 'proposed.commitStatuses'))}")
+            if strategy:
+                message += f"Hydrator has processed dry commit '{hydrated[:7]}'. "
+            return HealthResult(P, message)
     if len(proposed_shas) > 1:
-        return HealthResult(P, "Not all environments have the same proposed commit SHA.")
-    return None
+        return HealthResult(P, "Not all environments have the same proposed commit SHA. "
+                               "This likely means the hydrator has not run for all environments yet.")
+    first = envs[0]
+    active = text(get(first, "active.dry.sha"))
+    if strategy:
+        hydrated = text(get(first, "proposed.note.drySha")) or text(get(first, "proposed.dry.sha"))
+        return HealthResult(H, f"All environments are up-to-date on commit '{active[:7]}'. "
+                               f"Hydrator has processed dry commit '{hydrated[:7]}'.")
+    statuses = get(first, "active.commitStatuses")
+    if any(isinstance(s, dict) and s.get("phase") != "success" for s in statuses or []):
+        return HealthResult(H, "Environment is up-to-date, but there are non-successful active commit statuses: "
+                               + _commit_statuses(statuses))
+    return HealthResult(H, f"Environment is up-to-date on commit {active[:7]}.")
 
 
-for _k in ("ArgoCDCommitStatus", "ChangeTransferPolicy", "PromotionStrategy"):
-    RULES[("promoter.argoproj.io", _k)] = [cond("Ready", "False", "Degraded"), promoter_environments, conventional]
+def promoter(obj: KubeObject) -> HealthResult:
+    """GitOps Promoter (promoter.argoproj.io): the Ready condition, then what each kind promotes.
+
+    A strategy or policy whose proposed dry commit differs from the active one is still being
+    promoted, and a commit-status gate reports per environment branch.
+    """
+    kind = text(obj.get("kind"))
+    words = PROMOTER[kind]
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        return HealthResult(P, f"Initializing {words.noun}")
+    generation = get(obj, "metadata.generation")
+    if any(not _current(c, generation) for c in conditions(obj)):
+        return HealthResult(P, f"Waiting for {words.spec_noun} spec update to be observed")
+    ready = condition(obj, "Ready")
+    if ready is None:
+        return HealthResult(P, words.no_ready)
+    reason, message = text(ready.get("reason")), text(ready.get("message"))
+    if _cstatus(ready) == "False":
+        if reason == "ReconciliationError" or not reason:
+            return HealthResult(D, f"{words.failed}: {message}")
+        return HealthResult(D, f"{words.not_ready or words.failed} ({reason}): {message}")
+    if _cstatus(ready) != "True":
+        return HealthResult(P, f"{words.unknown or words.noun.capitalize() + ' readiness unknown'} ({reason}): {message}")
+    if kind == "ArgoCDCommitStatus":
+        apps = status.get("applicationsSelected")
+        if isinstance(apps, list) and not apps:
+            return HealthResult(D, "Argo CD commit status has no applications configured")
+        count = len(apps) if isinstance(apps, list) else 0
+        return HealthResult(H, f"Argo CD commit status is healthy and is tracking {count} applications")
+    if kind == "PromotionStrategy":
+        envs = [e for e in status.get("environments") or [] if isinstance(e, dict)]
+        if not envs:
+            return HealthResult(D, "Promotion strategy has no environments configured")
+        return _promotion(envs, strategy=True)
+    if kind == "ChangeTransferPolicy":
+        return _promotion([status], strategy=False)
+    if kind == "CommitStatus":
+        return HealthResult(H, f"Commit status for commit {text(status.get('sha'))} reports {text(status.get('phase'))}")
+    if kind == "PullRequest":
+        if status.get("id") and status.get("state"):
+            return HealthResult(H, f"Pull request is {text(status['state'])} as PR {text(status['id'])}")
+        return HealthResult(H, "Pull request is healthy")
+    if words.branches:
+        envs = [e for e in status.get("environments") or [] if isinstance(e, dict)]
+        for phase, health, verb in (("failure", D, "failed"), ("pending", P, "pending")):
+            branches = [text(e.get("branch")) for e in envs if e.get("phase") == phase]
+            if branches:
+                return HealthResult(health, f"{words.branches} {verb} for branch(es): {', '.join(branches)}")
+        if not envs:
+            return HealthResult(H, f"{words.noun[0].upper()}{words.noun[1:]} reconciled")
+        return HealthResult(H, f"{words.passed} for {len(envs)} environment(s)")
+    return HealthResult(H, f"{words.noun[0].upper()}{words.noun[1:]} is ready")
+
+
+for _k in PROMOTER:
+    RULES[("promoter.argoproj.io", _k)] = [promoter]
 
 
 def otel_collector(obj: KubeObject) -> HealthResult:

@@ -226,3 +226,50 @@ def test_contour_parent_proxy_with_only_inclusion_errors_is_healthy() -> None:
 def test_contour_proxy_with_a_service_error_is_degraded() -> None:
     service_error = {"type": "ServiceError", "status": "True", "message": "service not found"}
     assert assess(proxy([service_error], includes=True)).status is Health.DEGRADED
+
+
+# --- GitOps Promoter -----------------------------------------------------------------------------
+
+def promoter(kind: str, status: Any, generation: int = 2) -> dict:
+    return obj("promoter.argoproj.io/v1alpha1", kind, status, generation=generation)
+
+
+READY_NOW = c("Ready", "True", observedGeneration=2)
+
+
+def test_promoter_object_without_status_is_initializing() -> None:
+    assert assess(promoter("PullRequest", None)) == HealthResult(Health.PROGRESSING, "Initializing pull request")
+
+
+def test_promoter_ready_condition_from_an_older_generation_is_waiting() -> None:
+    stale = promoter("GitRepository", {"conditions": [c("Ready", "True", observedGeneration=1)]})
+    assert assess(stale) == HealthResult(Health.PROGRESSING, "Waiting for GitRepository spec update to be observed")
+
+
+def test_promoter_reconciliation_error_is_degraded_with_the_kinds_words() -> None:
+    failing = promoter("ScmProvider", {"conditions": [c("Ready", "False", observedGeneration=2,
+                                                        reason="ReconciliationError", message="secret not found")]})
+    assert assess(failing) == HealthResult(Health.DEGRADED, "SCM provider validation failed: secret not found")
+
+
+def test_promoter_commit_gate_names_the_pending_branches() -> None:
+    gate = promoter("TimedCommitStatus", {"conditions": [READY_NOW],
+                                          "environments": [{"branch": "env/dev", "phase": "pending"},
+                                                           {"branch": "env/prod", "phase": "success"}]})
+    assert assess(gate) == HealthResult(Health.PROGRESSING, "Timed commit gate pending for branch(es): env/dev")
+
+
+def test_promotion_strategy_mid_promotion_counts_the_proposed_commit_statuses() -> None:
+    env = {"branch": "dev", "active": {"dry": {"sha": "aaaaaaa1"}},
+           "proposed": {"dry": {"sha": "bbbbbbb2"}, "commitStatuses": [{"key": "e2e", "phase": "pending"}]}}
+    result = assess(promoter("PromotionStrategy", {"conditions": [READY_NOW], "environments": [env]}))
+    assert result == HealthResult(Health.PROGRESSING,
+                                  "Promotion in progress for environment 'dev' from 'aaaaaaa' to 'bbbbbbb': "
+                                  "1 pending, 0 successful, 0 failed. Pending commit statuses: e2e. "
+                                  "Hydrator has processed dry commit 'bbbbbbb'. ")
+
+
+def test_promotion_strategy_with_every_environment_promoted_is_healthy() -> None:
+    env = {"branch": "dev", "active": {"dry": {"sha": "aaaaaaa1"}}, "proposed": {"dry": {"sha": "aaaaaaa1"}}}
+    result = assess(promoter("PromotionStrategy", {"conditions": [READY_NOW], "environments": [env, dict(env, branch="prod")]}))
+    assert result is not None and result.status is Health.HEALTHY and "up-to-date on commit 'aaaaaaa'" in result.message
