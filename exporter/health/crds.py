@@ -443,7 +443,7 @@ RULES[("tower.ansible.com", "AnsibleJob")] = [
     {"phase": {"successful": "Healthy", "failed": "Degraded", "error": "Degraded", "canceled": "Degraded",
                "new": "Progressing", "pending": "Progressing", "running": "Progressing",
                "waiting": "Progressing"},
-     "field": "status.ansibleJobResult.status", "message": "{value} job - {.status.ansibleJobURL}"},
+     "field": "status.ansibleJobResult.status", "message": "{value} job - {.status.ansibleJobResult.url}"},
     default("Progressing", "Waiting for AnsibleJob"),
 ]
 
@@ -475,7 +475,7 @@ def olm_subscription(obj: KubeObject) -> HealthResult:
     lines = [f"{i}: {text(c.get('type'))} | {text(c.get('status'))}" for i, c in enumerate(conds, 1)]
     state = text(get(obj, "status.state"))
     lines.append(f".status.state is '{state}'" if state else ".status.state not yet known")
-    message = "\n".join(lines)
+    message = "".join(line + "\n" for line in lines)
     true = {text(c.get("type")) for c in conds if _cstatus(c) == "True"}
     if true & {"CatalogSourcesUnhealthy", "InstallPlanFailed", "ResolutionFailed"}:
         return HealthResult(D, message)
@@ -690,13 +690,27 @@ RULES[("metrics.keptn.sh", "KeptnMetric")] = [
     {"field": "status.value", "health": "Healthy", "message": "KeptnMetric is healthy"},
     default("Progressing", "KeptnMetric is progressing"),
 ]
-RULES[("pxc.percona.com", "PerconaXtraDBCluster")] = [
-    no_status("Progressing", "Waiting for status"),
-    {"phase": {"ready": "Healthy", "initializing": "Progressing", "stopping": "Degraded", "paused": "Unknown",
-               "error": "Degraded"},
-     "field": "status.state", "message": "Cluster is {value}"},
-    default("Unknown", "Cluster status is unknown"),
-]
+def percona_xtradb(obj: KubeObject) -> HealthResult:
+    """Percona XtraDB Cluster: the state, with how many nodes are ready and the operator's messages."""
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for status")
+    nodes = f"{text(status.get('ready'))}/{text(status.get('size'))} node(s) are ready"
+    state = text(status.get("state"))
+    if state in ("ready", "initializing"):
+        return HealthResult(H if state == "ready" else P, nodes)
+    if state == "stopping":
+        return HealthResult(D, f"Cluster is stopping ({nodes})")
+    if state == "paused":
+        return HealthResult(U, "Cluster is paused")
+    if state == "error":
+        messages = status.get("message")
+        detail = "; ".join(map(text, messages)) if isinstance(messages, list) else text(messages)
+        return HealthResult(D, f"Cluster is on error: {detail}" if detail else "Cluster is on error")
+    return HealthResult(U, f"Cluster status is unknown ({state or 'no state'})")
+
+
+RULES[("pxc.percona.com", "PerconaXtraDBCluster")] = [percona_xtradb]
 
 
 def elasticsearch(obj: KubeObject) -> HealthResult:
@@ -785,16 +799,33 @@ def crd(obj: KubeObject) -> HealthResult:
 
 
 RULES[("apiextensions.k8s.io", "CustomResourceDefinition")] = [crd]
+_ANALYSIS_PHASES = {
+    "Successful": (H, "Analysis run completed successfully"), "Failed": (D, "Analysis run failed"),
+    "Error": (D, "Analysis run had an error"), "Inconclusive": (U, "Analysis run was inconclusive"),
+    "Running": (P, "Analysis run is running"), "Pending": (P, "Analysis run is running"),
+}
+
+
+def analysis_run(obj: KubeObject) -> HealthResult | None:
+    """Argo Rollouts AnalysisRun: the phase, in words, unless the controller wrote why."""
+    verdict = _ANALYSIS_PHASES.get(text(get(obj, "status.phase")))
+    if verdict is None:
+        return None
+    return HealthResult(verdict[0], text(get(obj, "status.message")) or verdict[1])
+
+
 RULES[("argoproj.io", "AnalysisRun")] = [
     no_status("Progressing", "Waiting for analysis run to finish: status has not been reconciled."),
-    {"phase": {"Successful": "Healthy", "Failed": "Degraded", "Error": "Degraded", "Inconclusive": "Unknown",
-               "Running": "Progressing", "Pending": "Progressing"}, "message": "{.status.message}"},
+    analysis_run,
     default("Progressing", "Analysis run is running"),
 ]
 RULES[("argoproj.io", "Experiment")] = [
     no_status("Progressing", "Waiting for experiment to finish: status has not been reconciled."),
-    {"phase": {"Successful": "Healthy", "Failed": "Degraded", "Error": "Degraded", "Running": "Progressing",
-               "Pending": "Progressing"}, "message": "Experiment is {value}"},
+    {"field": "status.phase", "equals": "Successful", "health": "Healthy", "message": "Experiment is successful"},
+    {"field": "status.phase", "equals": "Failed", "health": "Degraded", "message": "Experiment has failed"},
+    {"field": "status.phase", "equals": "Error", "health": "Degraded", "message": "Experiment had an error"},
+    {"field": "status.phase", "equals": "Running", "health": "Progressing", "message": "Experiment is running"},
+    {"field": "status.phase", "equals": "Pending", "health": "Progressing", "message": "Experiment is pending"},
     default("Progressing", "Experiment is running"),
 ]
 RULES[("argoproj.io", "CronWorkflow")] = [
@@ -1073,8 +1104,15 @@ RULES[("external-secrets.io", "ClusterExternalSecret")] = [
     conventional,
 ]
 RULES[("core.humio.com", "HumioCluster")] = [
-    {"phase": {"Unknown": "Unknown", "ConfigError": "Degraded", "Running": "Healthy"},
-     "field": "status.state", "message": "Component state: {value}."},
+    {"field": "status.state", "equals": "Running", "health": "Healthy", "message": "Cluster is in a healthy running state"},
+    {"field": "status.state", "equals": "Restarting", "health": "Progressing", "message": "Cluster pods are being restarted"},
+    {"field": "status.state", "equals": "Upgrading", "health": "Progressing", "message": "Cluster pods are being upgraded"},
+    {"field": "status.state", "equals": "Pending", "health": "Progressing",
+     "message": "Cluster is waiting on resources to be provisioned"},
+    {"field": "status.message", "present": True, "health": "Degraded", "message": "{value}"},
+    {"field": "status.state", "equals": "ConfigError", "health": "Degraded",
+     "message": "User-provided cluster specification resulted in a configuration error"},
+    {"phase": {"Unknown": "Unknown"}, "field": "status.state", "message": "Component state: {value}."},
     conventional,
 ]
 RULES[("openfaas.com", "Function")] = [cond("Healthy", "False", "Suspended", "No replicas available",
@@ -1084,6 +1122,9 @@ RULES[("nmstate.io", "NodeNetworkConfigurationPolicy")] = [cond("Ignored", "True
 RULES[("psmdb.percona.com", "PerconaServerMongoDB")] = [
     {"field": "status.state", "present": False, "health": "Unknown",
      "message": "{.status.ready}/{.status.size} node(s) are ready"},
+    {"phase": {"ready": "Healthy", "initializing": "Progressing", "stopping": "Progressing", "paused": "Suspended",
+               "error": "Degraded"},
+     "field": "status.state", "message": "{.status.ready}/{.status.size} node(s) are ready"},
     conventional,
 ]
 RULES[("trident.netapp.io", "TridentBackendConfig")] = [
@@ -1133,6 +1174,32 @@ RULES[("stacks.crossplane.io", "ClusterStackInstall")] = [
 
 
 # --- kinds whose conditions do not follow the conventions ------------------------------------
+
+def spark_application(obj: KubeObject) -> HealthResult:
+    """Spark operator: the application state in words, and the driver's error when it failed."""
+    verdict = conventional(obj)
+    state = text(get(obj, "status.applicationState.state"))
+    if verdict.status is D:
+        return HealthResult(D, text(get(obj, "status.applicationState.errorMessage")) or verdict.message)
+    if state:
+        return HealthResult(verdict.status, "SparkApplication is " + state.replace("_", " ").title())
+    return verdict
+
+
+def flagger_canary(obj: KubeObject) -> HealthResult:
+    """Flagger Canary: the phase, the traffic weight while analysing, and the Promoted condition's words."""
+    verdict = conventional(obj)
+    phase = text(get(obj, "status.phase"))
+    promoted = condition(obj, "Promoted")
+    if not phase or promoted is None:
+        return verdict
+    weight = f"Canary Weight: {text(get(obj, 'status.canaryWeight'))} % --- " if phase == "Progressing" else ""
+    return HealthResult(verdict.status, f"{phase} --- {weight}{text(promoted.get('message'))}")
+
+
+RULES[("sparkoperator.k8s.io", "SparkApplication")] = [spark_application]
+RULES[("flagger.app", "Canary")] = [flagger_canary]
+
 
 def deployment_config(obj: KubeObject) -> HealthResult:
     """OpenShift DeploymentConfig: the Progressing condition's reason says whether the latest
@@ -1356,26 +1423,37 @@ def gateway_route(obj: KubeObject) -> HealthResult:
     return HealthResult(H, f"{kind} is healthy")
 
 
-def airlock_policy(obj: KubeObject) -> HealthResult:
-    """Airlock Microgateway policies (Gateway API policy attachment): one status per ancestor
-    gateway, each of which must have accepted the policy. An ancestor with no conditions yet
-    has not judged it and does not count against it."""
-    kind = text(obj.get("kind"))
-    ancestors = [a for a in get(obj, "status.ancestors") or [] if isinstance(a, dict)]
-    if not ancestors:
-        return HealthResult(P, f"Waiting for {kind} status")
-    generation = get(obj, "metadata.generation")
-    for ancestor in ancestors:
-        name = text(get(ancestor, "ancestorRef.name"))
-        conds = conditions(ancestor, "conditions")
-        if any(not _current(c, generation) for c in conds):
-            return HealthResult(P, f"Waiting for Ancestor {name} to update {kind} status")
-        accepted = next((c for c in conds if c.get("type") == "Accepted"), None)
-        if accepted is not None and _cstatus(accepted) == "False":
-            return HealthResult(D, f"Ancestor {name}: {text(accepted.get('message') or accepted.get('reason'))}")
-        if conds and (accepted is None or _cstatus(accepted) != "True"):
-            return HealthResult(D, f"Ancestor {name}: {kind} is not accepted")
-    return HealthResult(H, f"{kind} is healthy")
+def policy_attachment(*, judged_by_every_ancestor: bool) -> Step:
+    """Gateway API policy attachment: one status per ancestor gateway, each of which must accept
+    the policy, and any condition an ancestor reports False is a failure.
+
+    ``judged_by_every_ancestor`` (Gateway API's own BackendTLSPolicy): an ancestor listed with no
+    conditions has yet to judge the policy, so it is still progressing. Airlock's controllers list
+    ancestors that never report conditions, which therefore do not count.
+    """
+
+    def check(obj: KubeObject) -> HealthResult:
+        kind = text(obj.get("kind"))
+        ancestors = [a for a in get(obj, "status.ancestors") or [] if isinstance(a, dict)]
+        if not ancestors:
+            return HealthResult(P, f"Waiting for {kind} status")
+        generation = get(obj, "metadata.generation")
+        for ancestor in ancestors:
+            name = text(get(ancestor, "ancestorRef.name"))
+            conds = conditions(ancestor, "conditions")
+            if not conds and judged_by_every_ancestor:
+                return HealthResult(P, f"Waiting for {kind} status")
+            if any(not _current(c, generation) for c in conds):
+                return HealthResult(P, f"Waiting for Ancestor {name} to update {kind} status")
+            failed = next((c for c in conds if _cstatus(c) == "False"), None)
+            if failed is not None:
+                return HealthResult(D, f"Ancestor {name}: {text(failed.get('message') or failed.get('reason'))}")
+            accepted = next((c for c in conds if c.get("type") == "Accepted"), None)
+            if conds and (accepted is None or _cstatus(accepted) != "True"):
+                return HealthResult(D, f"Ancestor {name}: {kind} is not accepted")
+        return HealthResult(H, f"{kind} is healthy")
+
+    return check
 
 
 RULES[("apps.openshift.io", "DeploymentConfig")] = [deployment_config]
@@ -1393,7 +1471,8 @@ RULES[("kafka.banzaicloud.io", "KafkaCluster")] = [banzai_kafka_cluster]
 RULES[("projectcontour.io", "HTTPProxy")] = [contour_http_proxy]
 for _k in ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute"):
     RULES[("gateway.networking.k8s.io", _k)] = [gateway_route]
-WILDCARDS.append(("microgateway.airlock.com", "*", [airlock_policy]))
+RULES[("gateway.networking.k8s.io", "BackendTLSPolicy")] = [policy_attachment(judged_by_every_ancestor=True)]
+WILDCARDS.append(("microgateway.airlock.com", "*", [policy_attachment(judged_by_every_ancestor=False)]))
 
 
 # --- everything else ---------------------------------------------------------------------------

@@ -273,3 +273,36 @@ def test_promotion_strategy_with_every_environment_promoted_is_healthy() -> None
     env = {"branch": "dev", "active": {"dry": {"sha": "aaaaaaa1"}}, "proposed": {"dry": {"sha": "aaaaaaa1"}}}
     result = assess(promoter("PromotionStrategy", {"conditions": [READY_NOW], "environments": [env, dict(env, branch="prod")]}))
     assert result is not None and result.status is Health.HEALTHY and "up-to-date on commit 'aaaaaaa'" in result.message
+
+
+# --- wording of common operators -----------------------------------------------------------------
+
+def test_analysis_run_prefers_the_controllers_message_over_the_phase_in_words() -> None:
+    run = obj("argoproj.io/v1alpha1", "AnalysisRun", {"phase": "Failed"})
+    assert assess(run) == HealthResult(Health.DEGRADED, "Analysis run failed")
+    run["status"]["message"] = "error rate above 5%"
+    assert assess(run) == HealthResult(Health.DEGRADED, "error rate above 5%")
+
+
+def test_percona_xtradb_says_how_many_nodes_are_ready() -> None:
+    cluster = obj("pxc.percona.com/v1", "PerconaXtraDBCluster", {"state": "stopping", "ready": 1, "size": 2})
+    assert assess(cluster) == HealthResult(Health.DEGRADED, "Cluster is stopping (1/2 node(s) are ready)")
+
+
+def test_flagger_canary_message_carries_phase_and_weight() -> None:
+    canary = obj("flagger.app/v1beta1", "Canary",
+                 {"phase": "Progressing", "canaryWeight": 10,
+                  "conditions": [c("Promoted", "Unknown", reason="Progressing", message="analysing")]})
+    assert assess(canary) == HealthResult(Health.PROGRESSING, "Progressing --- Canary Weight: 10 % --- analysing")
+
+
+def test_backend_tls_policy_with_an_unresolved_reference_is_degraded() -> None:
+    bad = c("ResolvedRefs", "False", message="CA ConfigMap missing")
+    status = {"ancestors": [{"ancestorRef": {"name": "gw"}, "conditions": [c("Accepted", "True"), bad]}]}
+    assert assess(obj("gateway.networking.k8s.io/v1", "BackendTLSPolicy", status)) == \
+        HealthResult(Health.DEGRADED, "Ancestor gw: CA ConfigMap missing")
+
+
+def test_backend_tls_policy_ancestor_without_conditions_is_still_judging() -> None:
+    status = {"ancestors": [{"ancestorRef": {"name": "gw"}, "conditions": []}]}
+    assert assess(obj("gateway.networking.k8s.io/v1", "BackendTLSPolicy", status)).status is Health.PROGRESSING
