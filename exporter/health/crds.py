@@ -83,6 +83,12 @@ def _numeric_behind(obj: KubeObject) -> bool:
     return observed < generation
 
 
+def _current(c: dict[str, object], generation: object) -> bool:
+    """A condition written for the object's latest generation (or one that does not say)."""
+    seen = c.get("observedGeneration")
+    return not (isinstance(seen, int) and isinstance(generation, int) and seen < generation)
+
+
 def _is_progress(c: dict[str, object]) -> bool:
     reason = text(c.get("reason")).lower()
     return any(word in reason for word in _PROGRESS_REASONS) and "fail" not in reason and "error" not in reason
@@ -150,10 +156,8 @@ def conventional(obj: KubeObject) -> HealthResult:
     if status.get("failureMessage") or status.get("failureReason"):
         return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
     generation = get(obj, "metadata.generation")
-    for c in conditions(obj):
-        seen = c.get("observedGeneration")
-        if isinstance(seen, int) and isinstance(generation, int) and seen < generation:
-            return HealthResult(P, "Waiting for the latest generation to be observed")
+    if not all(_current(c, generation) for c in conditions(obj)):
+        return HealthResult(P, "Waiting for the latest generation to be observed")
     verdict = _conditions_verdict(conditions(obj))
     if verdict is not None and verdict.status is not H:
         return verdict
@@ -169,10 +173,8 @@ def conventional(obj: KubeObject) -> HealthResult:
             if isinstance(parent, dict):
                 nested.extend(conditions(parent, "conditions"))
     if nested:
-        for c in nested:
-            seen = c.get("observedGeneration")
-            if isinstance(seen, int) and isinstance(generation, int) and seen < generation:
-                return HealthResult(P, "Waiting for the latest generation to be observed")
+        if not all(_current(c, generation) for c in nested):
+            return HealthResult(P, "Waiting for the latest generation to be observed")
         inner = _conditions_verdict(nested)
         if inner is not None and (verdict is None or inner.status is not H):
             return inner
@@ -1382,8 +1384,7 @@ def contour_http_proxy(obj: KubeObject) -> HealthResult:
     generation = get(obj, "metadata.generation")
     if valid is None:
         return HealthResult(P, "Waiting for status")
-    seen = valid.get("observedGeneration")
-    if isinstance(seen, int) and isinstance(generation, int) and seen < generation:
+    if not _current(valid, generation):
         return HealthResult(P, "Waiting for status")
     if _cstatus(valid) == "True":
         return HealthResult(H, text(valid.get("message")) or "Valid HTTPProxy")
@@ -1391,11 +1392,6 @@ def contour_http_proxy(obj: KubeObject) -> HealthResult:
     if get(obj, "spec.includes") and errors and all(e.get("type") == "IncludeError" for e in errors):
         return HealthResult(H, "HTTPProxy inclusions cannot be health checked")
     return HealthResult(D, text(valid.get("message") or valid.get("reason")))
-
-
-def _current(c: dict[str, object], generation: object) -> bool:
-    seen = c.get("observedGeneration")
-    return not (isinstance(seen, int) and isinstance(generation, int) and seen < generation)
 
 
 def gateway_route(obj: KubeObject) -> HealthResult:
