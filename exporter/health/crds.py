@@ -601,6 +601,8 @@ def promoter(obj: KubeObject) -> HealthResult:
     """
     kind = text(obj.get("kind"))
     words = PROMOTER[kind]
+    # Upper-case the first letter only: the nouns carry names ("SCM", "Argo CD") that must keep their case.
+    noun = words.noun[:1].upper() + words.noun[1:]
     status = obj.get("status")
     if not isinstance(status, dict):
         return HealthResult(P, f"Initializing {words.noun}")
@@ -616,7 +618,7 @@ def promoter(obj: KubeObject) -> HealthResult:
             return HealthResult(D, f"{words.failed}: {message}")
         return HealthResult(D, f"{words.not_ready or words.failed} ({reason}): {message}")
     if _cstatus(ready) != "True":
-        return HealthResult(P, f"{words.unknown or words.noun.capitalize() + ' readiness unknown'} ({reason}): {message}")
+        return HealthResult(P, f"{words.unknown or noun + ' readiness unknown'} ({reason}): {message}")
     if kind == "ArgoCDCommitStatus":
         apps = status.get("applicationsSelected")
         if isinstance(apps, list) and not apps:
@@ -643,9 +645,9 @@ def promoter(obj: KubeObject) -> HealthResult:
             if branches:
                 return HealthResult(health, f"{words.branches} {verb} for branch(es): {', '.join(branches)}")
         if not envs:
-            return HealthResult(H, f"{words.noun[0].upper()}{words.noun[1:]} reconciled")
+            return HealthResult(H, f"{noun} reconciled")
         return HealthResult(H, f"{words.passed} for {len(envs)} environment(s)")
-    return HealthResult(H, f"{words.noun[0].upper()}{words.noun[1:]} is ready")
+    return HealthResult(H, f"{noun} is ready")
 
 
 for _k in PROMOTER:

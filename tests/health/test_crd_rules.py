@@ -306,3 +306,10 @@ def test_backend_tls_policy_with_an_unresolved_reference_is_degraded() -> None:
 def test_backend_tls_policy_ancestor_without_conditions_is_still_judging() -> None:
     status = {"ancestors": [{"ancestorRef": {"name": "gw"}, "conditions": []}]}
     assert assess(obj("gateway.networking.k8s.io/v1", "BackendTLSPolicy", status)).status is Health.PROGRESSING
+
+
+def test_promoter_readiness_unknown_keeps_the_case_of_names_in_the_noun() -> None:
+    unknown = promoter("ArgoCDCommitStatus", {"conditions": [c("Ready", "Unknown", observedGeneration=2,
+                                                               reason="Pending", message="querying")]})
+    assert assess(unknown) == HealthResult(Health.PROGRESSING,
+                                           "Argo CD commit status readiness unknown (Pending): querying")
