@@ -21,6 +21,7 @@ from server_fleet import Served, Shards, app_config, app_status, fleet, shard_so
 
 from exporter.agent import shard_of
 from exporter.model import AppState
+from exporter.server import serve
 from exporter.server.fleet import Fleet, PeerTemplateError, check_peer_template
 
 ALL_APPS = sorted(fleet())
@@ -244,10 +245,7 @@ async def wrong_peer() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", error_page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner = await serve(app, "127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
