@@ -84,6 +84,12 @@ class _AppRuntime:
     #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
     #: report can say what an event changed.
     live_seen: dict[ObjectKey, KubeObject] = field(default_factory=dict)
+    #: The last failed render: (commit, reason), how many in a row, and when to try that commit again.
+    render_error: tuple[str, str] | None = None
+    render_failures: int = 0
+    render_retry_at: float = 0.0
+    #: The last unexpected evaluation error, logged with its traceback once rather than every pass.
+    internal_error: str | None = None
 
 
 @dataclass
@@ -251,8 +257,11 @@ class Agent:
         try:
             objects, error = await self._objects(rt)
         except Exception as exc:  # one broken app must never stop the others
-            log.exception("evaluation of app %s failed", name)
-            objects, error = [], f"internal error: {type(exc).__name__}: {exc}"
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            if error != rt.internal_error:
+                log.exception("evaluation of app %s failed", name)
+            rt.internal_error = error
+            objects = []
         now = self.clock.now()
         verdict = combine(objects, error)
         good = {AppState(s) for s in _good_states(rt.config)}
@@ -293,13 +302,16 @@ class Agent:
             self._on_new_commit(rt, rt.sha, sha)
         rt.sha = sha
         if rt.rendered_sha != sha:
+            if rt.render_error is not None and rt.render_error[0] == sha and self.clock.now() < rt.render_retry_at:
+                return [], rt.render_error[1]  # the same commit failed moments ago: back off
             try:
                 tree = await self.git.checkout(app.source.repo_url, sha)
                 rt.desired = await render(app, tree, timeout=self.config.render_timeout)
             except (GitError, RenderError) as exc:
-                rt.rendered_sha = None
+                self._render_failed(rt, sha, str(exc))
                 return [], str(exc)
             rt.rendered_sha = sha
+            rt.render_error, rt.render_failures = None, 0
         cluster = self._clusters.get(app.destination.cluster)
         if cluster is None:
             return [], f"no cluster named {app.destination.cluster!r}"
@@ -350,6 +362,16 @@ class Agent:
                 objects.append(ObjectStatus(key, str(live.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
                                             health=self.health.assess(live), requires_pruning=True))
         return objects, None
+
+    def _render_failed(self, rt: _AppRuntime, sha: str, reason: str) -> None:
+        """Remember a failed render so the same commit is not rendered again on every pass: a
+        template that times out would otherwise cost a full time limit each time. A new commit,
+        or a config change, is rendered at once."""
+        rt.rendered_sha = None
+        rt.render_failures = rt.render_failures + 1 if rt.render_error and rt.render_error[0] == sha else 1
+        rt.render_error = (sha, reason)
+        delay = min(RENDER_BACKOFF_CAP, RENDER_BACKOFF * 2 ** (rt.render_failures - 1))
+        rt.render_retry_at = self.clock.now() + delay
 
     # ---- Git -------------------------------------------------------------------------------------
 
@@ -666,6 +688,9 @@ class Agent:
 
 #: How long a watch may fail before its cached objects are too old to judge by.
 STALE_AFTER = 30.0
+#: After a failed render, the same commit is tried again after this long, doubling up to the cap.
+RENDER_BACKOFF = 10.0
+RENDER_BACKOFF_CAP = 600.0
 
 
 def _stale(cluster: _Cluster, kinds: set[tuple[str, str]], now: float) -> str | None:

@@ -17,6 +17,7 @@ from exporter.render.directory import render_directory
 from exporter.render.helm import render_helm
 from exporter.render.kustomize import render_kustomize
 from exporter.render.manifests import RenderError
+from exporter.render.pool import in_thread
 
 __all__ = ["RenderError", "render", "source_root"]
 
@@ -40,15 +41,13 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60) -> list[KubeOb
     try:
         root, rel = source_root(tree, source.path)
         if source.type == "kustomize":
-            objects = await render_kustomize(root, rel, timeout)
+            objects = await render_kustomize(root, tree, rel, timeout)
         elif source.type == "helm":
             objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
                                         app.destination.namespace or None, timeout)
         else:
-            loop = asyncio.get_running_loop()
             try:
-                objects = await asyncio.wait_for(
-                    loop.run_in_executor(None, render_directory, root, tree, source.directory), timeout)
+                objects = await asyncio.wait_for(in_thread(render_directory, root, tree, source.directory), timeout)
             except TimeoutError:
                 raise RenderError(f"reading manifests timed out after {timeout:g}s", rel) from None
         result = "success"

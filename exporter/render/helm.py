@@ -1,29 +1,27 @@
-"""Helm charts: ``helm template`` where the binary is installed, else Helm's Go SDK in-process.
+"""Helm charts: ``helm template`` where the binary is installed, else Helm's Go SDK in a child process.
 
 The SDK (helm-python-sdk, Helm through ctypes) renders exactly as ``helm template`` does without a
-binary to install; its calls block, so they run in an executor thread.
+binary to install. Either way the render is a process the time limit kills
+(:mod:`exporter.render.helm_worker` for the SDK), started only after the chart has been checked
+for symbolic links out of the repository, with no network (Helm's DNS functions stay off, as they
+are by default) and within the render pool's process slots.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from exporter.config_types import HelmOptions
 from exporter.model import KubeObject
-from exporter.render.manifests import RenderError, parse_yaml
+from exporter.render.manifests import RenderError, load_yaml_documents, parse_yaml
+from exporter.render.pool import in_thread, process_slot
 from exporter.render.process import run_tool, summarize
-
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+from exporter.render.sandbox import NO_NETWORK_ENV, check_links
 
 
 def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -50,17 +48,17 @@ def _value_file_path(chart: Path, tree: Path, name: str, rel: str) -> tuple[Path
 
 
 def load_values(chart: Path, tree: Path, options: HelmOptions, rel: str) -> dict[str, Any]:
-    """The value files in order, then the inline values on top."""
+    """The value files in order, then the inline values on top. Also checks the chart for
+    symbolic links out of the repository. Blocking: run it on the render threads."""
+    check_links(chart, tree)
     values: dict[str, Any] = {}
     for name in options.value_files:
         path, shown = _value_file_path(chart, tree, name, rel)
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            raise RenderError(exc.problem or "invalid YAML", shown, mark.line + 1 if mark else None) from None
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise RenderError(f"invalid YAML: {exc}", shown) from None
+            docs = load_yaml_documents(path.read_text(encoding="utf-8"), shown)
+        except UnicodeDecodeError:
+            raise RenderError("is not UTF-8 text", shown) from None
+        data = docs[0] if docs else None
         if data is None:
             continue
         if not isinstance(data, dict):
@@ -69,34 +67,39 @@ def load_values(chart: Path, tree: Path, options: HelmOptions, rel: str) -> dict
     return merge_values(values, options.values)
 
 
-def _render_sdk(chart: Path, values: dict[str, Any], release: str, namespace: str | None,
-                skip_crds: bool, rel: str) -> list[KubeObject]:
-    try:
-        import helm_python
-    except ImportError:
-        raise RenderError("helm sources need the helm binary on PATH or helm-python-sdk "
-                          "(pip install 'gitops-drift-exporter[helm]')", rel) from None
-
-    try:
-        with helm_python.Chart.load(str(chart)) as loaded:
-            manifests = loaded.render(values, name=release, namespace=namespace)
-            crds = [] if skip_crds else loaded.crds
-    except helm_python.HelmError as exc:
-        raise RenderError(f"helm template failed: {summarize(str(exc))}", rel) from None
-
+def _sdk_objects(answer: dict[str, Any], rel: str) -> list[KubeObject]:
     def shown(template: str) -> str:
         # "web/templates/x.yaml" -> "<chart path>/templates/x.yaml", the file in the repository
         inner = template.split("/", 1)[1] if "/" in template else template
         return f"{rel}/{inner}" if rel not in ("", ".") else inner
 
     objects: list[KubeObject] = []
-    for crd in crds:
+    for crd in answer.get("crds") or []:
         objects += parse_yaml(crd["data"], shown(crd.get("filename") or crd["name"]))
+    manifests = answer.get("manifests") or {}
     for template in sorted(manifests):
         if template.endswith("NOTES.txt"):
             continue
         objects += parse_yaml(manifests[template], shown(template))
     return objects
+
+
+async def _render_sdk(chart: Path, values: dict[str, Any], release: str, namespace: str | None,
+                      skip_crds: bool, rel: str, time_limit: float) -> list[KubeObject]:
+    with tempfile.TemporaryDirectory(prefix="helm-render-") as tmp:
+        request = Path(tmp) / "request.json"
+        request.write_text(json.dumps({"chart": str(chart), "values": values, "release": release,
+                                       "namespace": namespace, "skip_crds": skip_crds}))
+        # -P and a working directory of its own: nothing in the chart can shadow a Python module.
+        out = await run_tool([sys.executable, "-P", "-m", "exporter.render.helm_worker", str(request)],
+                             cwd=Path(tmp), time_limit=time_limit, what="helm template", env=NO_NETWORK_ENV)
+    try:
+        answer = json.loads(out)
+    except ValueError:
+        raise RenderError(f"helm template failed: {summarize(out)}", rel) from None
+    if "error" in answer:
+        raise RenderError(summarize(str(answer["error"])), rel)
+    return await in_thread(_sdk_objects, answer, rel)
 
 
 async def _render_binary(chart: Path, values: dict[str, Any], release: str, namespace: str | None,
@@ -108,20 +111,14 @@ async def _render_binary(chart: Path, values: dict[str, Any], release: str, name
                 "--skip-crds" if skip_crds else "--include-crds"]
         if namespace:
             argv += ["--namespace", namespace]
-        out = await run_tool(argv, cwd=chart, time_limit=time_limit, what="helm template")
-    return parse_yaml(out, f"{rel} (helm template output)")
+        out = await run_tool(argv, cwd=chart, time_limit=time_limit, what="helm template", env=NO_NETWORK_ENV)
+    return await in_thread(parse_yaml, out, f"{rel} (helm template output)")
 
 
 async def render_helm(chart: Path, tree: Path, rel: str, options: HelmOptions, release: str,
                       namespace: str | None, time_limit: float) -> list[KubeObject]:
     """The objects of the chart at ``chart`` (``rel`` is its path in the repository)."""
-    loop = asyncio.get_running_loop()
-    values = await loop.run_in_executor(None, load_values, chart, tree, options, rel)
-    if shutil.which("helm"):
-        return await _render_binary(chart, values, release, namespace, options.skip_crds, rel, time_limit)
-    try:
-        return await asyncio.wait_for(
-            loop.run_in_executor(None, _render_sdk, chart, values, release, namespace, options.skip_crds, rel),
-            time_limit)
-    except TimeoutError:
-        raise RenderError(f"helm template timed out after {time_limit:g}s", rel) from None
+    values = await in_thread(load_values, chart, tree, options, rel)
+    renderer = _render_binary if shutil.which("helm") else _render_sdk
+    async with process_slot():
+        return await renderer(chart, values, release, namespace, options.skip_crds, rel, time_limit)
