@@ -45,8 +45,8 @@ from exporter.model import (
 )
 from exporter.notify import Notifier
 from exporter.render import RenderError, render
-from exporter.server.webhook import normalise_repo_url
 from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
+from exporter.urls import normalise_repo_url
 from exporter.windows import FreezeLog, WindowSchedule
 
 log = logging.getLogger(__name__)

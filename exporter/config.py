@@ -45,6 +45,7 @@ from exporter.config_types import (
     SyncWindowConfig,
 )
 from exporter.render.helm import merge_values
+from exporter.urls import safe_url
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -491,6 +492,9 @@ def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
         return None
     if is_local_path(repo_url) and not repo_url.startswith("{{"):
         repo_url = ctx.path(repo_url)
+    if safe_url(repo_url).partition("?")[2] != repo_url.partition("?")[2]:
+        ctx.error(f["repoURL"], f"{path}.repoURL", "a credential in the URL's query string would show on git's "
+                  "command line; put the token in a file and name it in repositories[].tokenFile")
     source = SourceConfig(repo_url=repo_url)
     if "targetRevision" in f and (v := _str(ctx, f["targetRevision"], f"{path}.targetRevision")) is not None:
         if v.startswith("-"):

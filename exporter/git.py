@@ -27,13 +27,13 @@ import stat
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from exporter.config_types import RepoCredentials
 from exporter.metrics import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
 from exporter.process import run
+from exporter.urls import safe_url, url_credentials
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +44,6 @@ _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*)(basic|bearer|token)?\s*\S+")
 
 class GitError(Exception):
     """A Git operation failed. The message is one line, safe to show (no credentials)."""
-
-
-def redact_url(url: str) -> str:
-    """The URL without user name or password: what may appear in labels, logs and messages."""
-    if "://" not in url:
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _USERINFO.sub(r"\g<scheme>", url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def scrub(text: str, secrets: Sequence[str] = ()) -> str:
@@ -76,6 +62,8 @@ class GitAuth:
 
     env: dict[str, str]
     secrets: list[str]
+    #: ``git -c`` settings, passed as ``GIT_CONFIG_KEY_n``/``GIT_CONFIG_VALUE_n``.
+    config: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _read_secret(path: str | None, env: str | None, what: str) -> str | None:
@@ -92,30 +80,37 @@ def _read_secret(path: str | None, env: str | None, what: str) -> str | None:
     return None
 
 
+def _basic_header(scope: str, user: str, password: str, auth: GitAuth) -> None:
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    # Scoped to one URL prefix, so a redirect to another host never receives it.
+    auth.config.append((f"http.{scope}.extraHeader", f"Authorization: Basic {basic}"))
+    auth.secrets += [s for s in (user, password, basic) if len(s) >= 4]
+
+
 def auth_for(url: str, credentials: Sequence[RepoCredentials]) -> GitAuth:
-    """Environment for ``url``: the longest matching credentials prefix wins."""
-    matching = [c for c in credentials if url.startswith(c.url)]
+    """Environment for ``url``: credentials written into the URL itself, else the longest
+    matching credentials prefix. Either way they travel in ``GIT_CONFIG_*`` variables, never on
+    git's command line, where ``ps`` would show them."""
     auth = GitAuth(env={}, secrets=[])
-    if not matching:
-        return auth
-    creds = max(matching, key=lambda c: len(c.url))
-    token = _read_secret(creds.token_file, creds.token_env, "Git token")
-    if token:
-        user = creds.username or "x-access-token"
-        basic = base64.b64encode(f"{user}:{token}".encode()).decode()
-        # Scoped to the credentials' URL prefix, so a redirect to another host never receives it.
-        scope = creds.url if "://" in creds.url else url
-        auth.env.update({
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": f"http.{scope}.extraHeader",
-            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
-        })
-        auth.secrets += [token, basic]
-    if creds.ssh_key_file:
+    in_url = url_credentials(url)
+    matching = [c for c in credentials if url.startswith(c.url) or safe_url(url).startswith(c.url)]
+    creds = max(matching, key=lambda c: len(c.url)) if matching else None
+    if in_url is not None:
+        _basic_header(safe_url(url), *in_url, auth)
+    elif creds is not None:
+        token = _read_secret(creds.token_file, creds.token_env, "Git token")
+        if token:
+            scope = creds.url if "://" in creds.url else url
+            _basic_header(scope, creds.username or "x-access-token", token, auth)
+    if creds is not None and creds.ssh_key_file:
         ssh = ["ssh", "-i", creds.ssh_key_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
         if creds.known_hosts_file:
             ssh += ["-o", f"UserKnownHostsFile={creds.known_hosts_file}", "-o", "StrictHostKeyChecking=yes"]
         auth.env["GIT_SSH_COMMAND"] = shlex.join(ssh)
+    auth.env["GIT_CONFIG_COUNT"] = str(len(auth.config))
+    for index, (key, value) in enumerate(auth.config):
+        auth.env[f"GIT_CONFIG_KEY_{index}"] = key
+        auth.env[f"GIT_CONFIG_VALUE_{index}"] = value
     return auth
 
 
@@ -158,11 +153,15 @@ class GitCache:
     def mirror_path(self, repo_url: str) -> Path:
         """The bare mirror for ``repo_url``; one per URL, whoever asks."""
         digest = hashlib.sha256(repo_url.encode()).hexdigest()[:16]
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", redact_url(repo_url).rstrip("/").rsplit("/", 1)[-1])[:40]
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", safe_url(repo_url).rstrip("/").rsplit("/", 1)[-1])[:40]
         return self._mirrors / f"{name}-{digest}.git"
 
     def _remote(self, repo_url: str) -> str:
-        if "://" in repo_url or re.match(r"^[^/]+@[^/]+:", repo_url):
+        """What git's command line names: the URL without credentials (those go in the
+        environment, see :func:`auth_for`), or a local path made absolute."""
+        if "://" in repo_url:
+            return safe_url(repo_url)
+        if re.match(r"^[^/]+@[^/]+:", repo_url):
             return repo_url
         return str(Path(repo_url).expanduser().resolve())
 
@@ -189,12 +188,12 @@ class GitCache:
         try:
             code, out, err = await run(cmd, time_limit=limit, env=full_env)
         except TimeoutError:  # before OSError, of which it is a subclass
-            raise _Timeout(f"{what} of {redact_url(repo_url)} timed out after {limit:g}s") from None
+            raise _Timeout(f"{what} of {safe_url(repo_url)} timed out after {limit:g}s") from None
         except OSError as exc:
-            raise GitError(f"{what} of {redact_url(repo_url)} failed: cannot run git: {exc.strerror}") from None
+            raise GitError(f"{what} of {safe_url(repo_url)} failed: cannot run git: {exc.strerror}") from None
         if code != 0:
             reason = scrub(_reason(err), auth.secrets)
-            raise GitError(f"{what} of {redact_url(repo_url)} failed: {reason}")
+            raise GitError(f"{what} of {safe_url(repo_url)} failed: {reason}")
         return out
 
     # -- fetching ------------------------------------------------------------------------------
@@ -212,7 +211,7 @@ class GitCache:
         await asyncio.shield(task)
 
     async def _fetch(self, repo_url: str) -> None:
-        label = redact_url(repo_url)
+        label = safe_url(repo_url)
         started = time.monotonic()
         result = "error"
         try:
@@ -274,7 +273,7 @@ class GitCache:
         Fetches when the mirror is new to this process, or when the revision is not known yet.
         """
         if not revision or revision.startswith("-") or any(c in revision for c in " \t\n~^:?*[\\"):
-            raise GitError(f"revision '{revision}' not found in {redact_url(repo_url)}")
+            raise GitError(f"revision '{revision}' not found in {safe_url(repo_url)}")
         fetched_now = repo_url not in self._fetched
         if fetched_now:
             await self.fetch(repo_url)
@@ -283,7 +282,7 @@ class GitCache:
             await self.fetch(repo_url)
             sha = await self._rev_parse(repo_url, revision)
         if sha is None:
-            raise GitError(f"revision '{revision}' not found in {redact_url(repo_url)}")
+            raise GitError(f"revision '{revision}' not found in {safe_url(repo_url)}")
         return sha
 
     async def _rev_parse(self, repo_url: str, revision: str) -> str | None:
@@ -305,7 +304,7 @@ class GitCache:
     async def checkout(self, repo_url: str, sha: str) -> Path:
         """A read-only directory holding the tree of commit ``sha``; made once, then reused."""
         if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
-            raise GitError(f"checkout of {redact_url(repo_url)} failed: '{sha}' is not a full commit SHA")
+            raise GitError(f"checkout of {safe_url(repo_url)} failed: '{sha}' is not a full commit SHA")
         target = self._trees / f"{sha}-{hashlib.sha256(repo_url.encode()).hexdigest()[:12]}"
         self._used[target] = time.monotonic()
         if target.is_dir():

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from exporter.config_types import AppConfig
 from exporter.model import AppState, AppStatus, Health, Sync
+from exporter.urls import safe_url
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -114,7 +115,7 @@ def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], 
         by[(obj_health, "OutOfSync" if obj.requires_pruning else obj.sync.value)] += 1
     return [
         [(_INFO_LABELS, (name, app.project, app.destination.cluster, app.destination.namespace,
-                         app.source.repo_url, app.source.path, app.source.target_revision, st.revision or ""), 1)],
+                         safe_url(app.source.repo_url), app.source.path, app.source.target_revision, st.revision or ""), 1)],
         [(("app", "status"), (name, s.value), 1 if st.state is s else 0) for s in AppState],
         [(("app", "health"), (name, h.value), 1 if st.health is h else 0) for h in Health],
         [(("app", "sync"), (name, y.value), 1 if st.sync is y else 0) for y in Sync],

@@ -17,6 +17,7 @@ from typing import Any
 from exporter.config_types import AppConfig
 from exporter.humanize import human_duration
 from exporter.model import HEALTH_ORDER, AppStatus, Health, ObjectStatus, Sync
+from exporter.urls import safe_url
 
 MAX_OBJECTS = 5
 MAX_PATHS = 5
@@ -59,7 +60,7 @@ def render_links(links: dict[str, str], values: dict[str, str]) -> list[tuple[st
 
 
 def link_values(app: AppConfig | None, app_name: str, revision: str | None) -> dict[str, str]:
-    repo = app.source.repo_url if app else ""
+    repo = safe_url(app.source.repo_url) if app else ""
     # Commit links are written as "{repo}/commit/{revision}": a clone URL's ".git" would break them.
     repo = repo[:-4] if repo.endswith(".git") else repo
     return {"app": app_name, "project": app.project if app else "", "repo": repo,

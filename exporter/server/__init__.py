@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from exporter.config_types import AppConfig
 from exporter.model import AppStatus
 from exporter.server.app import build_app, serve
-from exporter.server.webhook import normalise_repo_url
+from exporter.urls import normalise_repo_url
 
 
 class StatusSource(Protocol):

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from multidict import MultiMapping
 
 from exporter.config_types import AppConfig
 from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, ObjectStatus
+from exporter.urls import safe_url
 
 Snapshot = Mapping[str, tuple[AppConfig, AppStatus]]
 
@@ -34,18 +34,6 @@ def rfc3339(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def public_repo_url(url: str) -> str:
-    """Drop a password or token embedded in a repository URL before it is shown anywhere."""
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is None and not (parts.username and parts.scheme.startswith("http")):
-        return url
-    # Keep everything after the last "@" of the authority: host and port exactly as written.
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-
-
 def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
     """One app as ``/api/v1/apps`` lists it."""
     return {
@@ -54,7 +42,7 @@ def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
         "cluster": config.destination.cluster,
         "namespace": config.destination.namespace,
         "labels": dict(config.labels),
-        "repo": public_repo_url(config.source.repo_url),
+        "repo": safe_url(config.source.repo_url),
         "path": config.source.path,
         "targetRevision": status.target_revision or config.source.target_revision,
         "revision": status.revision,

@@ -13,15 +13,14 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from exporter.metrics import WEBHOOK_REQUESTS_TOTAL
+from exporter.urls import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -30,40 +29,6 @@ GITLAB = "gitlab"
 BITBUCKET = "bitbucket"
 GITEA = "gitea"
 UNKNOWN = "unknown"
-
-_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).*)$")
-
-
-def normalise_repo_url(url: str) -> str:
-    """Reduce a Git remote to one spelling, so the same repository compares equal however written.
-
-    ``https://github.com/Org/Repo.git``, ``git@github.com:org/repo``, ``ssh://git@github.com:22/org/repo/``
-    and ``http://github.com/org/repo`` all become ``github.com/org/repo``: webhooks name a repository
-    by its web URL while apps are often configured with the SSH form. Scheme, credentials, port,
-    a trailing ``.git`` and slashes are dropped, and remote URLs are lower-cased as hosting services
-    treat them case-insensitively. Local repositories keep their case; ``file:///srv/git/app.git``
-    and ``/srv/git/app`` both become ``/srv/git/app``.
-    """
-    text = url.strip()
-    if text.startswith("file://"):
-        return _strip_git_suffix(urlsplit(text).path) or "/"
-    if "://" in text:
-        parts = urlsplit(text)
-        host, path = (parts.hostname or "").lower(), parts.path
-    elif (scp := _SCP_LIKE.match(text)) and not text.startswith(("/", "./", "../", "~")):
-        host, path = scp.group("host").lower(), scp.group("path")
-    else:
-        return _strip_git_suffix(text) or text[:1]
-    path = _strip_git_suffix("/" + path.lstrip("/")).lower()
-    return f"{host}{path}" if path != "/" else host
-
-
-def _strip_git_suffix(path: str) -> str:
-    path = path.rstrip("/")
-    if path.endswith(".git"):
-        path = path[: -len(".git")].rstrip("/")
-    return path
-
 
 @dataclass(frozen=True)
 class Push:
@@ -221,8 +186,8 @@ async def handle_webhook(request: web.Request, *, secret: str | None, on_push: O
     except Exception:
         # The push is genuine; the next Git poll still picks it up, so the sender is told to retry
         # rather than the whole request failing with a bare traceback.
-        log.exception("could not schedule a refresh for %s push to %s", provider, push.repo_urls[0])
+        log.exception("could not schedule a refresh for %s push to %s", provider, safe_url(push.repo_urls[0]))
         return answer("error", 500, {"error": "error", "message": "the agent could not schedule a refresh"})
-    log.info("%s push to %s (%s): %d apps to refresh", provider, push.repo_urls[0],
+    log.info("%s push to %s (%s): %d apps to refresh", provider, safe_url(push.repo_urls[0]),
              push.branch or "all refs", affected)
     return answer("accepted", 202, {"apps": affected})

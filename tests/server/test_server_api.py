@@ -8,7 +8,7 @@ import pytest
 from server_fleet import SHA_A, Served, app_config, app_status
 
 from exporter.model import AppState
-from exporter.server.api import public_repo_url
+from exporter.urls import safe_url
 
 APP_FIELDS = {"name", "project", "cluster", "namespace", "labels", "repo", "path", "targetRevision", "revision",
               "status", "sync", "health", "reason", "since", "sinceTimestamp", "badSince", "evaluatedAt",
@@ -198,4 +198,4 @@ async def test_comma_separated_labels_must_all_match(served: Served) -> None:
     ("git@github.com:acme/deploy.git", "git@github.com:acme/deploy.git"),
 ])
 def test_credentials_are_dropped_from_repo_urls(url: str, shown: str) -> None:
-    assert public_repo_url(url) == shown
+    assert safe_url(url) == shown
