@@ -29,7 +29,7 @@ from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Conf
 from exporter.generators import expand
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
-from exporter.kube.cache import LiveCache
+from exporter.kube.cache import Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
 from exporter.metrics import EVALUATION_DURATION
@@ -146,7 +146,20 @@ class Agent:
         return self._snapshot
 
     def ready(self) -> bool:
-        return self._ready
+        return self.not_ready_reason() is None
+
+    def not_ready_reason(self) -> str | None:
+        """Why ``/readyz`` should say no: caches not listed yet, or a cluster the agent cannot
+        see (unreachable, or a watch that has failed for longer than the staleness bound)."""
+        if not self._ready:
+            return next((c.error for c in self._clusters.values() if c.error), "caches have not synced yet")
+        for cluster in self._clusters.values():
+            if cluster.error is not None:
+                return cluster.error
+            for informer in cluster.cache.informers if cluster.cache is not None else ():
+                if informer.reported_stale:
+                    return _stale_reason(cluster, informer, time.time())
+        return None
 
     def freezes(self) -> list[dict[str, Any]]:
         return self.freeze_log.to_json()
@@ -483,7 +496,9 @@ class Agent:
         try:
             if cluster.client is None:
                 cluster.client = await KubeClient.connect(cluster.config)
-                cluster.cache = LiveCache(cluster.client, on_event=functools.partial(self._on_event, cluster))
+                cluster.cache = LiveCache(cluster.client, on_event=functools.partial(self._on_event, cluster),
+                                          on_stale=functools.partial(self._on_stale, cluster),
+                                          stale_after=self.config.stale_after)
             for api_version, kind in EXTRANEOUS_KINDS:
                 res = await self._resource(cluster, api_version, kind)
                 if res is not None:
@@ -599,6 +614,15 @@ class Agent:
                     self._spawn(self.notifier.notify_freeze(violation))
             self._mark(name)
 
+    def _on_stale(self, cluster: _Cluster, informer: Informer, stale: bool) -> None:
+        """A watch crossed the staleness bound (or came back): re-evaluate at once every app that
+        reads objects of that type on that cluster, so it turns Unknown (or recovers) now."""
+        gk = (informer.scope.res.group, informer.scope.res.kind)
+        for rt in self._apps.values():
+            if rt.config.destination.cluster == cluster.config.name and any(
+                    (k.group, k.kind) == gk for k in rt.desired_keys):
+                self._mark(rt.config.name)
+
     def _set_owners(self, rt: _AppRuntime, cluster: _Cluster, keys: frozenset[ObjectKey]) -> None:
         if keys == rt.desired_keys:
             return
@@ -686,15 +710,14 @@ class Agent:
 
 
 
-#: How long a watch may fail before its cached objects are too old to judge by.
-STALE_AFTER = 30.0
 #: After a failed render, the same commit is tried again after this long, doubling up to the cap.
 RENDER_BACKOFF = 10.0
 RENDER_BACKOFF_CAP = 600.0
 
 
 def _stale(cluster: _Cluster, kinds: set[tuple[str, str]], now: float) -> str | None:
-    """Why the app's live objects cannot be trusted (a watch failing for a while), or None.
+    """Why the app's live objects cannot be trusted (a watch failing or silent for longer than the
+    staleness bound), or None.
 
     A blip (a watch re-established within seconds) does not count: flapping to Unknown on every
     reconnect would be crying wolf.
@@ -702,11 +725,15 @@ def _stale(cluster: _Cluster, kinds: set[tuple[str, str]], now: float) -> str | 
     assert cluster.cache is not None
     for informer in cluster.cache.informers:
         res = informer.scope.res
-        if informer.error is not None and (res.group, res.kind) in kinds and informer.error_since is not None \
-                and now - informer.error_since > STALE_AFTER:
-            return (f"cluster {cluster.config.name}: cannot follow {res.plural} for "
-                    f"{now - informer.error_since:.0f}s: {informer.error}")
+        if (res.group, res.kind) in kinds and informer.error is not None and informer.stale:
+            return _stale_reason(cluster, informer, now)
     return None
+
+
+def _stale_reason(cluster: _Cluster, informer: Informer, now: float) -> str:
+    since = informer.error_since if informer.error_since is not None else now
+    return (f"cluster {cluster.config.name}: cannot follow {informer.scope.res.plural} for "
+            f"{now - since:.0f}s: {informer.error}")
 
 
 def _under(file: str, path: str) -> bool:

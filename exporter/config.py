@@ -922,7 +922,7 @@ def parse_app(data: Mapping[str, Any], *, origin: str, path: str = "template",
 
 _TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "healthChecks", "windows",
              "notifications", "interval", "gitPollInterval", "gitTimeout", "renderTimeout", "cacheDir", "webhook",
-             "freezeLog")
+             "freezeLog", "staleAfter")
 
 
 def load_config(path: str) -> Config:
@@ -984,7 +984,8 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
     if "windows" in f:
         config.windows = _windows(ctx, f["windows"])
     for key, attr in (("interval", "interval"), ("gitPollInterval", "git_poll_interval"),
-                      ("gitTimeout", "git_timeout"), ("renderTimeout", "render_timeout")):
+                      ("gitTimeout", "git_timeout"), ("renderTimeout", "render_timeout"),
+                      ("staleAfter", "stale_after")):
         if key in f and (d := _duration(ctx, f[key], key, positive=True)) is not None:
             setattr(config, attr, d)
     if "cacheDir" in f and (v := _str(ctx, f["cacheDir"], "cacheDir")) is not None:

@@ -236,6 +236,8 @@ class Config:
     git_poll_interval: float = 180.0
     git_timeout: float = 60.0
     render_timeout: float = 60.0
+    #: How long a cluster watch may fail (or stay silent) before its apps are Unknown.
+    stale_after: float = 30.0
     #: Where Git clones and rendered trees are cached.
     cache_dir: str | None = None
     webhook_secret_env: str | None = None

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.kube.client import KubeClient, ResourceInfo
-from exporter.kube.errors import Forbidden, KubeError, ResourceExpired
+from exporter.kube.errors import Forbidden, KubeError, ResourceExpired, WatchSilent
 from exporter.kube.selectors import SelectorError, parse_label_selector
 from exporter.metrics import WATCH_RESTARTS_TOTAL
 from exporter.model import ObjectKey
@@ -40,6 +40,10 @@ from exporter.model import ObjectKey
 log = logging.getLogger(__name__)
 
 OnEvent = Callable[[ObjectKey, "dict[str, Any] | None"], None]
+OnStale = Callable[["Informer", bool], None]
+
+#: A watch that delivered events or stayed open this long resets the failure count.
+HEALTHY_AFTER = 10.0
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,18 @@ def backoff_delay(failures: int, base: float, cap: float) -> float:
 
 
 class Informer:
-    """One list+watch loop; its objects are readable at any time, changes go to ``on_event``."""
+    """One list+watch loop; its objects are readable at any time, changes go to ``on_event``.
+
+    While it cannot follow changes (the list or watch fails, or the stream goes silent) it keeps
+    the objects it has, but says so: ``error`` and ``error_since`` tell what and since when, and
+    once that has lasted ``stale_after`` seconds ``on_stale(informer, True)`` is called at once,
+    so the apps that read these objects turn Unknown without waiting for their next evaluation.
+    Recovery always goes through a fresh list, then ``on_stale(informer, False)``.
+    """
 
     def __init__(self, client: KubeClient, scope: Scope, on_event: OnEvent | None, *,
-                 watch_timeout: float, backoff_base: float, backoff_cap: float) -> None:
+                 watch_timeout: float, backoff_base: float, backoff_cap: float, stale_after: float = 30.0,
+                 silence: float = 15.0, on_stale: OnStale | None = None) -> None:
         self.client = client
         self.scope = scope
         self.objects: dict[ObjectKey, dict[str, Any]] = {}
@@ -86,13 +98,25 @@ class Informer:
         self.restarts = 0
         #: The last failure while no watch or list has succeeded since; None while healthy.
         self.error: KubeError | None = None
-        #: Unix time the current failure began.
+        #: Unix time since which the objects are not known to be current.
         self.error_since: float | None = None
+        #: Whether ``on_stale`` was told about the current failure.
+        self.reported_stale = False
         self._on_event = on_event
+        self._on_stale = on_stale
         self._watch_timeout = watch_timeout
+        self._silence = silence
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._stale_after = stale_after
+        self._stale_timer: asyncio.TimerHandle | None = None
+        self._events = 0
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def stale(self) -> bool:
+        """True once the objects have not been known current for ``stale_after`` seconds."""
+        return self.error_since is not None and time.time() - self.error_since >= self._stale_after
 
     async def start(self) -> None:
         """List once (raising on failure), then keep watching in the background."""
@@ -103,6 +127,9 @@ class Informer:
         self._task = asyncio.create_task(self._run(), name=f"informer {self.client.name} {self.scope}")
 
     async def stop(self) -> None:
+        if self._stale_timer is not None:
+            self._stale_timer.cancel()
+            self._stale_timer = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -117,18 +144,57 @@ class Informer:
         except Exception:
             log.exception("cluster %s: change handler failed for %s", self.client.name, key)
 
+    def _tell_stale(self, stale: bool) -> None:
+        if self._on_stale is None:
+            return
+        try:
+            self._on_stale(self, stale)
+        except Exception:
+            log.exception("cluster %s: staleness handler failed for %s", self.client.name, self.scope)
+
     def _restart(self, reason: str) -> None:
         self.restarts += 1
         WATCH_RESTARTS_TOTAL.labels(self.client.name, self.scope.res.plural, reason).inc()
 
     def _failed(self, error: KubeError) -> None:
         if self.error is None:
-            self.error_since = time.time()
+            now = time.time()
+            # A silent stream has not been known current since its last byte, not since now.
+            self.error_since = now - error.silent_for if isinstance(error, WatchSilent) else now
+            delay = max(0.0, self.error_since + self._stale_after - now)
+            self._stale_timer = asyncio.get_running_loop().call_later(delay, self._became_stale)
         self.error = error
 
+    def _became_stale(self) -> None:
+        self._stale_timer = None
+        if self.error is None or self.reported_stale:
+            return
+        self.reported_stale = True
+        log.warning("cluster %s: %s not followed for %.0fs, its apps are Unknown: %s", self.client.name,
+                    self.scope, time.time() - (self.error_since or time.time()), self.error)
+        self._tell_stale(True)
+
     def _recovered(self) -> None:
+        if self._stale_timer is not None:
+            self._stale_timer.cancel()
+            self._stale_timer = None
+        was_stale = self.reported_stale
         self.error = None
         self.error_since = None
+        self.reported_stale = False
+        if was_stale:
+            log.info("cluster %s: following %s again", self.client.name, self.scope)
+            self._tell_stale(False)
+
+    async def _pause(self, failures: int, error: KubeError | None, doing: str) -> None:
+        """Wait before trying again: jittered exponential backoff, or longer if the server said so."""
+        delay = backoff_delay(failures, self._backoff_base, self._backoff_cap)
+        if error is not None and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        if error is not None:
+            log.log(logging.WARNING if failures == 1 else logging.DEBUG, "%s; %s %s again in %.1fs",
+                    error, doing, self.scope, delay)
+        await asyncio.sleep(delay)
 
     async def _run(self) -> None:
         failures = 0
@@ -137,64 +203,58 @@ class Informer:
             if need_list:
                 try:
                     await self._relist()
-                    need_list = False
-                    failures = 0
-                    self._recovered()
                 except KubeError as e:
                     self._failed(e)
+                    self._restart("error")  # every failed attempt to get the watch back is counted
                     failures += 1
-                    delay = backoff_delay(failures, self._backoff_base, self._backoff_cap)
-                    log.log(logging.WARNING if failures == 1 else logging.DEBUG,
-                            "%s; listing %s again in %.1fs", e, self.scope, delay)
-                    await asyncio.sleep(delay)
+                    await self._pause(failures, e, "listing")
                     continue
-            loop = asyncio.get_running_loop()
-            started = loop.time()
+                need_list = False
+                self._recovered()
+            started = time.monotonic()
+            self._events = 0
+            error: KubeError | None = None
             try:
                 await self._watch_once()
-                # A normal end: server-side timeout or a dropped stream. Resume at once, unless the
-                # server keeps closing immediately, which deserves the same patience as an error.
-                self._restart("closed")
-                if loop.time() - started < 1.0:
-                    failures += 1
-                    await asyncio.sleep(backoff_delay(failures, self._backoff_base, self._backoff_cap))
-                else:
-                    failures = 0
+                outcome = "closed"
             except ResourceExpired:
                 log.info("cluster %s: %s resourceVersion %s expired; listing again", self.client.name,
                          self.scope, self.resource_version)
-                self._restart("expired")
-                need_list = True
+                outcome = "expired"
             except KubeError as e:
-                failures += 1
-                self._restart("error")
-                delay = backoff_delay(failures, self._backoff_base, self._backoff_cap)
-                if isinstance(e, Forbidden):
-                    # RBAC that grants list but not watch: keep the cache current by listing on
-                    # the backoff schedule instead of going stale (so this is not an error state).
-                    need_list = True
-                else:
-                    self._failed(e)
-                log.log(logging.WARNING if failures == 1 else logging.DEBUG,
-                        "%s; watching %s again in %.1fs", e, self.scope, delay)
-                await asyncio.sleep(delay)
+                outcome, error = "error", e
             except Exception as e:
                 # A bug must not silently end the informer: report it, then carry on from a list.
                 log.exception("cluster %s: informer for %s failed", self.client.name, self.scope)
-                self._failed(KubeError(f"cluster {self.client.name}: watching {self.scope} failed: {e!r}",
-                                       cluster=self.client.name))
-                failures += 1
-                self._restart("error")
+                outcome = "error"
+                error = KubeError(f"cluster {self.client.name}: watching {self.scope} failed: {e!r}",
+                                  cluster=self.client.name)
+            lasted = time.monotonic() - started
+            if self._events or lasted >= HEALTHY_AFTER:
+                failures = 0  # a healthy stretch forgets earlier trouble: the next blip retries at once
+            self._restart(outcome)
+            if outcome == "closed" and lasted >= 1.0:
+                continue  # the server's timeout or a dropped stream: resume at once
+            if outcome == "expired":
                 need_list = True
-                await asyncio.sleep(backoff_delay(failures, self._backoff_base, self._backoff_cap))
+                if lasted >= 1.0:
+                    continue
+            elif error is not None:
+                # Whatever failed, recovery starts from a fresh list. Where RBAC grants list but
+                # not watch, listing on the backoff schedule keeps the cache current, so that is
+                # not an error state.
+                need_list = True
+                if not isinstance(error, Forbidden):
+                    self._failed(error)
+            failures += 1  # a stream that ends as soon as it starts deserves the same patience as an error
+            await self._pause(failures, error, "listing" if need_list else "watching")
 
     async def _watch_once(self) -> None:
         stream = self.client.watch(self.scope.res, self.resource_version, self.scope.namespace,
-                                   self.scope.label_selector, timeout=self._watch_timeout)
+                                   self.scope.label_selector, timeout=self._watch_timeout, silence=self._silence)
         async with contextlib.aclosing(stream):
             async for type_, obj in stream:
-                if self.error is not None:
-                    self._recovered()
+                self._events += 1
                 rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
                 if type_ == "BOOKMARK":
                     if rv:
@@ -234,13 +294,17 @@ def _rv(obj: dict[str, Any]) -> str:
 class LiveCache:
     """Live objects of one cluster, kept current by informers that ``ensure`` starts on demand."""
 
-    def __init__(self, client: KubeClient, on_event: OnEvent | None = None, *, watch_timeout: float = 300.0,
-                 backoff_base: float = 0.5, backoff_cap: float = 30.0) -> None:
+    def __init__(self, client: KubeClient, on_event: OnEvent | None = None, *, watch_timeout: float = 60.0,
+                 backoff_base: float = 0.5, backoff_cap: float = 10.0, stale_after: float = 30.0,
+                 silence: float = 15.0, on_stale: OnStale | None = None) -> None:
         self.client = client
         self.on_event = on_event
+        self.on_stale = on_stale
         self._watch_timeout = watch_timeout
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._stale_after = stale_after
+        self._silence = silence
         self._informers: list[Informer] = []
         self._starting: dict[Scope, asyncio.Task[Informer]] = {}
 
@@ -285,7 +349,8 @@ class LiveCache:
 
     async def _start(self, scope: Scope) -> Informer:
         inf = Informer(self.client, scope, self.on_event, watch_timeout=self._watch_timeout,
-                       backoff_base=self._backoff_base, backoff_cap=self._backoff_cap)
+                       backoff_base=self._backoff_base, backoff_cap=self._backoff_cap,
+                       stale_after=self._stale_after, silence=self._silence, on_stale=self.on_stale)
         await inf.start()
         narrower = [i for i in self._informers if scope.covers(i.scope)]
         self._informers = [i for i in self._informers if i not in narrower] + [inf]

@@ -36,7 +36,9 @@ from exporter.kube.errors import (
     ReadOnlyViolation,
     Unauthorized,
     Unreachable,
+    WatchSilent,
     error_from_status,
+    retry_after_seconds,
 )
 from exporter.metrics import KUBE_REQUESTS_TOTAL
 
@@ -183,13 +185,18 @@ class KubeClient:
                         body: Any = json.loads(await resp.read())
                     except ValueError:
                         body = None
-                    raise error_from_status(self.name, resp.status, body, what, verb)
+                    error = error_from_status(self.name, resp.status, body, what, verb)
+                    error.retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
+                    raise error
                 yield resp
         except KubeError:
             raise
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             if not answered:  # an answer cut short was already counted by its status code
                 KUBE_REQUESTS_TOTAL.labels(self.name, verb, "error").inc()
+            if read_timeout and isinstance(e, TimeoutError | aiohttp.ServerTimeoutError):
+                raise WatchSilent(f"{verb} on {what} in {self.name}: no answer for {read_timeout:.0f}s",
+                                  cluster=self.name, silent_for=read_timeout) from None
             detail = str(e) or type(e).__name__
             raise Unreachable(f"cluster {self.name} unreachable: {detail}", cluster=self.name) from None
 
@@ -303,25 +310,39 @@ class KubeClient:
 
     async def watch(self, res: ResourceInfo, resource_version: str, namespace: str | None = None,
                     label_selector: str | None = None,
-                    timeout: float = 300.0,  # noqa: ASYNC109 - the server-side timeoutSeconds
+                    timeout: float = 60.0,  # noqa: ASYNC109 - the server-side timeoutSeconds
+                    silence: float = 15.0,
                     ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         """Changes after ``resource_version`` as ``(type, object)``, BOOKMARKs included.
 
         The stream ends normally after about ``timeout`` seconds (the server closes it) or when the
         server drops it; an ``ERROR`` event becomes the matching ``KubeError`` (``ResourceExpired``
-        for 410). Use it under ``contextlib.aclosing`` so an abandoned stream releases its connection."""
+        for 410). A stream that sends nothing for ``timeout + silence`` seconds, when the server
+        should have closed it, raises ``WatchSilent``: a connection that hangs must not be trusted
+        as a quiet one. Use it under ``contextlib.aclosing`` so an abandoned stream releases its
+        connection."""
         what = _describe(res, namespace)
         params = {"watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(max(1, int(timeout)))}
         if resource_version:
             params["resourceVersion"] = resource_version
         if label_selector:
             params["labelSelector"] = label_selector
+        read_timeout = max(1, int(timeout)) + silence
         for attempt in (1, 2):
             try:
                 async with self._open("GET", res.path(namespace), params, verb="watch", what=what,
-                                      read_timeout=timeout + 30.0) as resp:
+                                      read_timeout=read_timeout) as resp:
                     buf = b""
-                    async for chunk in resp.content.iter_any():
+                    chunks = resp.content.iter_any()
+                    while True:
+                        try:
+                            chunk = await chunks.__anext__()
+                        except StopAsyncIteration:
+                            break
+                        except (TimeoutError, aiohttp.ServerTimeoutError):
+                            raise WatchSilent(f"watch on {what} in {self.name} sent nothing for "
+                                              f"{read_timeout:.0f}s", cluster=self.name,
+                                              silent_for=read_timeout) from None
                         buf += chunk
                         if len(buf) > MAX_EVENT_BYTES:
                             raise KubeError(f"watch on {what} in {self.name}: event larger than "

@@ -15,13 +15,15 @@ class KubeError(Exception):
     ``reason`` and ``server_message`` come from the API server's ``Status`` body when it sent one."""
 
     def __init__(self, message: str, *, status: int | None = None, reason: str = "",
-                 server_message: str = "", cluster: str = "") -> None:
+                 server_message: str = "", cluster: str = "", retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.reason = reason
         self.server_message = server_message
         self.cluster = cluster
+        #: Seconds the server asked the client to wait (``Retry-After`` on 429 and 5xx answers).
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return self.message
@@ -47,12 +49,29 @@ class ResourceExpired(KubeError):
     """410: the requested resourceVersion was compacted away; the caller must list again."""
 
 
+class WatchSilent(Unreachable):
+    """A watch stream that sent nothing, not even a bookmark, for longer than the server may.
+    ``silent_for`` says how long: the cache has not been known current for that long."""
+
+    def __init__(self, message: str, *, silent_for: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.silent_for = silent_for
+
+
 class ReadOnlyViolation(KubeError):
     """Something tried to send a write verb; the agent never writes to a cluster."""
 
 
 _BY_STATUS: dict[int, type[KubeError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound,
                                            410: ResourceExpired}
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the API server sends whole seconds), or None."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 def error_from_status(cluster: str, code: int, body: Any, what: str, verb: str) -> KubeError:

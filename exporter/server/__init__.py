@@ -25,7 +25,11 @@ class StatusSource(Protocol):
         ...
 
     def ready(self) -> bool:
-        """True once every cluster cache has synced at least once (``/readyz``)."""
+        """True once every cluster cache has synced at least once and none has gone stale (``/readyz``)."""
+        ...
+
+    def not_ready_reason(self) -> str | None:
+        """Why the source is not ready, in words for ``/readyz``; None when it is."""
         ...
 
     def freezes(self) -> list[dict[str, Any]]:

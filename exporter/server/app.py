@@ -240,9 +240,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if request.app[SOURCE_KEY].ready():
+    source = request.app[SOURCE_KEY]
+    if source.ready():
         return web.Response(text="ok\n")
-    return web.Response(text="not ready: caches have not synced yet\n", status=503)
+    reason = source.not_ready_reason() or "caches have not synced yet"
+    return web.Response(text=f"not ready: {reason}\n", status=503)
 
 
 async def webhook(request: web.Request) -> web.Response:

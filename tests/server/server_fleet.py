@@ -137,6 +137,9 @@ class FleetSource:
     def ready(self) -> bool:
         return self.is_ready
 
+    def not_ready_reason(self) -> str | None:
+        return None if self.is_ready else "caches have not synced yet"
+
     def freezes(self) -> list[dict[str, Any]]:
         return list(self.freeze_list)
 
