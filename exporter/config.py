@@ -695,7 +695,7 @@ def _notifications(ctx: _Ctx, node: yaml.Node) -> NotificationsConfig:
     for i, item in enumerate(_sequence(ctx, f["channels"], "notifications.channels") if "channels" in f else []):
         path = f"notifications.channels[{i}]"
         c = _mapping(ctx, item, path, ("name", "type", "channel", "webhookUrlFile", "webhookUrlEnv", "tokenFile",
-                                       "tokenEnv", "urlFile", "urlEnv", "baseUrl"),
+                                       "tokenEnv", "urlFile", "urlEnv", "baseUrl", "timeout"),
                      secrets=_CHANNEL_SECRETS, required=("name", "type"))
         if c is None or "name" not in c or "type" not in c:
             continue
@@ -716,6 +716,8 @@ def _notifications(ctx: _Ctx, node: yaml.Node) -> NotificationsConfig:
                           ("urlFile", "url_file")):
             if key in c and (v := _str(ctx, c[key], f"{path}.{key}")) is not None:
                 setattr(channel, attr, ctx.path(v))
+        if "timeout" in c and (d := _duration(ctx, c["timeout"], f"{path}.timeout", positive=True)) is not None:
+            channel.timeout = d
         if ctype == "slack":
             webhook = channel.webhook_url_file or channel.webhook_url_env
             token = channel.token_file or channel.token_env

@@ -150,6 +150,9 @@ class ChannelConfig:
     url_file: str | None = None
     url_env: str | None = None
     base_url: str | None = None
+    #: Seconds to wait for the service's answer (Slack 15, apprise 60 when unset). A request that
+    #: times out may still have been delivered, so it is tried at most once more, after a long pause.
+    timeout: float | None = None
 
 
 @dataclass

@@ -34,7 +34,7 @@ from exporter.notify.message import (
     link_values,
     render_links,
 )
-from exporter.notify.policy import AlertState, Event, step
+from exporter.notify.policy import AlertState, Event, next_due, step
 from exporter.notify.routing import channels_for, unknown_channels
 from exporter.notify.state import NotifyState, Pending, incident_id, load, save
 from exporter.windows import FreezeViolation, WindowSchedule
@@ -62,6 +62,8 @@ class Notifier:
     max_backoff = 60.0
     #: A channel whose round failed is not tried again for this long.
     retry_interval = 60.0
+    #: After a send whose outcome is unknown (sent, no answer), the one more try waits this long.
+    unknown_retry_delay = 300.0
 
     def __init__(self, config: NotificationsConfig, clock: Clock | None = None, *,
                  sleep: Sleep = asyncio.sleep, windows: WindowSchedule | None = None) -> None:
@@ -89,6 +91,8 @@ class Notifier:
         self._task: asyncio.Task[None] | None = None
         self._rerun = False
         self._started = False
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_due: float | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -110,6 +114,9 @@ class Notifier:
 
     async def close(self) -> None:
         """Give the delivery round in progress a moment, then stop; undelivered messages stay saved."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._task and not self._task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), 10)
@@ -138,6 +145,7 @@ class Notifier:
         new, event = step(prev, app.notifications, now, state=status.state.value,
                           reported_bad_since=status.bad_since, muted=self._muted(app, now, muted))
         await self._apply(app, status, prev, new, event, now)
+        self._arm()
 
     async def tick(self) -> None:
         """Re-check every app against the clock (thresholds, repeats) and retry waiting deliveries."""
@@ -151,6 +159,32 @@ class Notifier:
             await self._apply(app, status, prev, new, event, now)
         if self._state.outbox:
             self._kick()
+        self._arm()
+
+    def _arm(self) -> None:
+        """Wake up exactly when the next firing or repeat is due, not at the next periodic tick:
+        an incident that lasts longer than its threshold, however briefly, must be reported."""
+        now = self.clock.now()
+        due = min((d for name, alert in self._state.alerts.items() if name in self._apps
+                   if (d := next_due(alert, self._apps[name][0].notifications)) is not None and d > now),
+                  default=None)
+        if due == self._timer_due and self._timer is not None and not self._timer.done():
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_due = None, due
+        if due is not None:
+            self._timer = asyncio.create_task(self._tick_at(due), name="notify-timer")
+
+    async def _tick_at(self, due: float) -> None:
+        # Wall time: the clock is read again at least every minute (a suspended VM, a clock step).
+        while (wait := due - self.clock.now()) > 0:  # noqa: ASYNC110 - waiting on time, not on an event
+            await asyncio.sleep(min(wait, 60.0))
+        self._timer, self._timer_due = None, None  # the tick arms the next one
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("notification timer failed")
 
     def _muted(self, app: AppConfig, now: float, muted: bool | None) -> bool:
         if muted is not None:
@@ -266,7 +300,8 @@ class Notifier:
         async with self._lock:
             blocked: set[str] = set()
             for item in list(self._state.outbox):
-                if item.channel in blocked or self._retry_at.get(item.channel, 0) > self.clock.now():
+                if item.channel in blocked or self._retry_at.get(item.channel, 0) > self.clock.now() \
+                        or item.not_before > self.clock.now():
                     continue
                 ch = self._channels.get(item.channel)
                 if ch is None:
@@ -277,6 +312,9 @@ class Notifier:
                     continue
                 await self._persist()  # a message is on disk before it is sent ...
                 outcome = await self._deliver(ch, item)
+                if outcome == "unknown":
+                    self._changed()
+                    continue
                 if outcome == "retry_later":
                     blocked.add(item.channel)
                     self._retry_at[item.channel] = self.clock.now() + self.retry_interval
@@ -306,8 +344,17 @@ class Notifier:
             def op() -> Awaitable[ThreadRef | None]:
                 return ch.send(msg, reply_to)
             event = item.event
-        outcome, ref, error = await self._attempt(ch, event, op)
+        outcome, ref, error = await self._attempt(ch, event, op, idempotent=item.action == "update")
         item.attempts += 1
+        if outcome == "unknown":
+            item.unknown += 1
+            if item.unknown >= 2:
+                log.error("dropping a %s notification for %s: %s (twice; not sent again to avoid duplicates)",
+                          item.event, item.app, error)
+                return "done"
+            item.not_before = self.clock.now() + self.unknown_retry_delay
+            log.warning("%s; trying once more in %.0fs", error, self.unknown_retry_delay)
+            return "unknown"
         if outcome == "success":
             if item.event == "firing" and item.action == "post" and ref and item.incident:
                 self._state.threads.setdefault(item.incident, {})[item.channel] = ref
@@ -317,12 +364,15 @@ class Notifier:
             return "done"
         return "retry_later"
 
-    async def _attempt(self, ch: Channel, event: str,
-                       op: Callable[[], Awaitable[ThreadRef | None]]) -> tuple[str, ThreadRef | None, str]:
+    async def _attempt(self, ch: Channel, event: str, op: Callable[[], Awaitable[ThreadRef | None]], *,
+                       idempotent: bool = False) -> tuple[str, ThreadRef | None, str]:
         """Up to ``max_attempts`` tries with backoff and Retry-After; every outcome is counted.
 
         Returns ``(outcome, thread, error)`` with outcome ``success``, ``rejected`` (the service
-        refused the message; trying again cannot help) or ``unavailable``.
+        refused the message; trying again cannot help), ``unavailable``, or ``unknown``: the request
+        went out and no answer came back, so the message may have arrived. That is not retried
+        here (a retry could post it twice), unless ``op`` is ``idempotent`` (an edit of a message
+        through its stored ``ts``, which can safely be sent again).
         """
         error = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -334,6 +384,9 @@ class Notifier:
                 ref = await op()
             except DeliveryError as e:
                 error = str(e)
+                if e.unknown and not idempotent:
+                    NOTIFICATIONS_TOTAL.labels(channel=ch.name, event=event, result="unknown").inc()
+                    return "unknown", None, error
                 if not e.transient:
                     NOTIFICATIONS_TOTAL.labels(channel=ch.name, event=event, result="failure").inc()
                     return "rejected", None, error

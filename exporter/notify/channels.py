@@ -43,10 +43,14 @@ class NotifyError(Exception):
 class DeliveryError(Exception):
     """One failed delivery attempt. ``transient`` failures may succeed when tried again."""
 
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None,
+                 unknown: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after = retry_after
+        #: The request may have been delivered: it went out and no answer came back in time.
+        #: Sending it again could post the same message twice.
+        self.unknown = unknown
 
 
 class RedactSecrets(logging.Filter):
@@ -160,6 +164,11 @@ def _retry_after(headers: Any) -> float | None:
 
 def _transport_error(name: str, e: BaseException) -> DeliveryError:
     # The exception text of a connection error can contain the URL; keep only its kind.
+    if isinstance(e, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):  # never connected
+        return DeliveryError(f"channel {name}: cannot reach the service ({type(e).__name__})", transient=True)
+    if isinstance(e, TimeoutError):
+        return DeliveryError(f"channel {name}: no answer in time; the message may have arrived",
+                             transient=True, unknown=True)
     return DeliveryError(f"channel {name}: cannot reach the service ({type(e).__name__})", transient=True)
 
 
@@ -172,9 +181,10 @@ class SlackWebhookChannel:
     threads = False
     min_interval = 1.0  # Slack: about one message per second per channel
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, timeout: float = 15.0) -> None:
         self.name = name
-        self._client = AsyncWebhookClient(url, timeout=15, logger=transport_log, retry_handlers=[])
+        self._client = AsyncWebhookClient(url, timeout=int(max(1, timeout)), logger=transport_log,
+                                          retry_handlers=[])
 
     async def send(self, msg: Message, thread: ThreadRef | None) -> ThreadRef | None:
         try:
@@ -212,11 +222,12 @@ class SlackBotChannel:
     threads = True
     min_interval = 1.0
 
-    def __init__(self, name: str, token: str, channel: str, base_url: str | None = None) -> None:
+    def __init__(self, name: str, token: str, channel: str, base_url: str | None = None,
+                 timeout: float = 15.0) -> None:
         self.name = name
         self.channel = channel
         self._client = AsyncWebClient(token=token, base_url=base_url or "https://slack.com/api/",
-                                      timeout=15, logger=transport_log, retry_handlers=[])
+                                      timeout=int(max(1, timeout)), logger=transport_log, retry_handlers=[])
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         call = self._client.chat_postMessage if method == "chat.postMessage" else self._client.chat_update
@@ -264,10 +275,10 @@ class AppriseChannel:
     """
 
     threads = False
-    timeout = 60.0
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, timeout: float = 60.0) -> None:
         self.name = name
+        self.timeout = timeout
         self._apprise = apprise.Apprise()
         if not self._apprise.add(url):
             scheme = url.split("://", 1)[0] if "://" in url else "?"
@@ -287,8 +298,8 @@ class AppriseChannel:
                 body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.MARKDOWN)),
                 self.timeout)
         except TimeoutError:
-            raise DeliveryError(f"channel {self.name}: no answer within {self.timeout:.0f}s",
-                                transient=True) from None
+            raise DeliveryError(f"channel {self.name}: no answer within {self.timeout:.0f}s; the message may "
+                                "have arrived", transient=True, unknown=True) from None
         if not ok:
             raise DeliveryError(f"channel {self.name}: the service did not accept the message", transient=True)
         return None
@@ -308,14 +319,14 @@ async def open_channel(config: ChannelConfig) -> Channel:
         if token:
             if not config.channel:
                 raise NotifyError(f"{where}: a bot token needs 'channel' (the Slack channel to post to)")
-            return SlackBotChannel(config.name, token, config.channel, config.base_url)
+            return SlackBotChannel(config.name, token, config.channel, config.base_url, config.timeout or 15.0)
         url = await read_secret(config, "webhook_url_file", "webhook_url_env")
         if url:
-            return SlackWebhookChannel(config.name, url)
+            return SlackWebhookChannel(config.name, url, config.timeout or 15.0)
         raise NotifyError(f"{where}: set tokenFile/tokenEnv (bot) or webhookUrlFile/webhookUrlEnv (webhook)")
     if config.type == "apprise":
         url = await read_secret(config, "url_file", "url_env")
         if not url:
             raise NotifyError(f"{where}: set urlFile or urlEnv to the file or variable holding the apprise URL")
-        return AppriseChannel(config.name, url)
+        return AppriseChannel(config.name, url, config.timeout or 60.0)
     raise NotifyError(f"{where}: type must be 'slack' or 'apprise', not {config.type!r}")

@@ -43,6 +43,10 @@ class Pending:
     incident: str | None = None
     action: str = "post"
     attempts: int = 0
+    #: Attempts whose outcome is unknown (the request went out, no answer came back).
+    unknown: int = 0
+    #: Not to be tried before this time (after an unknown outcome).
+    not_before: float = 0.0
 
 
 @dataclass
