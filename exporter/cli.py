@@ -140,6 +140,7 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
         agent.freeze_log = FreezeLog(config.freeze_log, agent.clock)
     collector = AppStatusCollector(agent.snapshot, agent.ready)
     web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
+                    webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
                     diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
     try:
         runner = await serve(web, host, port)

@@ -245,6 +245,15 @@ def _bool(ctx: _Ctx, node: yaml.Node, path: str) -> bool | None:
     return value
 
 
+def _count(ctx: _Ctx, node: yaml.Node, path: str) -> int | None:
+    """A whole number of at least 1."""
+    value = _data(ctx, node, path)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        ctx.error(node, path, "must be a whole number of at least 1")
+        return None
+    return value
+
+
 def _duration(ctx: _Ctx, node: yaml.Node, path: str, positive: bool = False) -> float | None:
     if not isinstance(node, yaml.ScalarNode):
         ctx.error(node, path, f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {_node_kind(node)}")
@@ -995,13 +1004,17 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
     if "freezeLog" in f and (v := _str(ctx, f["freezeLog"], "freezeLog")) is not None:
         config.freeze_log = ctx.path(v)
     if "webhook" in f:
-        w = _mapping(ctx, f["webhook"], "webhook", ("secretEnv", "secretFile"),
+        w = _mapping(ctx, f["webhook"], "webhook", ("secretEnv", "secretFile", "maxBodyBytes", "maxConcurrent"),
                      secrets={"secret": "secretEnv or secretFile"})
         if w is not None:
             if "secretEnv" in w:
                 config.webhook_secret_env = _str(ctx, w["secretEnv"], "webhook.secretEnv")
             if "secretFile" in w and (v := _str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
                 config.webhook_secret_file = ctx.path(v)
+            if "maxBodyBytes" in w and (n := _count(ctx, w["maxBodyBytes"], "webhook.maxBodyBytes")) is not None:
+                config.webhook_max_body = n
+            if "maxConcurrent" in w and (n := _count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
+                config.webhook_max_concurrent = n
     errors = ctx.errors + _content_errors(config)
     if errors:
         raise ConfigError(errors)

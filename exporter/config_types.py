@@ -245,5 +245,9 @@ class Config:
     cache_dir: str | None = None
     webhook_secret_env: str | None = None
     webhook_secret_file: str | None = None
+    #: Largest webhook body read, in bytes (pushes are a few KiB; GitHub's own cap is 25 MB).
+    webhook_max_body: int = 5 * 1024 * 1024
+    #: Webhook requests read at the same time; more get 429.
+    webhook_max_concurrent: int = 4
     #: JSON-lines file where freeze violations are kept for ``report freeze`` (``freezeLog``).
     freeze_log: str | None = None

@@ -46,7 +46,7 @@ from exporter.server.fleet import (
     merge_apps,
 )
 from exporter.server.page import render_app_detail, render_fleet_page
-from exporter.server.webhook import handle_webhook
+from exporter.server.webhook import WebhookGate, handle_webhook
 
 if TYPE_CHECKING:
     from exporter.server import StatusSource
@@ -62,7 +62,7 @@ T = TypeVar("T")
 
 SOURCE_KEY: web.AppKey[StatusSource] = web.AppKey("source")
 REGISTRY_KEY = web.AppKey("metrics_registry", CollectorRegistry)
-SECRET_KEY: web.AppKey[str | None] = web.AppKey("webhook_secret")
+GATE_KEY: web.AppKey[WebhookGate] = web.AppKey("webhook_gate")
 DIFF_KEY: web.AppKey[DiffRenderer] = web.AppKey("diff")
 REFRESH_KEY = web.AppKey("page_refresh_seconds", float)
 APP_METRICS_KEY: web.AppKey[Callable[[], str] | None] = web.AppKey("app_metrics")
@@ -249,7 +249,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def webhook(request: web.Request) -> web.Response:
     source = request.app[SOURCE_KEY]
-    return await handle_webhook(request, secret=request.app[SECRET_KEY], on_push=source.on_git_push)
+    return await handle_webhook(request, gate=request.app[GATE_KEY], on_push=source.on_git_push)
 
 
 async def _remote_detail(client: FleetClient, name: str) -> tuple[dict[str, Any], str] | None:
@@ -306,7 +306,8 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
-              webhook_secret: str | None = None, diff: DiffRenderer | None = None,
+              webhook_secret: str | None = None, webhook_max_body: int = 5 * 1024 * 1024,
+              webhook_max_concurrent: int = 4, diff: DiffRenderer | None = None,
               page_refresh_seconds: float = 5.0,
               app_metrics: Callable[[], str] | None = None, fleet: Fleet | None = None) -> web.Application:
     """The agent's web application.
@@ -316,7 +317,8 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
 
     ``diff`` renders an app's diff as text; without one, a unified diff of the compared (already
     redacted) views is shown. ``webhook_secret`` unset accepts unsigned webhooks, for networks
-    where only trusted senders reach the agent. The status page polls the API every
+    where only trusted senders reach the agent; ``webhook_max_body`` (bytes) and
+    ``webhook_max_concurrent`` bound what webhook requests may cost. The status page polls the API every
     ``page_refresh_seconds``.
 
     ``fleet`` (a sharded agent) makes the app list, the app routes and the status page answer
@@ -325,7 +327,7 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
     app = web.Application(client_max_size=MAX_BODY)
     app[SOURCE_KEY] = source
     app[REGISTRY_KEY] = metrics_registry
-    app[SECRET_KEY] = webhook_secret or None
+    app[GATE_KEY] = WebhookGate(webhook_secret, max_body=webhook_max_body, max_concurrent=webhook_max_concurrent)
     app[DIFF_KEY] = diff or (lambda _config, status: fallback_diff(status))
     app[REFRESH_KEY] = float(page_refresh_seconds)
     app[APP_METRICS_KEY] = app_metrics

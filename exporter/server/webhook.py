@@ -9,10 +9,12 @@ the request and hands the result to the agent.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import json
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,8 +94,17 @@ def verify_signature(provider: str, headers: Mapping[str, str], body: bytes, sec
     return False
 
 
-def parse_push(provider: str, body: bytes) -> Push:
-    """Read the repository URLs and branch out of a push payload."""
+def parse_push(provider: str, body: bytes, content_type: str = "application/json") -> Push:
+    """Read the repository URLs and branch out of a push payload (JSON, or GitHub's
+    ``application/x-www-form-urlencoded`` form with the JSON in its ``payload`` field)."""
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            fields = urllib.parse.parse_qs(body.decode("utf-8"), max_num_fields=16)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidPayload(f"form body cannot be read: {exc}") from None
+        if "payload" not in fields:
+            raise InvalidPayload("form body has no 'payload' field")
+        body = fields["payload"][0].encode()
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -156,29 +167,107 @@ def _short_ref(ref: str) -> str:
 
 OnPush = Callable[[list[str], str | None], Awaitable[int]]
 
+#: Headers that carry a delivery's unique ID, per provider.
+_DELIVERY_HEADERS = {GITHUB: ("X-GitHub-Delivery",), GITEA: ("X-Gitea-Delivery", "X-Forgejo-Delivery"),
+                     GITLAB: ("X-Gitlab-Event-UUID",), BITBUCKET: ("X-Request-UUID", "X-Hook-UUID")}
+_SIGNATURE_HEADERS = {GITHUB: ("X-Hub-Signature-256",), GITEA: ("X-Gitea-Signature", "X-Forgejo-Signature"),
+                      GITLAB: ("X-Gitlab-Token",), BITBUCKET: ("X-Hub-Signature",)}
 
-async def handle_webhook(request: web.Request, *, secret: str | None, on_push: OnPush) -> web.Response:
+
+class WebhookGate:
+    """What every webhook request passes before its body is read, and what is remembered after.
+
+    A push is small (a few KiB; GitHub caps payloads at 25 MB), so bodies over ``max_body`` bytes
+    are refused from their ``Content-Length`` or as they stream in; a request without the
+    signature header a configured secret needs is refused before its body is read; at most
+    ``max_concurrent`` requests are read at once (the rest get 429 and ``Retry-After``); and a
+    delivery already processed (same delivery ID or same signed body) is acknowledged and ignored,
+    so a captured request cannot be replayed to make the agent fetch over and over.
+    """
+
+    def __init__(self, secret: str | None, *, max_body: int = 5 * 1024 * 1024, max_concurrent: int = 4,
+                 remember: int = 1000) -> None:
+        self.secret = secret or None
+        self.max_body = max_body
+        self.max_concurrent = max_concurrent
+        self.inflight = 0
+        self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._remember = remember
+
+    def seen(self, keys: list[str]) -> bool:
+        return any(k in self._seen for k in keys)
+
+    def remember(self, keys: list[str]) -> None:
+        for key in keys:
+            self._seen[key] = None
+            self._seen.move_to_end(key)
+        while len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _delivery_keys(provider: str, headers: Mapping[str, str], body: bytes) -> list[str]:
+    keys = [f"id:{provider}:{headers[h]}" for h in _DELIVERY_HEADERS.get(provider, ()) if headers.get(h)]
+    return keys + [f"body:{hashlib.sha256(body).hexdigest()}"]
+
+
+async def handle_webhook(request: web.Request, *, gate: WebhookGate, on_push: OnPush) -> web.Response:
     """Verify, classify and forward one webhook; every outcome is counted by provider and result
-    (accepted, bad_signature, ignored, invalid, error)."""
+    (accepted, bad_signature, ignored, invalid, too_large, busy, replay, error)."""
     provider = detect_provider(request.headers)
-    body = await request.read()
 
-    def answer(result: str, status: int, payload: dict[str, Any]) -> web.Response:
+    def answer(result: str, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None,
+               ) -> web.Response:
         WEBHOOK_REQUESTS_TOTAL.labels(provider=provider, result=result).inc()
-        return web.json_response(payload, status=status)
+        return web.json_response(payload, status=status, headers=headers)
 
     if provider == UNKNOWN:
         return answer("invalid", 400, {
             "error": "invalid", "message": "not a push webhook from GitHub, GitLab, Bitbucket Cloud, Gitea "
             "or Forgejo: none of X-GitHub-Event, X-Gitlab-Event, X-Event-Key, X-Gitea-Event is set"})
-    if secret and not verify_signature(provider, request.headers, body, secret):
-        log.warning("refused %s webhook from %s: bad or missing signature", provider, request.remote)
+    if gate.secret and not any(request.headers.get(h) for h in _SIGNATURE_HEADERS.get(provider, ())):
+        log.warning("refused %s webhook from %s: no signature", provider, request.remote)
+        return answer("bad_signature", 401, {"error": "bad_signature",
+                                             "message": f"{provider} webhook carries no signature"})
+    if gate.inflight >= gate.max_concurrent:
+        return answer("busy", 429, {"error": "busy", "message": "too many webhook requests at once"},
+                      headers={"Retry-After": "1"})
+    gate.inflight += 1
+    try:
+        try:
+            body = await _read_capped(request, gate.max_body)
+        except _TooLarge:
+            return answer("too_large", 413, {"error": "too_large",
+                                             "message": f"webhook bodies are limited to {gate.max_body} bytes"})
+    finally:
+        gate.inflight -= 1
+    if gate.secret and not verify_signature(provider, request.headers, body, gate.secret):
+        log.warning("refused %s webhook from %s: bad signature", provider, request.remote)
         return answer("bad_signature", 401, {"error": "bad_signature",
                                              "message": f"{provider} webhook signature does not match"})
     if not is_push(provider, request.headers):
         return answer("ignored", 200, {"result": "ignored", "message": "not a push event"})
+    keys = _delivery_keys(provider, request.headers, body)
+    if gate.seen(keys):
+        return answer("replay", 200, {"result": "ignored", "message": "this delivery was already processed"})
     try:
-        push = parse_push(provider, body)
+        push = parse_push(provider, body, request.content_type)
     except InvalidPayload as exc:
         return answer("invalid", 400, {"error": "invalid", "message": f"{provider} push: {exc}"})
     try:
@@ -188,6 +277,7 @@ async def handle_webhook(request: web.Request, *, secret: str | None, on_push: O
         # rather than the whole request failing with a bare traceback.
         log.exception("could not schedule a refresh for %s push to %s", provider, safe_url(push.repo_urls[0]))
         return answer("error", 500, {"error": "error", "message": "the agent could not schedule a refresh"})
+    gate.remember(keys)
     log.info("%s push to %s (%s): %d apps to refresh", provider, safe_url(push.repo_urls[0]),
              push.branch or "all refs", affected)
     return answer("accepted", 202, {"apps": affected})
