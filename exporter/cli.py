@@ -124,7 +124,6 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
     :func:`parse_peers`) lets this shard's API and status page answer for its siblings' apps too.
     """
     from exporter.agent import Agent
-    from exporter.config import ConfigError, load_config
     from exporter.metrics import REGISTRY, AppStatusCollector
     from exporter.notify import Notifier, NotifyError
     from exporter.server import build_app, serve
@@ -169,8 +168,8 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
             await reload.wait()
             reload.clear()
             try:
-                await agent.reload(load_config(config_path))
-            except ConfigError as exc:
+                await reload_config(agent, config_path)
+            except ReloadRefused as exc:
                 log.error("config reload refused, keeping the running config:\n%s", exc)
 
     helpers: list[asyncio.Task[None]] = []
@@ -189,6 +188,71 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
         await agent.close()
         await runner.cleanup()
     return EXIT_OK
+
+
+class ReloadRefused(Exception):
+    """A new config that is not applied; the running one stays, whole."""
+
+
+async def read_settled_config(path: str, settle: float = 0.5) -> Any:
+    """Read and validate the config file, then read it again after ``settle`` seconds: a file
+    caught half written by an editor or a ConfigMap update differs between the two reads and is
+    refused (the next change of the file triggers another reload). Raises :class:`ReloadRefused`."""
+    from exporter.config import ConfigError, parse_config
+
+    def read() -> str:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+
+    loop = asyncio.get_running_loop()
+    try:
+        first = await loop.run_in_executor(None, read)
+        config = parse_config(first, path)
+        await asyncio.sleep(settle)
+        second = await loop.run_in_executor(None, read)
+    except ConfigError as exc:
+        raise ReloadRefused(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReloadRefused(f"{path}: cannot read: {exc}") from None
+    if first != second:
+        raise ReloadRefused(f"{path}: the file changed while it was being read (half written?); "
+                            "it is read again at its next change")
+    if not config.apps and not config.generators:
+        raise ReloadRefused(f"{path}: has no apps and no appGenerators; an empty config would stop "
+                            "monitoring every app (stop the agent to do that)")
+    return config
+
+
+#: Settings read once at start; a reload that changes them says so.
+_RESTART_ONLY = (("cache_dir", "cacheDir"), ("webhook_secret_env", "webhook.secretEnv"),
+                 ("webhook_secret_file", "webhook.secretFile"), ("webhook_max_body", "webhook.maxBodyBytes"),
+                 ("webhook_max_concurrent", "webhook.maxConcurrent"), ("freeze_log", "freezeLog"))
+
+
+async def reload_config(agent: Any, path: str, settle: float = 0.5) -> None:
+    """Apply a new config all or nothing: validated, read whole, notification channels opened,
+    and only then the apps, clusters and channels switched over."""
+    from exporter.notify import Notifier, NotifyError
+
+    config = await read_settled_config(path, settle)
+    notifier, channels = agent.notifier, None
+    if config.notifications != agent.config.notifications:
+        try:
+            if notifier is not None:
+                channels = await notifier.open_channels(config.notifications)
+            elif config.notifications.channels:
+                notifier = Notifier(config.notifications)
+                await notifier.start()
+        except NotifyError as exc:
+            raise ReloadRefused(f"{path}: notifications: {exc}") from None
+    for attr, key in _RESTART_ONLY:
+        if getattr(config, attr) != getattr(agent.config, attr):
+            log.warning("%s: a change of %s takes effect after a restart", path, key)
+    if notifier is not None and notifier is not agent.notifier:
+        agent.notifier = notifier
+    await agent.reload(config)
+    if channels is not None and notifier is not None:
+        await notifier.use(config.notifications, channels)
 
 
 def _mtime(path: str) -> float:

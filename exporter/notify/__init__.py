@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from exporter.clock import Clock, SystemClock
@@ -46,6 +47,17 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[Any]]
 
 
+def _check(config: NotificationsConfig) -> None:
+    """Raise :class:`NotifyError` for routes to undefined channels and link templates that cannot be filled."""
+    problems = unknown_channels(config)
+    try:
+        check_link_templates(config.links)
+    except LinkTemplateError as e:
+        problems.append(str(e))
+    if problems:
+        raise NotifyError("; ".join(problems))
+
+
 class Notifier:
     """Decides, words and delivers notifications; keeps what it promised across restarts.
 
@@ -67,13 +79,7 @@ class Notifier:
 
     def __init__(self, config: NotificationsConfig, clock: Clock | None = None, *,
                  sleep: Sleep = asyncio.sleep, windows: WindowSchedule | None = None) -> None:
-        problems = unknown_channels(config)
-        try:
-            check_link_templates(config.links)
-        except LinkTemplateError as e:
-            problems.append(str(e))
-        if problems:
-            raise NotifyError("; ".join(problems))
+        _check(config)
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.windows = windows
@@ -111,6 +117,33 @@ class Notifier:
             log.info("%d notification(s) from before the restart are waiting for delivery",
                      len(self._state.outbox))
             self._kick()
+
+    async def open_channels(self, config: NotificationsConfig) -> dict[str, Channel]:
+        """Check a new notifications config and open its channels, without using them yet: the
+        first half of a reload, which must fail (raising :class:`NotifyError`) before anything
+        of the running config is changed."""
+        _check(config)
+        channels: dict[str, Channel] = {}
+        for cfg in config.channels:
+            channels[cfg.name] = await open_channel(cfg)
+        return channels
+
+    async def use(self, config: NotificationsConfig, channels: dict[str, Channel]) -> None:
+        """The second half of a reload: switch to ``config`` and its opened ``channels``, keeping
+        every running incident, thread and undelivered message."""
+        if config.state_path != self.config.state_path:
+            log.warning("notifications.statePath changes take effect after a restart; keeping %s",
+                        self.config.state_path)
+            config = replace(config, state_path=self.config.state_path)
+        async with self._lock:
+            old, self._channels = self._channels, channels
+            self.config = config
+            self._warned.clear()
+            self._retry_at.clear()
+        for ch in old.values():
+            await ch.close()
+        self._arm()
+        self._kick()
 
     async def close(self) -> None:
         """Give the delivery round in progress a moment, then stop; undelivered messages stay saved."""
