@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -205,6 +206,28 @@ class WebhookGate:
             self._seen.popitem(last=False)
 
 
+class _Refusals:
+    """Logs refused webhooks at most once a minute, with how many were refused meanwhile, so a
+    flood of forged requests cannot flood the log too."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self.last = float("-inf")
+        self.quiet = 0
+
+    def log(self, provider: str, remote: str | None, why: str) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            self.quiet += 1
+            return
+        more = f" ({self.quiet} more refused since the last report)" if self.quiet else ""
+        log.warning("refused %s webhook from %s: %s%s", provider, remote, why, more)
+        self.last, self.quiet = now, 0
+
+
+_REFUSALS = _Refusals()
+
+
 class _TooLarge(Exception):
     pass
 
@@ -242,7 +265,7 @@ async def handle_webhook(request: web.Request, *, gate: WebhookGate, on_push: On
             "error": "invalid", "message": "not a push webhook from GitHub, GitLab, Bitbucket Cloud, Gitea "
             "or Forgejo: none of X-GitHub-Event, X-Gitlab-Event, X-Event-Key, X-Gitea-Event is set"})
     if gate.secret and not any(request.headers.get(h) for h in _SIGNATURE_HEADERS.get(provider, ())):
-        log.warning("refused %s webhook from %s: no signature", provider, request.remote)
+        _REFUSALS.log(provider, request.remote, "no signature")
         return answer("bad_signature", 401, {"error": "bad_signature",
                                              "message": f"{provider} webhook carries no signature"})
     if gate.inflight >= gate.max_concurrent:
@@ -258,7 +281,7 @@ async def handle_webhook(request: web.Request, *, gate: WebhookGate, on_push: On
     finally:
         gate.inflight -= 1
     if gate.secret and not verify_signature(provider, request.headers, body, gate.secret):
-        log.warning("refused %s webhook from %s: bad signature", provider, request.remote)
+        _REFUSALS.log(provider, request.remote, "bad signature")
         return answer("bad_signature", 401, {"error": "bad_signature",
                                              "message": f"{provider} webhook signature does not match"})
     if not is_push(provider, request.headers):
