@@ -26,6 +26,7 @@ from typing import Any
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
+from exporter.diff.openapi import ServerSchemas
 from exporter.generators import expand
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
@@ -99,14 +100,18 @@ class _Cluster:
     cache: LiveCache | None = None
     error: str | None = None
     resources: dict[tuple[str, str], ResourceInfo | None] = field(default_factory=dict)
-    watched: set[tuple[str, str]] = field(default_factory=set)
+    #: Resource types cached, as (group, version, kind): each app reads the version Git declares.
+    watched: set[tuple[str, str, str]] = field(default_factory=set)
     forbidden: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Tracked objects by the app their mark names; kept current from watch events.
     tracked: dict[str, dict[ObjectKey, KubeObject]] = field(default_factory=lambda: defaultdict(dict))
     tracked_owner: dict[ObjectKey, str] = field(default_factory=dict)
-    watched_ns: set[tuple[tuple[str, str], str]] = field(default_factory=set)
+    watched_ns: set[tuple[tuple[str, str, str], str]] = field(default_factory=set)
     crds_tried: bool = False
     schemas: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: The server's own OpenAPI document; None until read (or where it cannot be read).
+    openapi: ServerSchemas | None = None
+    openapi_tried: bool = False
 
 
 class Agent:
@@ -355,8 +360,8 @@ class Agent:
         hpas = compare_mod.hpa_targets(o for _, o, _ in keyed)
         objects: list[ObjectStatus] = []
         rt.live_seen = {}
-        for key, obj, _res in keyed:
-            live = cluster.cache.get(key)
+        for key, obj, res in keyed:
+            live = cluster.cache.get(key, res.version)
             if live is not None:
                 rt.live_seen[key] = live
             excluded = _health_excluded(obj)
@@ -366,7 +371,7 @@ class Agent:
                                             health_excluded=excluded))
                 continue
             result = compare_mod.compare(obj, live, app.compare, hpa_targets=hpas,
-                                         schema=cluster.schemas.get((key.group, key.kind)))
+                                         schema=self._schema(cluster, key, res))
             objects.append(ObjectStatus(key, str(obj.get("apiVersion")), exists=True, sync=result.sync,
                                         health=self.health.assess(live), diff=result,
                                         health_excluded=excluded or bool(live.get("metadata", {}).get("ownerReferences"))))
@@ -505,6 +510,7 @@ class Agent:
                     problem = await self._watch(cluster, res)
                     if problem is not None:
                         log.info("not watching %s for extraneous objects: %s", res.plural, problem)
+            await self._load_openapi(cluster)
             cluster.error = None
         except Exception as exc:
             cluster.error = str(exc) if isinstance(exc, KubeError) else \
@@ -526,7 +532,8 @@ class Agent:
         remembered until the next full pass, so every evaluation does not ask again.
         """
         gk = (res.group, res.kind)
-        if gk in cluster.watched or (gk, namespace) in cluster.watched_ns:
+        gvk = (res.group, res.version, res.kind)
+        if gvk in cluster.watched or (gvk, namespace) in cluster.watched_ns:
             return None
         assert cluster.cache is not None
         if gk not in cluster.forbidden:
@@ -537,7 +544,7 @@ class Agent:
             except KubeError as exc:
                 return str(exc)
             else:
-                cluster.watched.add(gk)
+                cluster.watched.add(gvk)
                 self._index(cluster, res)
                 return None
         if not namespace or not res.namespaced:
@@ -546,7 +553,7 @@ class Agent:
             await cluster.cache.ensure(res, namespace)
         except KubeError as exc:
             return str(exc)
-        cluster.watched_ns.add((gk, namespace))
+        cluster.watched_ns.add((gvk, namespace))
         self._index(cluster, res)
         return None
 
@@ -558,6 +565,26 @@ class Agent:
         if gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
             for crd in cluster.cache.objects(*gk):
                 cluster.schemas.update(compare_mod.SchemaHints.from_crd(crd))
+
+    def _schema(self, cluster: _Cluster, key: ObjectKey, res: ResourceInfo) -> Any:
+        """What the comparison knows about an object's shape: its CRD's schema, else the server's
+        OpenAPI document for that version, else (None) the hand-kept tables alone."""
+        crd = cluster.schemas.get((key.group, key.kind))
+        if crd is not None:
+            return crd
+        return cluster.openapi.hints(res.group, res.version, res.kind) if cluster.openapi is not None else None
+
+    async def _load_openapi(self, cluster: _Cluster) -> None:
+        """Read the server's OpenAPI document once per connection: it says which fields are
+        quantities, how lists merge and which fields this server stores at all."""
+        if cluster.openapi_tried or cluster.client is None:
+            return
+        cluster.openapi_tried = True
+        try:
+            cluster.openapi = ServerSchemas(await cluster.client.openapi_v2())
+        except KubeError as exc:
+            log.info("cluster %s: comparing built-in kinds with the shipped tables only: %s",
+                     cluster.config.name, exc)
 
     async def _watch_crds(self, cluster: _Cluster) -> None:
         """CRDs carry the schemas that say which custom-resource fields are quantities or

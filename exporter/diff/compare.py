@@ -132,7 +132,7 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     walker.walk_map(dnorm, lnorm, _schema_root(key, str(desired.get("apiVersion") or ""), schema))
     raws = walker.diffs
     raws.extend(live_additions(dnorm, lnorm, options.human_managers))
-    if not raws:
+    if not raws and not walker.unknown:
         return ObjectDiff(Sync.SYNCED)
 
     # An HPA manifest without a namespace targets the object in the app's namespace.
@@ -149,6 +149,10 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
                           ignored_by=origin, reason=_reason(raw, secret))
         (ignored if origin else differences).append(field)
         judged.append((raw, origin is not None))
+    for raw in walker.unknown:
+        ignored.append(FieldDiff(raw.pointer, show(raw.desired_path, raw.desired), None,
+                                 ignored_by="not stored by this server", reason=raw.reason))
+        judged.append((raw, True))
 
     desired_view, live_view = build_views(_view_base(desired, dnorm, secret), judged, show)
     return ObjectDiff(Sync.OUT_OF_SYNC if differences else Sync.SYNCED, differences, ignored,

@@ -231,3 +231,16 @@ NEVER_EXTRANEOUS_KINDS: frozenset[str] = frozenset({"Event", "Endpoints", "Endpo
 HOOK_ANNOTATIONS: tuple[str, ...] = ("helm.sh/hook", "argocd.argoproj.io/hook")
 COMPARE_OPTIONS_ANNOTATION = "argocd.argoproj.io/compare-options"
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+#: Fields a server accepts and silently drops while the feature gate behind them is off, so their
+#: absence live is not drift. ``x-kubernetes-validations`` in CRD schemas: the
+#: CustomResourceValidationExpressions gate is alpha (off) up to Kubernetes 1.24 (checked against a
+#: real 1.24 server in tests/realserver).
+GATED_FIELDS: frozenset[str] = frozenset({"x-kubernetes-validations"})
+
+#: Lists the server does not keep in the order they were written, compared without order, per kind.
+#: HorizontalPodAutoscaler ``spec.metrics``: 1.24 stores HPAs as autoscaling/v1, with the CPU target
+#: in a field of its own and the other metrics in an annotation, so reading them back as v2 puts the
+#: CPU metric last (checked against a real 1.24 server in tests/realserver).
+UNORDERED_LISTS: dict[str, tuple[str, ...]] = {"HorizontalPodAutoscaler": ("spec.metrics",)}

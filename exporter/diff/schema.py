@@ -24,7 +24,7 @@ NO_DEFAULT: Any = object()
 class SchemaNode:
     """Knowledge about one field position. Children: named ``fields``, map ``values``, list ``items``."""
 
-    __slots__ = ("fields", "values", "items", "default", "quantity", "list_keys", "list_set")
+    __slots__ = ("fields", "values", "items", "default", "quantity", "list_keys", "list_set", "known")
 
     def __init__(self) -> None:
         self.fields: dict[str, SchemaNode] = {}
@@ -34,6 +34,8 @@ class SchemaNode:
         self.quantity = False
         self.list_keys: tuple[tuple[str, Any], ...] | None = None
         self.list_set = False
+        #: Every field name the server's schema has here, when it lists them all (None: open).
+        self.known: frozenset[str] | None = None
 
     def child(self, name: str) -> SchemaNode | None:
         found = self.fields.get(name)
@@ -42,7 +44,7 @@ class SchemaNode:
     def is_empty(self) -> bool:
         return (not self.fields and self.values is None and self.items is None
                 and self.default is NO_DEFAULT and not self.quantity
-                and self.list_keys is None and not self.list_set)
+                and self.list_keys is None and not self.list_set and self.known is None)
 
 
 def _insert(root: SchemaNode, path: str, default: Any) -> None:
@@ -72,12 +74,38 @@ def builtin_schema(kind: str) -> SchemaNode | None:
         for containers in ("containers", "initContainers", "ephemeralContainers"):
             for path, value in defaults.CONTAINER_DEFAULTS.items():
                 entries[f"{pod_spec}.{containers}[].{path}"] = value
-    if not entries:
+    unordered = defaults.UNORDERED_LISTS.get(kind, ())
+    if not entries and not unordered:
         return None
     root = SchemaNode()
     for path, value in entries.items():
         _insert(root, path, value)
+    for path in unordered:
+        node = root
+        for part in path.split("."):
+            node = node.fields.setdefault(part, SchemaNode())
+        node.list_set = True
     return root
+
+
+def merge_defaults(tree: SchemaNode, table: SchemaNode | None) -> None:
+    """Lay the defaults of a hand-kept ``table`` tree (what Go code defaults and no schema states)
+    over a schema ``tree``, adding nodes where the schema had nothing to say."""
+    if table is None:
+        return
+    if table.default is not NO_DEFAULT:
+        tree.default = table.default
+    tree.list_set = tree.list_set or table.list_set
+    tree.quantity = tree.quantity or table.quantity
+    for name, sub in table.fields.items():
+        child = tree.fields.get(name)
+        if child is None:
+            child = tree.fields[name] = SchemaNode()
+        merge_defaults(child, sub)
+    if table.items is not None:
+        if tree.items is None:
+            tree.items = SchemaNode()
+        merge_defaults(tree.items, table.items)
 
 
 def _fill(value: Any, node: SchemaNode) -> None:

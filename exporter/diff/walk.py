@@ -80,10 +80,13 @@ def list_key_spec(name: str | None, items: list[Any], node: SchemaNode | None) -
 class Walker:
     """One comparison's walk. ``diffs`` collects what differs."""
 
-    __slots__ = ("diffs", "dpath", "lpath")
+    __slots__ = ("diffs", "dpath", "lpath", "unknown")
 
     def __init__(self) -> None:
         self.diffs: list[RawDiff] = []
+        #: Fields Git sets that the server does not store (not in its schema, or dropped while a
+        #: feature gate is off): reported, never drift.
+        self.unknown: list[RawDiff] = []
         self.dpath: list[Any] = []
         self.lpath: list[Any] = []
 
@@ -107,7 +110,11 @@ class Walker:
             self.dpath.append(name)
             self.lpath.append(name)
             lvalue = live.get(name, MISSING)
-            if lvalue is MISSING or lvalue is None:
+            if lvalue is MISSING and (name in defaults.GATED_FIELDS or (
+                    node is not None and node.known is not None and name not in node.known)):
+                self.unknown.append(RawDiff(tuple(self.dpath), None, dvalue, MISSING,
+                                            reason="not stored by this server"))
+            elif lvalue is MISSING or lvalue is None:
                 if not self._absent_ok(dvalue, child, name, desired):
                     self._record(dvalue, MISSING, live_present=False)
             else:

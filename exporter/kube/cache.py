@@ -56,6 +56,7 @@ class Scope:
 
     def covers(self, other: Scope) -> bool:
         return (self.res.group == other.res.group and self.res.plural == other.res.plural
+                and self.res.version == other.res.version
                 and (self.namespace is None or self.namespace == other.namespace)
                 and (self.label_selector is None or self.label_selector == other.label_selector))
 
@@ -358,13 +359,17 @@ class LiveCache:
             await old.stop()
         return inf
 
-    def _for(self, group: str, kind: str) -> Iterator[Informer]:
+    def _for(self, group: str, kind: str, version: str | None = None) -> Iterator[Informer]:
         for inf in self._informers:
-            if inf.scope.res.group == group and inf.scope.res.kind == kind:
+            res = inf.scope.res
+            if res.group == group and res.kind == kind and (version is None or res.version == version):
                 yield inf
 
-    def get(self, key: ObjectKey) -> dict[str, Any] | None:
-        for inf in self._for(key.group, key.kind):
+    def get(self, key: ObjectKey, version: str | None = None) -> dict[str, Any] | None:
+        """The live object, as served in ``version`` when given (the version Git declares: a kind
+        served in several versions differs between them, and comparing with another version's
+        shape would show fields as missing that are only spelled differently)."""
+        for inf in self._for(key.group, key.kind, version):
             obj = inf.objects.get(key)
             if obj is not None:
                 return obj

@@ -235,6 +235,16 @@ class KubeClient:
         async with self._open(method, path, params, verb="get", what=path) as resp:
             return json.loads(await resp.read())
 
+    async def openapi_v2(self) -> Any:
+        """The server's ``/openapi/v2`` document (a few MB of JSON, decoded off the event loop)."""
+        async with self._open("GET", "/openapi/v2", None, verb="get", what="/openapi/v2") as resp:
+            body = await resp.read()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, json.loads, body)
+        except ValueError:
+            raise KubeError(f"get on /openapi/v2 in {self.name}: the answer is not JSON",
+                            cluster=self.name) from None
+
     # -- discovery -----------------------------------------------------------------------------
 
     async def resolve(self, api_version: str, kind: str) -> ResourceInfo | None:
