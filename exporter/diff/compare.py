@@ -11,12 +11,13 @@ from exporter.config_types import CompareOptions
 from exporter.diff import defaults
 from exporter.diff.additions import live_additions
 from exporter.diff.ignore import active_rules, classify
+from exporter.diff.managed_fields import owners
 from exporter.diff.paths import MISSING, RawDiff
 from exporter.diff.redact import SECRET_FIELDS, fingerprint, is_secret, redact_value
 from exporter.diff.schema import SchemaHints, SchemaNode, builtin_schema
 from exporter.diff.tracking import object_key
 from exporter.diff.views import build_views
-from exporter.diff.walk import Walker
+from exporter.diff.walk import EMPTY_IN_GIT, Walker
 from exporter.model import REDACTED, FieldDiff, KubeObject, ObjectDiff, ObjectKey, Sync
 
 
@@ -89,6 +90,17 @@ def _reason(diff: RawDiff, secret: bool) -> str:
     return ""
 
 
+def _filled_in(raw: RawDiff, kind: str, live: Mapping[str, Any], options: CompareOptions) -> str | None:
+    """Why a live value where Git sets the empty string is not drift, or None when it is: the
+    server allocates that field, or a controller (neither a person nor the apply pipeline) owns it."""
+    if defaults.allocated(kind, raw.desired_path):
+        return "allocated by the server"
+    owned_by = owners(live, raw.live_path or raw.desired_path)
+    if owned_by and not any(o in options.human_managers or o in defaults.APPLY_MANAGERS for o in owned_by):
+        return "filled in by " + ", ".join(owned_by)
+    return None
+
+
 def _view_base(desired: Mapping[str, Any], dnorm: Mapping[str, Any], secret: bool) -> dict[str, Any]:
     """The Git manifest both views start from; a Secret's as the server stores it, redacted."""
     base = dict(desired)
@@ -144,6 +156,8 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     judged: list[tuple[RawDiff, bool]] = []
     for raw in raws:
         origin = classify(raw, rules, desired, live, lnorm)
+        if origin is None and raw.reason == EMPTY_IN_GIT:
+            origin = _filled_in(raw, key.kind, live, options)
         path = raw.desired_path if raw.desired is not MISSING else (raw.live_path or raw.desired_path)
         field = FieldDiff(raw.pointer, show(path, raw.desired), show(path, raw.live),
                           ignored_by=origin, reason=_reason(raw, secret))

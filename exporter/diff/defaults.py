@@ -244,3 +244,14 @@ GATED_FIELDS: frozenset[str] = frozenset({"x-kubernetes-validations"})
 #: in a field of its own and the other metrics in an annotation, so reading them back as v2 puts the
 #: CPU metric last (checked against a real 1.24 server in tests/realserver).
 UNORDERED_LISTS: dict[str, tuple[str, ...]] = {"HorizontalPodAutoscaler": ("spec.metrics",)}
+
+#: Field managers of the pipelines that apply Git: what they own came from Git, so a value they
+#: own that differs from Git's is drift, never "filled in by a controller". ``kubectl`` is
+#: kubectl's server-side apply manager (operation Apply).
+APPLY_MANAGERS: frozenset[str] = frozenset({"kubectl-client-side-apply", "kubectl", "helm", "argocd-controller"})
+
+
+def allocated(kind: str, path: tuple[object, ...]) -> bool:
+    """Whether ``path`` (list positions included) is a field the server allocates for ``kind``."""
+    dotted = ".".join(f"{p}" if isinstance(p, str) else "[]" for p in path).replace(".[]", "[]")
+    return dotted in ALLOCATED.get(kind, ())

@@ -18,6 +18,9 @@ from exporter.diff.schema import NO_DEFAULT, SchemaNode
 
 KeySpec = tuple[tuple[str, Any], ...]
 
+#: The reason of a difference where Git sets the empty string and the live object has a value.
+EMPTY_IN_GIT = "Git sets it empty"
+
 
 def _unset(value: Any) -> bool:
     """Values by which Git says "not set": the API treats them as absent."""
@@ -158,8 +161,14 @@ class Walker:
                 self.walk_list(dvalue, lvalue, node, name)
             elif dvalue:
                 self._record(dvalue, lvalue)
-        elif dvalue is None or (dvalue == "" and name is not None):
+        elif dvalue is None:
             return
+        elif dvalue == "" and name is not None:
+            # Git's empty string is "not set" to the server, so an absent or empty live value
+            # agrees; a live value may have been filled in by a controller (judged by its owner
+            # in ``compare``) or by hand.
+            if lvalue is not None and lvalue != "":
+                self.diffs.append(RawDiff(tuple(self.dpath), tuple(self.lpath), dvalue, lvalue, EMPTY_IN_GIT))
         elif not scalar_equal(dvalue, lvalue, quantity or (node is not None and node.quantity)):
             self._record(dvalue, lvalue)
 

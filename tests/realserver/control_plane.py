@@ -194,6 +194,22 @@ class ControlPlane:
             raise RuntimeError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
 
+    def request(self, method: str, path: str, body: str | None = None,
+                content_type: str = "application/json") -> dict[str, Any]:
+        """One raw API request as the admin (what a controller's client library sends)."""
+        ctx = ssl.create_default_context(cafile=str(self.work / "ca.crt"))
+        request = urllib.request.Request(self.url + path, method=method, data=body.encode() if body else None,
+                                         headers={"Authorization": f"Bearer {self.admin_token}",
+                                                  "Content-Type": content_type})
+        with urllib.request.urlopen(request, context=ctx, timeout=30) as answer:
+            result: dict[str, Any] = json.loads(answer.read())
+            return result
+
+    def server_side_apply(self, path: str, manifest: str, manager: str) -> dict[str, Any]:
+        """A server-side apply by ``manager``, as an operator's client library sends it."""
+        return self.request("PATCH", f"{path}?fieldManager={manager}&force=true", manifest,
+                            "application/apply-patch+yaml")
+
     def get(self, *args: str) -> dict[str, Any]:
         return json.loads(self.kubectl("get", "-o", "json", *args))
 

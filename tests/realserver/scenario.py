@@ -30,6 +30,9 @@ class Scenario:
     app_config: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        #: The app's name, unique per test: it is the tracking label's value, and every test shares
+        #: one cluster. Manifests say ``$APP`` where it goes.
+        self.app = f"app-{self.namespace}"
         self.repo = self.work / "repo"
         self.repo.mkdir(exist_ok=True)
         self._git("init", "-q", "-b", "main")
@@ -39,7 +42,7 @@ class Scenario:
 
     def commit(self, manifests: str, path: str = "app/manifests.yaml") -> str:
         """Put ``manifests`` in Git (the file under the app's path) and return the text."""
-        text = textwrap.dedent(manifests).lstrip()
+        text = textwrap.dedent(manifests).lstrip().replace("$APP", self.app)
         target = self.repo / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
@@ -71,15 +74,15 @@ class Scenario:
         doc = {
             "clusters": [{"name": "real", "kubeconfig": str(self.plane.agent_kubeconfig)}],
             "cacheDir": str(self.work / "cache"),
-            "apps": [{"name": "app", "source": source, "destination": {"cluster": "real", "namespace": self.namespace},
-                      **app}],
+            "apps": [{"name": self.app, "source": source,
+                      "destination": {"cluster": "real", "namespace": self.namespace}, **app}],
         }
         config = self.work / "config.yaml"
         config.write_text(yaml.safe_dump(doc))
         agent = Agent(load_config(str(config)))
         try:
             await agent.start(watch=False)
-            return await agent.evaluate("app")
+            return await agent.evaluate(self.app)
         finally:
             await agent.close()
 
