@@ -375,8 +375,10 @@ class Agent:
             objects.append(ObjectStatus(key, str(obj.get("apiVersion")), exists=True, sync=result.sync,
                                         health=self.health.assess(live), diff=result,
                                         health_excluded=excluded or bool(live.get("metadata", {}).get("ownerReferences"))))
+        claims = compare_mod.claim_prefixes((k, o) for k, o, _ in keyed)
         for key, live in sorted(cluster.tracked.get(app.name, {}).items()):
-            if key not in rt.desired_keys and compare_mod.requires_pruning(live, app.name, rt.desired_keys, app.compare):
+            if key not in rt.desired_keys and compare_mod.requires_pruning(live, app.name, rt.desired_keys,
+                                                                           app.compare, claims):
                 objects.append(ObjectStatus(key, str(live.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
                                             health=self.health.assess(live), requires_pruning=True))
         return objects, None

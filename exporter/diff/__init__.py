@@ -20,10 +20,11 @@ from exporter.diff.ignore import validate_rules
 from exporter.diff.redact import redact
 from exporter.diff.render import unified_diff
 from exporter.diff.schema import SchemaHints
-from exporter.diff.tracking import hpa_targets, requires_pruning, tracked_app
+from exporter.diff.tracking import claim_prefixes, hpa_targets, requires_pruning, tracked_app
 
 __all__ = [
     "SchemaHints",
+    "claim_prefixes",
     "compare",
     "hpa_targets",
     "redact",

@@ -21,22 +21,61 @@ from typing import Any
 from exporter.diff.managed_fields import _parse_json, _same, item_matches, managed_entries
 from exporter.diff.paths import APPEND, MISSING, RawDiff
 
+REMOVED_FROM_GIT = "removed from Git, still live"
 
-def live_additions(desired: Mapping[str, Any], live: Mapping[str, Any],
-                   human_managers: Collection[str]) -> list[RawDiff]:
-    """One ``RawDiff`` per field that a human manager owns and Git does not set."""
+
+def live_additions(desired: Mapping[str, Any], live: Mapping[str, Any], human_managers: Collection[str],
+                   apply_managers: Collection[str] = ()) -> list[RawDiff]:
+    """One ``RawDiff`` per field live that Git does not set and that is drift all the same:
+
+    - a human manager owns it through an edit (operation Update): *added live by ...*;
+    - the pipeline's apply manager owns it through server-side apply (operation Apply): Git set
+      it once and no longer does, and the next apply will remove it: *removed from Git, still live*.
+      (``kubectl`` is kubectl's server-side apply manager and, in kubectl 1.24, what ``kubectl
+      scale`` records; it counts as human only for operation Update.)
+
+    A null or empty live value is never an addition.
+    """
     found: list[RawDiff] = []
-    if not human_managers:
-        return found
     seen: set[tuple[Any, ...]] = set()
     for entry in managed_entries(live):
         manager = entry.get("manager")
         fields = entry.get("fieldsV1")
-        if (manager not in human_managers or entry.get("subresource") == "status"
-                or not isinstance(fields, Mapping)):
+        if entry.get("subresource") == "status" or not isinstance(fields, Mapping):
             continue
-        walk = _AdditionWalk(f"added live by {manager}", found, seen)
+        if entry.get("operation") == "Apply":
+            if manager not in apply_managers:
+                continue
+            reason = REMOVED_FROM_GIT
+        elif manager in human_managers:
+            reason = f"added live by {manager}"
+        else:
+            continue
+        walk = _AdditionWalk(reason, found, seen)
         walk.map_node(fields, desired, live, (), ())
+    return found
+
+
+def removed_since_last_apply(desired: Mapping[str, Any], live: Mapping[str, Any],
+                             last_applied: Mapping[str, Any]) -> list[RawDiff]:
+    """Fields the last client-side ``kubectl apply`` set (its last-applied annotation lists them)
+    that Git no longer sets and that are still live: the next apply will delete them, so today
+    the cluster differs from Git. Maps are followed; a list is judged whole by the comparison."""
+    found: list[RawDiff] = []
+
+    def walk(last: Mapping[str, Any], want: Any, have: Mapping[str, Any], path: tuple[Any, ...]) -> None:
+        for name, value in last.items():
+            lvalue = have.get(name, MISSING)
+            if lvalue is MISSING or lvalue is None or lvalue in ({}, [], ""):
+                continue
+            dvalue = want.get(name, MISSING) if isinstance(want, Mapping) else MISSING
+            if isinstance(value, Mapping) and isinstance(lvalue, Mapping):
+                if dvalue is MISSING or isinstance(dvalue, Mapping):  # the leaves it listed decide
+                    walk(value, dvalue, lvalue, (*path, name))
+            elif dvalue is MISSING:
+                found.append(RawDiff((*path, name), (*path, name), MISSING, lvalue, REMOVED_FROM_GIT))
+
+    walk(last_applied, desired, live, ())
     return found
 
 
@@ -53,7 +92,7 @@ class _AdditionWalk:
         self.seen = seen
 
     def _report(self, desired_path: tuple[Any, ...], live_path: tuple[Any, ...], value: Any) -> None:
-        if live_path in self.seen:
+        if live_path in self.seen or value is None or value in ({}, [], ""):
             return
         self.seen.add(live_path)
         self.found.append(RawDiff(desired_path, live_path, MISSING, value, self.reason))

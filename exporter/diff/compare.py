@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from exporter.config_types import CompareOptions
 from exporter.diff import defaults
-from exporter.diff.additions import live_additions
+from exporter.diff.additions import REMOVED_FROM_GIT, live_additions, removed_since_last_apply
 from exporter.diff.ignore import active_rules, classify
 from exporter.diff.managed_fields import owners
 from exporter.diff.paths import MISSING, RawDiff
 from exporter.diff.redact import SECRET_FIELDS, fingerprint, is_secret, redact_value
-from exporter.diff.schema import SchemaHints, SchemaNode, builtin_schema
+from exporter.diff.schema import NO_DEFAULT, SchemaHints, SchemaNode, builtin_schema
 from exporter.diff.tracking import object_key
 from exporter.diff.views import build_views
-from exporter.diff.walk import EMPTY_IN_GIT, Walker
+from exporter.diff.walk import EMPTY_IN_GIT, Walker, scalar_equal
 from exporter.model import REDACTED, FieldDiff, KubeObject, ObjectDiff, ObjectKey, Sync
 
 
@@ -90,6 +91,51 @@ def _reason(diff: RawDiff, secret: bool) -> str:
     return ""
 
 
+def _last_applied(live: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    meta = live.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    text = annotations.get(defaults.LAST_APPLIED_ANNOTATION) if isinstance(annotations, Mapping) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def _is_default(root: SchemaNode | None, path: tuple[Any, ...], value: Any, live: Mapping[str, Any]) -> bool:
+    """Whether ``value`` at ``path`` is what the server fills in when the field is left out: a
+    field Git no longer sets that holds its default will hold it after the next apply too."""
+    node: SchemaNode | None = root
+    parent: Any = live
+    holder: Any = live
+    for token in path:
+        if node is None:
+            return False
+        if isinstance(token, int):
+            node = node.items
+            parent = parent[token] if isinstance(parent, list) and 0 <= token < len(parent) else {}
+            continue
+        holder = parent
+        node = node.child(token)
+        parent = parent.get(token) if isinstance(parent, Mapping) else None
+    if node is None or node.default is NO_DEFAULT:
+        return False
+    default = node.default(holder) if callable(node.default) else node.default
+    return bool(default == value or scalar_equal(value, default, node.quantity))
+
+
+def _without_last_applied(live: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``live`` as the last apply left it, without the annotation that records that apply."""
+    meta = live.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    if not isinstance(annotations, Mapping) or defaults.LAST_APPLIED_ANNOTATION not in annotations:
+        return live
+    rest = {k: v for k, v in annotations.items() if k != defaults.LAST_APPLIED_ANNOTATION}
+    return {**live, "metadata": {**meta, "annotations": rest}}  # type: ignore[dict-item]
+
+
 def _filled_in(raw: RawDiff, kind: str, live: Mapping[str, Any], options: CompareOptions) -> str | None:
     """Why a live value where Git sets the empty string is not drift, or None when it is: the
     server allocates that field, or a controller (neither a person nor the apply pipeline) owns it."""
@@ -143,7 +189,20 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     walker = Walker()
     walker.walk_map(dnorm, lnorm, _schema_root(key, str(desired.get("apiVersion") or ""), schema))
     raws = walker.diffs
-    raws.extend(live_additions(dnorm, lnorm, options.human_managers))
+    additions = live_additions(dnorm, lnorm, options.human_managers, defaults.APPLY_MANAGERS)
+    last_applied = _last_applied(live)
+    if last_applied is not None:
+        known = {r.live_path for r in additions if r.live_path is not None}
+        additions += [r for r in removed_since_last_apply(dnorm, _without_last_applied(lnorm),
+                                                          _normalise(last_applied, secret, True))
+                      if r.live_path not in known]
+    # The tracking mark is added at apply time by the tool that applies (Argo CD, the pipeline),
+    # never written in Git: that it is live and not in Git is how tracking works.
+    marks = {("metadata", "labels", options.tracking_label),
+             ("metadata", "annotations", options.tracking_annotation)}
+    root = _schema_root(key, str(desired.get("apiVersion") or ""), schema)
+    raws.extend(r for r in additions if r.reason != REMOVED_FROM_GIT or (
+        r.live_path not in marks and not _is_default(root, r.live_path or (), r.live, live)))
     if not raws and not walker.unknown:
         return ObjectDiff(Sync.SYNCED)
 

@@ -67,15 +67,44 @@ def tracked_app(live: KubeObject, options: CompareOptions) -> str | None:
     return label if isinstance(label, str) and label else None
 
 
+def claim_prefixes(desired: Iterable[tuple[ObjectKey, KubeObject]]) -> frozenset[tuple[str, str]]:
+    """``(namespace, "<template>-<statefulset>-")`` for every volume claim template of the
+    StatefulSets Git declares: the StatefulSet controller names each Pod's PVC that prefix plus
+    the Pod's ordinal, copies the template's labels (the tracking label included) and, in 1.24,
+    sets no ownerReference on it."""
+    found: set[tuple[str, str]] = set()
+    for key, obj in desired:
+        if key.kind != "StatefulSet" or key.group != "apps":
+            continue
+        spec = obj.get("spec")
+        templates = spec.get("volumeClaimTemplates") if isinstance(spec, Mapping) else None
+        for template in templates if isinstance(templates, list) else ():
+            meta = template.get("metadata") if isinstance(template, Mapping) else None
+            if isinstance(meta, Mapping) and isinstance(meta.get("name"), str):
+                found.add((key.namespace, f"{meta['name']}-{key.name}-"))
+    return frozenset(found)
+
+
+def _claimed(live: Mapping[str, Any], claims: AbstractSet[tuple[str, str]]) -> bool:
+    key = object_key(live)
+    if key.kind != "PersistentVolumeClaim" or key.group != "":
+        return False
+    return any(ns == key.namespace and key.name.startswith(prefix) and key.name[len(prefix):].isdigit()
+               for ns, prefix in claims)
+
+
 def requires_pruning(live: KubeObject, app_name: str, desired_keys: AbstractSet[ObjectKey],
-                     options: CompareOptions) -> bool:
+                     options: CompareOptions, claims: AbstractSet[tuple[str, str]] = frozenset()) -> bool:
     """True when ``live`` carries ``app_name``'s mark but Git no longer declares it.
 
-    Children (objects with ownerReferences), objects the cluster makes on its own (Events,
-    Endpoints, EndpointSlices, Leases), hooks, and objects annotated with Argo CD's
+    Children (objects with ownerReferences, and the PVCs a StatefulSet makes from the volume claim
+    templates in ``claims``), objects the cluster makes on its own (Events, Endpoints,
+    EndpointSlices, Leases), hooks, and objects annotated with Argo CD's
     ``compare-options: IgnoreExtraneous`` never count.
     """
     if not isinstance(live, Mapping) or tracked_app(live, options) != app_name:
+        return False
+    if _claimed(live, claims):
         return False
     if live.get("kind") in defaults.NEVER_EXTRANEOUS_KINDS:
         return False
