@@ -10,6 +10,7 @@ are by default) and within the render pool's process slots.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -67,6 +68,27 @@ def load_values(chart: Path, tree: Path, options: HelmOptions, rel: str) -> dict
     return merge_values(values, options.values)
 
 
+#: Helm's own document separator (``releaseutil.SplitManifests``): a ``---`` at a line start with
+#: anything after it on the line, so ``---# Source: x`` separates too (YAML would read a scalar).
+_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+
+
+def split_manifests(text: str) -> list[str]:
+    """The documents of rendered Helm output as Helm itself sees them: split on its separator,
+    each trimmed of surrounding whitespace, empty ones dropped, and each ended by the newline Helm
+    writes after every document of a release manifest (so a block scalar at the end of a document
+    keeps its trailing newline, as it does when ``kubectl apply`` reads ``helm template``'s output)."""
+    return [piece.strip() + "\n" for piece in _SEPARATOR.split(text.strip()) if piece.strip()]
+
+
+def parse_helm_output(text: str, file: str) -> list[KubeObject]:
+    """The objects of one template's (or ``helm template``'s) output, split as Helm splits it."""
+    objects: list[KubeObject] = []
+    for document in split_manifests(text):
+        objects += parse_yaml(document, file)
+    return objects
+
+
 def _sdk_objects(answer: dict[str, Any], rel: str) -> list[KubeObject]:
     def shown(template: str) -> str:
         # "web/templates/x.yaml" -> "<chart path>/templates/x.yaml", the file in the repository
@@ -75,12 +97,12 @@ def _sdk_objects(answer: dict[str, Any], rel: str) -> list[KubeObject]:
 
     objects: list[KubeObject] = []
     for crd in answer.get("crds") or []:
-        objects += parse_yaml(crd["data"], shown(crd.get("filename") or crd["name"]))
+        objects += parse_helm_output(crd["data"], shown(crd.get("filename") or crd["name"]))
     manifests = answer.get("manifests") or {}
     for template in sorted(manifests):
         if template.endswith("NOTES.txt"):
             continue
-        objects += parse_yaml(manifests[template], shown(template))
+        objects += parse_helm_output(manifests[template], shown(template))
     return objects
 
 
@@ -112,7 +134,7 @@ async def _render_binary(chart: Path, values: dict[str, Any], release: str, name
         if namespace:
             argv += ["--namespace", namespace]
         out = await run_tool(argv, cwd=chart, time_limit=time_limit, what="helm template", env=NO_NETWORK_ENV)
-    return await in_thread(parse_yaml, out, f"{rel} (helm template output)")
+    return await in_thread(parse_helm_output, out, f"{rel} (helm template output)")
 
 
 async def render_helm(chart: Path, tree: Path, rel: str, options: HelmOptions, release: str,
