@@ -202,7 +202,8 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
              ("metadata", "annotations", options.tracking_annotation)}
     root = _schema_root(key, str(desired.get("apiVersion") or ""), schema)
     raws.extend(r for r in additions if r.reason != REMOVED_FROM_GIT or (
-        r.live_path not in marks and not _is_default(root, r.live_path or (), r.live, live)))
+        r.live_path not in marks and not defaults.allocated(key.kind, r.live_path or ())
+        and not _is_default(root, r.live_path or (), r.live, live)))
     if not raws and not walker.unknown:
         return ObjectDiff(Sync.SYNCED)
 
