@@ -174,10 +174,10 @@ async def wait_until(check: Any, timeout: float = 30.0) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from exporter.agent import Agent
-    from exporter.config import load_config
     from exporter.metrics import REGISTRY, AppStatusCollector
     from exporter.model import AppState
     from exporter.server import build_app, serve
+    from exporter.wiring import load_config
 
     os.environ["BENCH_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     results: dict[str, Any] = {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -30,10 +29,10 @@ from exporter.diff.openapi import ServerSchemas
 from exporter.generators import expand
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
+from exporter.instruments import EVALUATION_DURATION
 from exporter.kube.cache import Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
-from exporter.metrics import EVALUATION_DURATION
 from exporter.model import (
     AppState,
     AppStatus,
@@ -46,6 +45,7 @@ from exporter.model import (
 )
 from exporter.notify import Notifier
 from exporter.render import RenderError, render
+from exporter.sharding import shard_of
 from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
 from exporter.urls import normalise_repo_url
 from exporter.windows import FreezeLog, WindowSchedule
@@ -64,12 +64,6 @@ EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
 
 _HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
 _BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "extensions"})
-
-
-def shard_of(app_name: str, shards: int) -> int:
-    """Stable shard of an app: the same on every replica and across restarts."""
-    digest = hashlib.sha256(app_name.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % shards
 
 
 @dataclass
@@ -787,4 +781,4 @@ def _default_cache_dir() -> str:
     return os.environ.get("GITOPS_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "gitops-drift-exporter")
 
 
-__all__ = ["Agent", "shard_of"]
+__all__ = ["Agent"]

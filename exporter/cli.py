@@ -11,28 +11,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import re
-import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from exporter import logs
+from exporter.wiring import (
+    EXIT_BAD,
+    EXIT_ERROR,
+    EXIT_OK,
+    ReloadRefused,
+    UsageError,
+    evaluate_once,
+    load_or_refuse,
+    read_settled_config,
+    reload_config,
+    run_agent,
+)
 
 if TYPE_CHECKING:
     from exporter.server.fleet import Fleet
 
 log = logging.getLogger("exporter")
 
-EXIT_OK, EXIT_BAD, EXIT_ERROR = 0, 1, 2
+__all__ = ["ReloadRefused", "UsageError", "build_parser", "main", "read_settled_config", "reload_config",
+           "run_agent"]
 
-
-class UsageError(Exception):
-    """A bad command line or config: printed as one clear message, exit 2."""
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -95,16 +103,6 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def _load(path: str) -> Any:
-    from exporter.config import ConfigError, load_config
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise UsageError(f"invalid config, not starting:\n{exc}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {exc.strerror}") from None
-
-
 # ---- commands ---------------------------------------------------------------------------------------
 
 async def cmd_run(args: argparse.Namespace) -> int:
@@ -114,182 +112,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
     return await run_agent(args.config, host, port, shard=shard, cache_dir=args.cache_dir, fleet=fleet)
 
 
-async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int, int] | None = None,
-                    cache_dir: str | None = None, banner: str | None = None,
-                    duration: float | None = None, fleet: Fleet | None = None) -> int:
-    """Run the agent and its HTTP server until SIGTERM/SIGINT (or ``duration`` seconds).
-
-    SIGHUP, or a change of the config file, reloads the config; an invalid new config is refused
-    and the running one kept, so a typo never takes monitoring down. ``fleet`` (from
-    :func:`parse_peers`) lets this shard's API and status page answer for its siblings' apps too.
-    """
-    from exporter.agent import Agent
-    from exporter.metrics import REGISTRY, AppStatusCollector
-    from exporter.notify import Notifier, NotifyError
-    from exporter.server import build_app, serve
-
-    config = _load(config_path)
-    try:
-        notifier = Notifier(config.notifications) if config.notifications.channels else None
-    except NotifyError as exc:
-        raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
-    agent = Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir)
-    if config.freeze_log:
-        from exporter.windows import FreezeLog
-        agent.freeze_log = FreezeLog(config.freeze_log, agent.clock)
-    collector = AppStatusCollector(agent.snapshot, agent.ready)
-    web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
-                    webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
-                    diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
-    try:
-        runner = await serve(web, host, port)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    stop = asyncio.Event()
-    reload = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGHUP, reload.set)
-
-    async def watch_config() -> None:
-        last = _mtime(config_path)
-        while True:
-            await asyncio.sleep(5)
-            now = _mtime(config_path)
-            if now != last:
-                last = now
-                reload.set()
-
-    async def reloader() -> None:
-        while True:
-            await reload.wait()
-            reload.clear()
-            try:
-                await reload_config(agent, config_path)
-            except ReloadRefused as exc:
-                log.error("config reload refused, keeping the running config:\n%s", exc)
-
-    helpers: list[asyncio.Task[None]] = []
-    try:
-        await agent.start()
-        if banner:
-            print(banner, flush=True)
-        helpers = [asyncio.create_task(watch_config()), asyncio.create_task(reloader())]
-        if duration is not None:
-            loop.call_later(duration, stop.set)
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        for task in helpers:
-            task.cancel()
-        await agent.close()
-        await runner.cleanup()
-    return EXIT_OK
-
-
-class ReloadRefused(Exception):
-    """A new config that is not applied; the running one stays, whole."""
-
-
-async def read_settled_config(path: str, settle: float = 0.5) -> Any:
-    """Read and validate the config file, then read it again after ``settle`` seconds: a file
-    caught half written by an editor or a ConfigMap update differs between the two reads and is
-    refused (the next change of the file triggers another reload). Raises :class:`ReloadRefused`."""
-    from exporter.config import ConfigError, parse_config
-
-    def read() -> str:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-
-    loop = asyncio.get_running_loop()
-    try:
-        first = await loop.run_in_executor(None, read)
-        config = parse_config(first, path)
-        await asyncio.sleep(settle)
-        second = await loop.run_in_executor(None, read)
-    except ConfigError as exc:
-        raise ReloadRefused(str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReloadRefused(f"{path}: cannot read: {exc}") from None
-    if first != second:
-        raise ReloadRefused(f"{path}: the file changed while it was being read (half written?); "
-                            "it is read again at its next change")
-    if not config.apps and not config.generators:
-        raise ReloadRefused(f"{path}: has no apps and no appGenerators; an empty config would stop "
-                            "monitoring every app (stop the agent to do that)")
-    return config
-
-
-#: Settings read once at start; a reload that changes them says so.
-_RESTART_ONLY = (("cache_dir", "cacheDir"), ("webhook_secret_env", "webhook.secretEnv"),
-                 ("webhook_secret_file", "webhook.secretFile"), ("webhook_max_body", "webhook.maxBodyBytes"),
-                 ("webhook_max_concurrent", "webhook.maxConcurrent"), ("freeze_log", "freezeLog"))
-
-
-async def reload_config(agent: Any, path: str, settle: float = 0.5) -> None:
-    """Apply a new config all or nothing: validated, read whole, notification channels opened,
-    and only then the apps, clusters and channels switched over."""
-    from exporter.notify import Notifier, NotifyError
-
-    config = await read_settled_config(path, settle)
-    notifier, channels = agent.notifier, None
-    if config.notifications != agent.config.notifications:
-        try:
-            if notifier is not None:
-                channels = await notifier.open_channels(config.notifications)
-            elif config.notifications.channels:
-                notifier = Notifier(config.notifications)
-                await notifier.start()
-        except NotifyError as exc:
-            raise ReloadRefused(f"{path}: notifications: {exc}") from None
-    for attr, key in _RESTART_ONLY:
-        if getattr(config, attr) != getattr(agent.config, attr):
-            log.warning("%s: a change of %s takes effect after a restart", path, key)
-    if notifier is not None and notifier is not agent.notifier:
-        agent.notifier = notifier
-    await agent.reload(config)
-    if channels is not None and notifier is not None:
-        await notifier.use(config.notifications, channels)
-
-
-def _mtime(path: str) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
-
-
-def _webhook_secret(config: Any) -> str | None:
-    if config.webhook_secret_env:
-        return os.environ.get(config.webhook_secret_env) or None
-    if config.webhook_secret_file:
-        with open(config.webhook_secret_file, encoding="utf-8") as fh:
-            return fh.read().strip() or None
-    return None
-
-
-async def _evaluate_once(config_path: str, only: str | None, cache_dir: str | None) -> tuple[Any, Any]:
-    from exporter.agent import Agent
-    config = _load(config_path)
-    agent = Agent(config, cache_dir=cache_dir)
-    try:
-        await agent.start(watch=False)
-    except BaseException:
-        await agent.close()
-        raise
-    if only is not None and only not in agent.snapshot():
-        await agent.close()
-        raise UsageError(f"no app named {only!r} in {config_path} "
-                         f"(apps: {', '.join(sorted(agent.snapshot())) or 'none'})")
-    return agent, config
-
-
 async def cmd_check(args: argparse.Namespace) -> int:
     from exporter.server.api import app_detail
-    agent, _ = await _evaluate_once(args.config, args.app, args.cache_dir)
+    agent, _ = await evaluate_once(args.config, args.app, args.cache_dir)
     try:
         snap = agent.snapshot()
         names = [args.app] if args.app else sorted(snap)
@@ -307,7 +132,7 @@ async def cmd_check(args: argparse.Namespace) -> int:
 
 
 async def cmd_diff(args: argparse.Namespace) -> int:
-    agent, _ = await _evaluate_once(args.config, args.app, args.cache_dir)
+    agent, _ = await evaluate_once(args.config, args.app, args.cache_dir)
     try:
         app, status = agent.snapshot()[args.app]
         if status.error:
@@ -341,7 +166,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 async def cmd_notify_test(args: argparse.Namespace) -> int:
     from exporter.notify import Notifier, NotifyError
-    config = _load(args.config)
+    config = load_or_refuse(args.config)
     notifier: Notifier | None = None
     try:
         notifier = Notifier(config.notifications)
@@ -363,7 +188,7 @@ async def cmd_report_freeze(args: argparse.Namespace) -> int:
     from exporter.clock import SystemClock
     from exporter.windows import FreezeLog
     since = time.time() - parse_duration(args.since)
-    config = _load(args.config)
+    config = load_or_refuse(args.config)
     if not config.freeze_log:
         raise UsageError(f"{args.config}: freezeLog is not set, so no freeze violations were kept")
     print(FreezeLog(config.freeze_log, SystemClock()).report(since, args.output), end="")

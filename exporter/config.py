@@ -44,8 +44,8 @@ from exporter.config_types import (
     SourceConfig,
     SyncWindowConfig,
 )
-from exporter.render.helm import merge_values
 from exporter.urls import safe_url
+from exporter.values import merge_values
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -936,8 +936,16 @@ _TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "h
              "freezeLog", "staleAfter")
 
 
-def load_config(path: str) -> Config:
-    """Read and check the config file at ``path``. Raises ``ConfigError`` listing every problem."""
+#: Checks of what only a later stage can judge (health check code, ignore rules, window schedules),
+#: handed in by the wiring: the config stage itself imports none of those stages.
+ContentChecks = Callable[[Config], list[str]]
+
+
+def load_config(path: str, checks: ContentChecks | None = None) -> Config:
+    """Read and check the config file at ``path``. Raises ``ConfigError`` listing every problem.
+
+    Without ``checks`` only the structure is checked; :func:`exporter.wiring.load_config` passes
+    the later stages' checks, and is what the commands use."""
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -945,10 +953,10 @@ def load_config(path: str) -> Config:
         raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: is not UTF-8 text: {exc.reason}"]) from None
-    return parse_config(text, path)
+    return parse_config(text, path, checks)
 
 
-def parse_config(text: str, path: str = "config.yaml") -> Config:
+def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | None = None) -> Config:
     """Like ``load_config`` for text already read; ``path`` names it in messages and anchors
     relative file names."""
     try:
@@ -1015,25 +1023,7 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
                 config.webhook_max_body = n
             if "maxConcurrent" in w and (n := _count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
                 config.webhook_max_concurrent = n
-    errors = ctx.errors + _content_errors(config)
+    errors = ctx.errors + (checks(config) if checks is not None else [])
     if errors:
         raise ConfigError(errors)
     return config
-
-
-def _content_errors(config: Config) -> list[str]:
-    """What only the owning stage can judge: Lua and CEL health checks that do not compile, jq
-    expressions and JSON pointers in ignore rules, cron schedules and time zones of windows. Checked
-    at load so a typo is refused before start rather than turning apps Unknown later."""
-    from exporter.diff import validate_rules
-    from exporter.health import HealthEngine
-    from exporter.windows import WindowError, WindowSchedule
-
-    errors = list(HealthEngine.validate(config.health_checks))
-    rules = {id(r): r for app in config.apps for r in app.compare.ignore_differences}
-    errors += [e for e in validate_rules(list(rules.values())) if e not in errors]
-    try:
-        WindowSchedule(config.windows)
-    except WindowError as exc:
-        errors.append(f"{config.path}: {exc}")
-    return errors

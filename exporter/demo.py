@@ -223,7 +223,7 @@ async def stage(sim: SimulatedCluster) -> None:
 
 
 async def run_demo(host: str, port: int, *, duration: float | None = None) -> int:
-    from exporter.cli import run_agent
+    from exporter.wiring import run_agent
     with tempfile.TemporaryDirectory(prefix="gitops-demo-") as tmp:
         root = Path(tmp)
         repo = await asyncio.get_running_loop().run_in_executor(None, make_repo, root)

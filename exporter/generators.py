@@ -15,7 +15,7 @@ from typing import Any
 from exporter.config import ConfigError, parse_app, template_substitution
 from exporter.config_types import AppConfig, GitDirectoryGenerator
 from exporter.git import GitCache
-from exporter.render.globs import GlobError, glob_match
+from exporter.globs import GlobError, glob_match
 
 
 class GeneratorError(Exception):

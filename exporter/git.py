@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter.config_types import RepoCredentials
-from exporter.metrics import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
+from exporter.instruments import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
 from exporter.process import run
 from exporter.urls import safe_url, url_credentials
 

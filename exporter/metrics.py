@@ -2,10 +2,8 @@
 
 Per-app metrics come from a custom collector that reads the last published snapshot of app
 statuses, so a scrape never waits for (or blocks) an evaluation. Process-wide counters and
-histograms are ordinary prometheus-client objects that the stages increment.
-
-All of them live in ``REGISTRY`` (not the global default) so tests and several agents in one
-process do not see each other's numbers.
+histograms are ordinary prometheus-client objects in :mod:`exporter.instruments`, which the stages
+increment; all of them are in ``REGISTRY``.
 """
 
 from __future__ import annotations
@@ -13,57 +11,13 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from exporter.config_types import AppConfig
+from exporter.instruments import REGISTRY as REGISTRY  # the registry /metrics serves
 from exporter.model import AppState, AppStatus, Health, Sync
 from exporter.urls import safe_url
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-
-EVALUATION_DURATION = Histogram(
-    "gitops_evaluation_duration_seconds",
-    "Time to evaluate one app (compare and health), from the last inputs to a published status.",
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-    registry=REGISTRY,
-)
-GIT_FETCH_TOTAL = Counter(
-    "gitops_git_fetch_total", "Git fetches by repository and result (success, error, timeout).",
-    ["repo", "result"], registry=REGISTRY,
-)
-GIT_FETCH_DURATION = Histogram(
-    "gitops_git_fetch_duration_seconds", "Duration of Git fetches.", ["repo", "result"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120), registry=REGISTRY,
-)
-KUBE_REQUESTS_TOTAL = Counter(
-    "gitops_kube_requests_total", "Requests to Kubernetes API servers (read verbs only).",
-    ["cluster", "verb", "code"], registry=REGISTRY,
-)
-WATCH_RESTARTS_TOTAL = Counter(
-    "gitops_watch_restarts_total", "Watch streams re-established, by reason (expired, error, closed).",
-    ["cluster", "resource", "reason"], registry=REGISTRY,
-)
-NOTIFICATIONS_TOTAL = Counter(
-    "gitops_notifications_total", "Notifications by channel, event (firing, resolved, repeat, freeze, test) and result.",
-    ["channel", "event", "result"], registry=REGISTRY,
-)
-SYNC_WINDOW_ACTIVE = Gauge(
-    "gitops_sync_window_active", "1 while a sync window is active.", ["window", "kind"], registry=REGISTRY,
-)
-FREEZE_VIOLATIONS_TOTAL = Counter(
-    "gitops_freeze_violations_total", "Changes seen while an app was frozen: git (new commit) or live (object change).",
-    ["app", "type"], registry=REGISTRY,
-)
-WEBHOOK_REQUESTS_TOTAL = Counter(
-    "gitops_webhook_requests_total", "Git push webhooks received, by provider and result (accepted, bad_signature, ignored, invalid).",
-    ["provider", "result"], registry=REGISTRY,
-)
-RENDER_DURATION = Histogram(
-    "gitops_render_duration_seconds", "Time to render an app's manifests, by source type and result.",
-    ["type", "result"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
-)
 
 #: Per-app families exported by the app-status collector (gauges unless noted).
 APP_METRIC_FAMILIES: dict[str, str] = {

@@ -32,7 +32,7 @@ from croniter import croniter
 
 from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig, SyncWindowConfig
-from exporter.metrics import FREEZE_VIOLATIONS_TOTAL, SYNC_WINDOW_ACTIVE
+from exporter.instruments import FREEZE_VIOLATIONS_TOTAL, SYNC_WINDOW_ACTIVE
 from exporter.model import ObjectKey
 
 log = logging.getLogger(__name__)

@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from exporter.instruments import WATCH_RESTARTS_TOTAL
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError, ResourceExpired, WatchSilent
 from exporter.kube.selectors import SelectorError, parse_label_selector
-from exporter.metrics import WATCH_RESTARTS_TOTAL
 from exporter.model import ObjectKey
 
 log = logging.getLogger(__name__)

@@ -30,6 +30,7 @@ from kubernetes_asyncio.config.config_exception import ConfigException
 
 from exporter import __version__
 from exporter.config_types import ClusterConfig
+from exporter.instruments import KUBE_REQUESTS_TOTAL
 from exporter.kube.errors import (
     KubeError,
     NotFound,
@@ -40,7 +41,6 @@ from exporter.kube.errors import (
     error_from_status,
     retry_after_seconds,
 )
-from exporter.metrics import KUBE_REQUESTS_TOTAL
 
 log = logging.getLogger(__name__)
 

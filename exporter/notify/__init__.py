@@ -23,7 +23,7 @@ from typing import Any
 
 from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig, NotificationsConfig
-from exporter.metrics import NOTIFICATIONS_TOTAL
+from exporter.instruments import NOTIFICATIONS_TOTAL
 from exporter.model import AppStatus
 from exporter.notify.channels import Channel, DeliveryError, NotifyError, ThreadRef, open_channel
 from exporter.notify.message import (

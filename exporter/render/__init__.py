@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from exporter.config_types import AppConfig
-from exporter.metrics import RENDER_DURATION
+from exporter.instruments import RENDER_DURATION
 from exporter.model import KubeObject
 from exporter.render.directory import render_directory
 from exporter.render.helm import render_helm

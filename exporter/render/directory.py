@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from exporter.config_types import DirectoryOptions
+from exporter.globs import GlobError, glob_match
 from exporter.model import KubeObject
-from exporter.render.globs import GlobError, glob_match
 from exporter.render.manifests import RenderError, parse_json, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

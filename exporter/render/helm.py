@@ -23,17 +23,7 @@ from exporter.render.manifests import RenderError, load_yaml_documents, parse_ya
 from exporter.render.pool import in_thread, process_slot
 from exporter.render.process import run_tool, summarize
 from exporter.render.sandbox import NO_NETWORK_ENV, check_links
-
-
-def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Helm's merge of ``-f`` files: maps merge key by key, anything else is replaced."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge_values(out[key], value)
-        else:
-            out[key] = value
-    return out
+from exporter.values import merge_values
 
 
 def _value_file_path(chart: Path, tree: Path, name: str, rel: str) -> tuple[Path, str]:

@@ -22,6 +22,7 @@ import aiohttp
 from yarl import URL
 
 from exporter import __version__
+from exporter.sharding import shard_of
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,6 @@ class Fleet:
 
     def owner(self, app: str) -> int:
         """The shard that evaluates ``app``."""
-        # Imported here: the agent imports the server package, so a module-level import would be circular.
-        from exporter.agent import shard_of
         return shard_of(app, self.count)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from exporter.metrics import WEBHOOK_REQUESTS_TOTAL
+from exporter.instruments import WEBHOOK_REQUESTS_TOTAL
 from exporter.urls import safe_url
 
 log = logging.getLogger(__name__)

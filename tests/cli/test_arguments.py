@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.agent import shard_of
 from exporter.cli import UsageError, build_parser, parse_duration, parse_listen, parse_peers, parse_shard
+from exporter.sharding import shard_of
 
 
 def test_listen_takes_host_and_port():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.config import ConfigError, load_config, parse_duration
+from exporter.config import ConfigError, parse_duration
+from exporter.wiring import load_config
 
 DATA = Path(__file__).parent / "data"
 

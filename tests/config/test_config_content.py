@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.config import ConfigError, parse_config
+from exporter.config import ConfigError
+from exporter.wiring import parse_config
 
 BASE = """\
 clusters: [{name: c, inCluster: true}]

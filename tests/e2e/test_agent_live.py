@@ -7,9 +7,10 @@ import asyncio
 import pytest
 from e2e_support import cm, eventually, live
 
-from exporter.agent import Agent, shard_of
-from exporter.config import load_config
+from exporter.agent import Agent
 from exporter.model import AppState, ObjectKey
+from exporter.sharding import shard_of
+from exporter.wiring import load_config
 
 
 @pytest.fixture

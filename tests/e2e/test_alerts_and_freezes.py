@@ -13,10 +13,10 @@ from e2e_support import cm, eventually, live
 
 from exporter.agent import Agent
 from exporter.clock import FakeClock
-from exporter.config import load_config
 from exporter.model import AppState, ObjectKey
 from exporter.notify import Notifier
 from exporter.windows import FreezeLog
+from exporter.wiring import load_config
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from e2e_support import live
 
 from exporter.agent import Agent
-from exporter.config import load_config
 from exporter.model import AppState
+from exporter.wiring import load_config
 
 GOOD = """
     apiVersion: v1

@@ -13,10 +13,10 @@ from e2e_support import cm, eventually, live
 from fault_proxy import FaultProxy, rewrite_kubeconfig
 
 from exporter.agent import Agent
-from exporter.config import load_config
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
 from exporter.server import build_app, serve
+from exporter.wiring import load_config
 
 
 @pytest.fixture

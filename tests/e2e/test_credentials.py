@@ -14,7 +14,8 @@ from aiohttp import web
 from e2e_support import cm, live, process_command_lines, serve_dumb_http
 from test_run_command import free_port, wait_for
 
-from exporter.config import ConfigError, load_config
+from exporter.config import ConfigError
+from exporter.wiring import load_config
 
 TOKEN = "ghp_planted0token0value0987654321"
 

@@ -10,9 +10,9 @@ from e2e_support import cm, live
 
 from exporter.agent import RENDER_BACKOFF, Agent
 from exporter.clock import FakeClock
-from exporter.config import load_config
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
+from exporter.wiring import load_config
 
 BOMB = (Path(__file__).parent.parent / "render" / "data" / "alias-bomb.yaml").read_text()
 

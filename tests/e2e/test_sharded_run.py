@@ -15,7 +15,7 @@ import aiohttp
 from e2e_support import cm, live
 from test_run_command import wait_for
 
-from exporter.agent import shard_of
+from exporter.sharding import shard_of
 
 
 def port_free_on(*hosts: str) -> int:

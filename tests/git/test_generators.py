@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from gitrepos import Repo
 
-from exporter.config import load_config
 from exporter.config_types import GitDirectoryGenerator
 from exporter.generators import GeneratorError, expand
 from exporter.git import GitCache
+from exporter.wiring import load_config
 
 CONFIG = """\
 clusters: [{name: prod}]

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from kube_support import configmap, eventually
 
+from exporter.instruments import WATCH_RESTARTS_TOTAL
 from exporter.kube.cache import LiveCache, backoff_delay
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
 from exporter.kube.sim import SimulatedCluster
-from exporter.metrics import WATCH_RESTARTS_TOTAL
 from exporter.model import ObjectKey
 
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)

@@ -16,6 +16,7 @@ import pytest
 from kube_support import configmap
 
 from exporter.config_types import ClusterConfig
+from exporter.instruments import KUBE_REQUESTS_TOTAL
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import (
     Forbidden,
@@ -27,7 +28,6 @@ from exporter.kube.errors import (
     Unreachable,
 )
 from exporter.kube.sim import SimulatedCluster
-from exporter.metrics import KUBE_REQUESTS_TOTAL
 from exporter.model import ObjectKey
 
 GADGET_CRD = json.loads((pathlib.Path(__file__).parent / "data" / "crds" / "gadgets.json").read_text())[0]

@@ -19,8 +19,8 @@ import yaml
 from control_plane import ControlPlane
 
 from exporter.agent import Agent
-from exporter.config import load_config
 from exporter.model import AppStatus
+from exporter.wiring import load_config
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "real-charts"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "Dev",

@@ -166,7 +166,7 @@ class Served:
 
 def shard_sources(count: int) -> list[FleetSource]:
     """The test fleet split as a sharded agent splits it: each source holds only its shard's apps."""
-    from exporter.agent import shard_of
+    from exporter.sharding import shard_of
 
     return [FleetSource(apps={name: entry for name, entry in fleet().items() if shard_of(name, count) == index})
             for index in range(count)]

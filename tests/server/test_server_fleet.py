@@ -19,10 +19,10 @@ import pytest
 from aiohttp import web
 from server_fleet import Served, Shards, app_config, app_status, fleet, shard_sources, start_shards
 
-from exporter.agent import shard_of
 from exporter.model import AppState
 from exporter.server import serve
 from exporter.server.fleet import Fleet, PeerTemplateError, check_peer_template
+from exporter.sharding import shard_of
 
 ALL_APPS = sorted(fleet())
 #: Where the test fleet's apps live with three shards (``shard_of``): 0 and 1 hold one app each.

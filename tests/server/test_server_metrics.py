@@ -10,7 +10,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 from server_fleet import FleetSource, Served
 
-from exporter.metrics import REGISTRY, WEBHOOK_REQUESTS_TOTAL
+from exporter.instruments import WEBHOOK_REQUESTS_TOTAL
+from exporter.metrics import REGISTRY
 from exporter.server import build_app, serve
 
 

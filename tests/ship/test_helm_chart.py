@@ -246,7 +246,7 @@ def test_each_shard_pod_resolves_to_its_own_shard_of_the_total(all_on_docs: list
 
 
 def test_rendered_config_is_one_the_agent_loads() -> None:
-    from exporter.config import parse_config
+    from exporter.wiring import parse_config
 
     values = {"config": {
         "clusters": [{"name": "in-cluster", "inCluster": True}],
@@ -426,7 +426,7 @@ def _guide_values() -> dict[str, Any]:
 
 
 def test_install_guide_values_render_and_the_agent_loads_their_config() -> None:
-    from exporter.config import parse_config
+    from exporter.wiring import parse_config
 
     docs = render(_guide_values())
     (text,) = [d["data"]["config.yaml"] for d in of_kind(docs, "ConfigMap") if "config.yaml" in d["data"]]

@@ -1,0 +1,239 @@
+"""Where the parts are put together: configs loaded with every stage's checks, the agent and its
+collaborators built and started, reloads applied all or nothing.
+
+The commands (:mod:`exporter.cli`) and the demo (:mod:`exporter.demo`) both start the agent through
+:func:`run_agent`; nothing below this module imports it, so every stage stays usable on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from typing import TYPE_CHECKING, Any
+
+from exporter.config import Config, ConfigError
+from exporter.config import load_config as load_structure
+from exporter.config import parse_config as parse_structure
+from exporter.diff import validate_rules
+from exporter.health import HealthEngine
+from exporter.windows import WindowError, WindowSchedule
+
+if TYPE_CHECKING:
+    from exporter.server.fleet import Fleet
+
+log = logging.getLogger("exporter")
+
+EXIT_OK, EXIT_BAD, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad command line or config: printed as one clear message, exit 2."""
+
+
+def content_errors(config: Config) -> list[str]:
+    """What only the owning stage can judge: Lua and CEL health checks that do not compile, jq
+    expressions and JSON pointers in ignore rules, cron schedules and time zones of windows. Checked
+    at load so a typo is refused before start rather than turning apps Unknown later."""
+    errors = list(HealthEngine.validate(config.health_checks))
+    rules = {id(r): r for app in config.apps for r in app.compare.ignore_differences}
+    errors += [e for e in validate_rules(list(rules.values())) if e not in errors]
+    try:
+        WindowSchedule(config.windows)
+    except WindowError as exc:
+        errors.append(f"{config.path}: {exc}")
+    return errors
+
+
+def load_config(path: str) -> Config:
+    """The config at ``path``, checked whole: structure, and what the later stages judge."""
+    return load_structure(path, content_errors)
+
+
+def parse_config(text: str, path: str = "config.yaml") -> Config:
+    """Like :func:`load_config` for text already read."""
+    return parse_structure(text, path, content_errors)
+
+
+def load_or_refuse(path: str) -> Any:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(f"invalid config, not starting:\n{exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config {path}: {exc.strerror}") from None
+
+
+async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int, int] | None = None,
+                    cache_dir: str | None = None, banner: str | None = None,
+                    duration: float | None = None, fleet: Fleet | None = None) -> int:
+    """Run the agent and its HTTP server until SIGTERM/SIGINT (or ``duration`` seconds).
+
+    SIGHUP, or a change of the config file, reloads the config; an invalid new config is refused
+    and the running one kept, so a typo never takes monitoring down. ``fleet`` (from
+    :func:`parse_peers`) lets this shard's API and status page answer for its siblings' apps too.
+    """
+    from exporter.agent import Agent
+    from exporter.metrics import REGISTRY, AppStatusCollector
+    from exporter.notify import Notifier, NotifyError
+    from exporter.server import build_app, serve
+
+    config = load_or_refuse(config_path)
+    try:
+        notifier = Notifier(config.notifications) if config.notifications.channels else None
+    except NotifyError as exc:
+        raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
+    agent = Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir)
+    if config.freeze_log:
+        from exporter.windows import FreezeLog
+        agent.freeze_log = FreezeLog(config.freeze_log, agent.clock)
+    collector = AppStatusCollector(agent.snapshot, agent.ready)
+    web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
+                    webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
+                    diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
+    try:
+        runner = await serve(web, host, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    stop = asyncio.Event()
+    reload = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, reload.set)
+
+    async def watch_config() -> None:
+        last = _mtime(config_path)
+        while True:
+            await asyncio.sleep(5)
+            now = _mtime(config_path)
+            if now != last:
+                last = now
+                reload.set()
+
+    async def reloader() -> None:
+        while True:
+            await reload.wait()
+            reload.clear()
+            try:
+                await reload_config(agent, config_path)
+            except ReloadRefused as exc:
+                log.error("config reload refused, keeping the running config:\n%s", exc)
+
+    helpers: list[asyncio.Task[None]] = []
+    try:
+        await agent.start()
+        if banner:
+            print(banner, flush=True)
+        helpers = [asyncio.create_task(watch_config()), asyncio.create_task(reloader())]
+        if duration is not None:
+            loop.call_later(duration, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        for task in helpers:
+            task.cancel()
+        await agent.close()
+        await runner.cleanup()
+    return EXIT_OK
+
+
+class ReloadRefused(Exception):
+    """A new config that is not applied; the running one stays, whole."""
+
+
+async def read_settled_config(path: str, settle: float = 0.5) -> Any:
+    """Read and validate the config file, then read it again after ``settle`` seconds: a file
+    caught half written by an editor or a ConfigMap update differs between the two reads and is
+    refused (the next change of the file triggers another reload). Raises :class:`ReloadRefused`."""
+    def read() -> str:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+
+    loop = asyncio.get_running_loop()
+    try:
+        first = await loop.run_in_executor(None, read)
+        config = parse_config(first, path)
+        await asyncio.sleep(settle)
+        second = await loop.run_in_executor(None, read)
+    except ConfigError as exc:
+        raise ReloadRefused(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReloadRefused(f"{path}: cannot read: {exc}") from None
+    if first != second:
+        raise ReloadRefused(f"{path}: the file changed while it was being read (half written?); "
+                            "it is read again at its next change")
+    if not config.apps and not config.generators:
+        raise ReloadRefused(f"{path}: has no apps and no appGenerators; an empty config would stop "
+                            "monitoring every app (stop the agent to do that)")
+    return config
+
+
+#: Settings read once at start; a reload that changes them says so.
+_RESTART_ONLY = (("cache_dir", "cacheDir"), ("webhook_secret_env", "webhook.secretEnv"),
+                 ("webhook_secret_file", "webhook.secretFile"), ("webhook_max_body", "webhook.maxBodyBytes"),
+                 ("webhook_max_concurrent", "webhook.maxConcurrent"), ("freeze_log", "freezeLog"))
+
+
+async def reload_config(agent: Any, path: str, settle: float = 0.5) -> None:
+    """Apply a new config all or nothing: validated, read whole, notification channels opened,
+    and only then the apps, clusters and channels switched over."""
+    from exporter.notify import Notifier, NotifyError
+
+    config = await read_settled_config(path, settle)
+    notifier, channels = agent.notifier, None
+    if config.notifications != agent.config.notifications:
+        try:
+            if notifier is not None:
+                channels = await notifier.open_channels(config.notifications)
+            elif config.notifications.channels:
+                notifier = Notifier(config.notifications)
+                await notifier.start()
+        except NotifyError as exc:
+            raise ReloadRefused(f"{path}: notifications: {exc}") from None
+    for attr, key in _RESTART_ONLY:
+        if getattr(config, attr) != getattr(agent.config, attr):
+            log.warning("%s: a change of %s takes effect after a restart", path, key)
+    if notifier is not None and notifier is not agent.notifier:
+        agent.notifier = notifier
+    await agent.reload(config)
+    if channels is not None and notifier is not None:
+        await notifier.use(config.notifications, channels)
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _webhook_secret(config: Any) -> str | None:
+    if config.webhook_secret_env:
+        return os.environ.get(config.webhook_secret_env) or None
+    if config.webhook_secret_file:
+        with open(config.webhook_secret_file, encoding="utf-8") as fh:
+            return fh.read().strip() or None
+    return None
+
+
+async def evaluate_once(config_path: str, only: str | None, cache_dir: str | None) -> tuple[Any, Any]:
+    from exporter.agent import Agent
+    config = load_or_refuse(config_path)
+    agent = Agent(config, cache_dir=cache_dir)
+    try:
+        await agent.start(watch=False)
+    except BaseException:
+        await agent.close()
+        raise
+    if only is not None and only not in agent.snapshot():
+        await agent.close()
+        raise UsageError(f"no app named {only!r} in {config_path} "
+                         f"(apps: {', '.join(sorted(agent.snapshot())) or 'none'})")
+    return agent, config
+
+
