@@ -36,14 +36,13 @@ from exporter.kube.errors import Forbidden, KubeError
 from exporter.model import (
     AppState,
     AppStatus,
-    Health,
-    HealthResult,
     KubeObject,
     ObjectKey,
     ObjectStatus,
     Sync,
 )
 from exporter.notify import Notifier
+from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.render import RenderError, render
 from exporter.sharding import shard_of
 from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
@@ -62,7 +61,6 @@ EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
 )
 
-_HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
 _BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "extensions"})
 
 
@@ -351,31 +349,10 @@ class Agent:
         if stale is not None:
             return [], stale
         self._set_owners(rt, cluster, frozenset(k for k, _, _ in keyed))
-        hpas = compare_mod.hpa_targets(o for _, o, _ in keyed)
-        objects: list[ObjectStatus] = []
-        rt.live_seen = {}
-        for key, obj, res in keyed:
-            live = cluster.cache.get(key, res.version)
-            if live is not None:
-                rt.live_seen[key] = live
-            excluded = _health_excluded(obj)
-            if live is None:
-                objects.append(ObjectStatus(key, str(obj.get("apiVersion")), exists=False, sync=Sync.OUT_OF_SYNC,
-                                            health=HealthResult(Health.MISSING, "absent from the cluster"),
-                                            health_excluded=excluded))
-                continue
-            result = compare_mod.compare(obj, live, app.compare, hpa_targets=hpas,
-                                         schema=self._schema(cluster, key, res))
-            objects.append(ObjectStatus(key, str(obj.get("apiVersion")), exists=True, sync=result.sync,
-                                        health=self.health.assess(live), diff=result,
-                                        health_excluded=excluded or bool(live.get("metadata", {}).get("ownerReferences"))))
-        claims = compare_mod.claim_prefixes((k, o) for k, o, _ in keyed)
-        for key, live in sorted(cluster.tracked.get(app.name, {}).items()):
-            if key not in rt.desired_keys and compare_mod.requires_pruning(live, app.name, rt.desired_keys,
-                                                                           app.compare, claims):
-                objects.append(ObjectStatus(key, str(live.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
-                                            health=self.health.assess(live), requires_pruning=True))
-        return objects, None
+        result = evaluate_objects(app, [DesiredObject(k, o, r.version) for k, o, r in keyed],
+                                  _ClusterView(self, cluster), self.health)
+        rt.live_seen = result.seen
+        return result.objects, None
 
     def _render_failed(self, rt: _AppRuntime, sha: str, reason: str) -> None:
         """Remember a failed render so the same commit is not rendered again on every pass: a
@@ -562,14 +539,6 @@ class Agent:
             for crd in cluster.cache.objects(*gk):
                 cluster.schemas.update(compare_mod.SchemaHints.from_crd(crd))
 
-    def _schema(self, cluster: _Cluster, key: ObjectKey, res: ResourceInfo) -> Any:
-        """What the comparison knows about an object's shape: its CRD's schema, else the server's
-        OpenAPI document for that version, else (None) the hand-kept tables alone."""
-        crd = cluster.schemas.get((key.group, key.kind))
-        if crd is not None:
-            return crd
-        return cluster.openapi.hints(res.group, res.version, res.kind) if cluster.openapi is not None else None
-
     async def _load_openapi(self, cluster: _Cluster) -> None:
         """Read the server's OpenAPI document once per connection: it says which fields are
         quantities, how lists merge and which fields this server stores at all."""
@@ -738,6 +707,28 @@ RENDER_BACKOFF = 10.0
 RENDER_BACKOFF_CAP = 600.0
 
 
+class _ClusterView:
+    """One cluster's cache as the evaluation reads it."""
+
+    def __init__(self, agent: Agent, cluster: _Cluster) -> None:
+        self._agent = agent
+        self._cluster = cluster
+
+    def get(self, key: ObjectKey, version: str) -> KubeObject | None:
+        assert self._cluster.cache is not None
+        return self._cluster.cache.get(key, version)
+
+    def schema(self, key: ObjectKey, version: str) -> Any:
+        crd = self._cluster.schemas.get((key.group, key.kind))
+        if crd is not None:
+            return crd
+        openapi = self._cluster.openapi
+        return openapi.hints(key.group, version, key.kind) if openapi is not None else None
+
+    def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
+        return self._cluster.tracked.get(app, {})
+
+
 def _stale(cluster: _Cluster, kinds: set[tuple[str, str]], now: float) -> str | None:
     """Why the app's live objects cannot be trusted (a watch failing or silent for longer than the
     staleness bound), or None.
@@ -767,12 +758,6 @@ def _under(file: str, path: str) -> bool:
 def _good_states(app: AppConfig) -> list[str]:
     bad = set(app.notifications.bad_states)
     return [s.value for s in AppState if s.value not in bad] or [s.value for s in DEFAULT_GOOD_STATES]
-
-
-def _health_excluded(obj: KubeObject) -> bool:
-    meta = obj.get("metadata") or {}
-    annotations = meta.get("annotations") or {}
-    return bool(meta.get("ownerReferences")) or any(a in annotations for a in _HOOK_ANNOTATIONS)
 
 
 def _default_cache_dir() -> str:

@@ -25,7 +25,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("render", ("exporter.render",)),
     ("kube", ("exporter.kube",)),
     ("diff and health", ("exporter.diff", "exporter.health")),
-    ("status", ("exporter.status", "exporter.windows")),
+    ("status", ("exporter.status", "exporter.windows", "exporter.pipeline")),
     ("outputs", ("exporter.metrics", "exporter.notify", "exporter.server")),
     ("wiring", ("exporter.agent", "exporter.wiring", "exporter.demo")),
     ("cli", ("exporter.cli",)),

@@ -1,0 +1,90 @@
+"""One app's objects judged: each desired object against its live counterpart, plus the live
+objects that carry the app's mark but that Git no longer declares.
+
+A pure function over a read-only view of the live cache, so the comparison of an app is tested
+without any cluster (``tests/pipeline``): the agent resolves kinds, starts watches and checks
+staleness first, then hands this function what it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from exporter import diff
+from exporter.config_types import AppConfig
+from exporter.health import HealthEngine
+from exporter.model import Health, HealthResult, KubeObject, ObjectKey, ObjectStatus, Sync
+
+#: Annotations that make an object a hook: run by its tool around a sync, never part of app health.
+HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
+
+
+@dataclass(frozen=True)
+class DesiredObject:
+    """An object Git declares, where it lives, and the served version Git wrote it in."""
+
+    key: ObjectKey
+    manifest: KubeObject
+    version: str
+
+
+class LiveView(Protocol):
+    """What the evaluation reads of one cluster's cache."""
+
+    def get(self, key: ObjectKey, version: str) -> KubeObject | None:
+        """The live object as served in ``version``, or None when it does not exist."""
+        ...
+
+    def schema(self, key: ObjectKey, version: str) -> diff.SchemaHints | None:
+        """What the cluster says about the kind's shape (its CRD, or its OpenAPI document)."""
+        ...
+
+    def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
+        """Live objects that carry ``app``'s tracking mark."""
+        ...
+
+
+@dataclass
+class Evaluation:
+    objects: list[ObjectStatus]
+    #: The live objects compared, by key (the cache's own dicts), for freeze reports.
+    seen: dict[ObjectKey, KubeObject]
+
+
+def health_excluded(obj: Mapping[str, Any]) -> bool:
+    """Children (ownerReferences) and hooks do not count towards the app's health."""
+    meta = obj.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return bool(meta.get("ownerReferences")) or any(a in annotations for a in HOOK_ANNOTATIONS)
+
+
+def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: LiveView,
+                     health: HealthEngine) -> Evaluation:
+    """Every desired object compared and assessed, then every extraneous tracked object."""
+    hpas = diff.hpa_targets(d.manifest for d in desired)
+    keys = frozenset(d.key for d in desired)
+    objects: list[ObjectStatus] = []
+    seen: dict[ObjectKey, KubeObject] = {}
+    for item in desired:
+        api_version = str(item.manifest.get("apiVersion"))
+        current = live.get(item.key, item.version)
+        excluded = health_excluded(item.manifest)
+        if current is None:
+            objects.append(ObjectStatus(item.key, api_version, exists=False, sync=Sync.OUT_OF_SYNC,
+                                        health=HealthResult(Health.MISSING, "absent from the cluster"),
+                                        health_excluded=excluded))
+            continue
+        seen[item.key] = current
+        result = diff.compare(item.manifest, current, app.compare, hpa_targets=hpas,
+                              schema=live.schema(item.key, item.version))
+        objects.append(ObjectStatus(item.key, api_version, exists=True, sync=result.sync,
+                                    health=health.assess(current), diff=result,
+                                    health_excluded=excluded or health_excluded(current)))
+    claims = diff.claim_prefixes((d.key, d.manifest) for d in desired)
+    for key, extra in sorted(live.tracked(app.name).items()):
+        if key not in keys and diff.requires_pruning(extra, app.name, keys, app.compare, claims):
+            objects.append(ObjectStatus(key, str(extra.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
+                                        health=health.assess(extra), requires_pruning=True))
+    return Evaluation(objects, seen)

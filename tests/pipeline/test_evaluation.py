@@ -1,0 +1,97 @@
+"""An app's objects judged from a view of the live cache, with no cluster at all."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from exporter.config_types import AppConfig, Destination, SourceConfig
+from exporter.diff import SchemaHints
+from exporter.health import HealthEngine
+from exporter.model import Health, KubeObject, ObjectKey, Sync
+from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
+
+APP = AppConfig(name="shop", source=SourceConfig(repo_url="file:///unused", path="shop"),
+                destination=Destination(cluster="prod", namespace="shop"))
+
+
+class DictView:
+    """Live objects held in dicts, as a cache would hold them."""
+
+    def __init__(self, objects: list[KubeObject] = (), tracked: list[KubeObject] = ()) -> None:
+        self.objects = {ObjectKey.of(o): o for o in objects}
+        self._tracked = {ObjectKey.of(o): o for o in tracked}
+        self.asked: list[tuple[ObjectKey, str]] = []
+
+    def get(self, key: ObjectKey, version: str) -> KubeObject | None:
+        self.asked.append((key, version))
+        return self.objects.get(key)
+
+    def schema(self, key: ObjectKey, version: str) -> SchemaHints | None:
+        return None
+
+    def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
+        return self._tracked if app == "shop" else {}
+
+
+def configmap(name: str, data: dict[str, str], **meta: Any) -> KubeObject:
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "shop", **meta}, "data": data}
+
+
+def desired(*objects: KubeObject) -> list[DesiredObject]:
+    return [DesiredObject(ObjectKey.of(o), o, "v1") for o in objects]
+
+
+def test_an_object_as_git_says_is_synced_and_has_no_health_of_its_own() -> None:
+    cm = configmap("settings", {"mode": "fast"})
+    result = evaluate_objects(APP, desired(cm), DictView([copy.deepcopy(cm)]), HealthEngine([]))
+    [obj] = result.objects
+    assert (obj.exists, obj.sync) == (True, Sync.SYNCED)
+    assert obj.health is None  # as in Argo CD, a ConfigMap has no health check
+    assert list(result.seen) == [ObjectKey("", "ConfigMap", "shop", "settings")]
+
+
+def test_a_changed_value_is_out_of_sync_at_its_path() -> None:
+    live = configmap("settings", {"mode": "slow"})
+    result = evaluate_objects(APP, desired(configmap("settings", {"mode": "fast"})), DictView([live]),
+                              HealthEngine([]))
+    [obj] = result.objects
+    assert obj.sync is Sync.OUT_OF_SYNC
+    assert obj.diff is not None and [d.path for d in obj.diff.differences] == ["/data/mode"]
+
+
+def test_an_absent_object_is_missing() -> None:
+    result = evaluate_objects(APP, desired(configmap("settings", {"a": "1"})), DictView(), HealthEngine([]))
+    [obj] = result.objects
+    assert not obj.exists and obj.health is not None and obj.health.status is Health.MISSING
+    assert result.seen == {}
+
+
+def test_the_live_object_is_read_in_the_version_git_declares() -> None:
+    hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+           "metadata": {"name": "web", "namespace": "shop"}, "spec": {"maxReplicas": 3}}
+    view = DictView()
+    evaluate_objects(APP, [DesiredObject(ObjectKey.of(hpa), hpa, "v1")], view, HealthEngine([]))
+    assert view.asked == [(ObjectKey("autoscaling", "HorizontalPodAutoscaler", "shop", "web"), "v1")]
+
+
+def test_a_tracked_object_git_no_longer_declares_requires_pruning() -> None:
+    kept = configmap("kept", {"a": "1"})
+    old = configmap("old", {"a": "1"}, labels={"app.kubernetes.io/instance": "shop"})
+    result = evaluate_objects(APP, desired(kept), DictView([kept, old], tracked=[old]), HealthEngine([]))
+    assert [(o.key.name, o.requires_pruning) for o in result.objects] == [("kept", False), ("old", True)]
+
+
+def test_a_tracked_child_with_an_owner_is_not_extraneous() -> None:
+    child = configmap("child", {"a": "1"}, labels={"app.kubernetes.io/instance": "shop"},
+                      ownerReferences=[{"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "u"}])
+    result = evaluate_objects(APP, [], DictView([child], tracked=[child]), HealthEngine([]))
+    assert result.objects == []
+
+
+def test_a_hook_does_not_count_towards_health() -> None:
+    hook = configmap("job", {"a": "1"}, annotations={"helm.sh/hook": "post-install"})
+    result = evaluate_objects(APP, desired(hook), DictView(), HealthEngine([]))
+    assert result.objects[0].health_excluded
