@@ -197,6 +197,7 @@ class Agent:
         await asyncio.gather(*(self._connect(c) for c in self._clusters.values()))
         for app in await self._all_apps():
             self._apps[app.name] = _AppRuntime(app)
+        self._retrack()
         await self.evaluate_all()
         self._ready = all(c.error is None for c in self._clusters.values())
         if watch:
@@ -253,6 +254,7 @@ class Agent:
             if rt is None or rt.config != app:
                 self._apps[name] = _AppRuntime(app, status=rt.status if rt else None)
                 self._mark(name)
+        self._retrack()
         log.info("config reloaded: %d apps", len(self._apps))
 
     # ---- evaluation ------------------------------------------------------------------------------
@@ -454,10 +456,11 @@ class Agent:
         apps = list(self.config.apps)
         for gen in self.config.generators:
             try:
-                apps += await expand(gen, self.git)
+                made = await expand(gen, self.git)
             except Exception as exc:
                 log.error("app generator failed: %s", exc)
-                apps += [rt.config for rt in self._apps.values() if rt.config.origin.startswith(f"{gen.origin} (")]
+                made = [rt.config for rt in self._apps.values() if rt.config.origin.startswith(f"{gen.origin} (")]
+            apps += _without_clashes(apps, made)
         if self.shard is not None:
             index, count = self.shard
             apps = [a for a in apps if shard_of(a.name, count) == index]
@@ -569,7 +572,7 @@ class Agent:
     def _track(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
         """Keep the tracked-objects index current; return the app the object is (or was) marked for."""
         previous = cluster.tracked_owner.get(key)
-        owner = compare_mod.tracked_app(obj, self._compare_options(previous)) if obj is not None else None
+        owner = self._marked_for(obj) if obj is not None else None
         if previous is not None and previous != owner:
             cluster.tracked[previous].pop(key, None)
             del cluster.tracked_owner[key]
@@ -578,12 +581,36 @@ class Agent:
             cluster.tracked_owner[key] = owner
         return owner or previous
 
-    def _compare_options(self, app_name: str | None) -> CompareOptions:
-        rt = self._apps.get(app_name) if app_name else None
-        if rt is not None:
-            return rt.config.compare
-        first = next(iter(self._apps.values()), None)
-        return first.config.compare if first is not None else CompareOptions()
+    def _retrack(self) -> None:
+        """Read every cached object's mark again: which apps exist, and the tracking settings
+        they use, are known only once the apps are (after start, and after a reload)."""
+        for cluster in self._clusters.values():
+            if cluster.cache is None:
+                continue
+            for informer in cluster.cache.informers:
+                for key, obj in list(informer.objects.items()):
+                    self._track(cluster, key, obj)
+
+    def _marked_for(self, obj: KubeObject) -> str | None:
+        """The app an object carries the mark of, read with that app's own tracking settings:
+        apps may use different labels or annotations, so each setting in use is tried, and a
+        name counts only for the app whose settings it was read with."""
+        first: str | None = None
+        for options in self._tracking_settings():
+            name = compare_mod.tracked_app(obj, options)
+            if name is None:
+                continue
+            rt = self._apps.get(name)
+            if rt is not None and _tracking_of(rt.config.compare) == _tracking_of(options):
+                return name
+            first = first or name
+        return first
+
+    def _tracking_settings(self) -> list[CompareOptions]:
+        settings: dict[tuple[str, str], CompareOptions] = {}
+        for rt in self._apps.values():
+            settings.setdefault(_tracking_of(rt.config.compare), rt.config.compare)
+        return list(settings.values()) or [CompareOptions()]
 
     def _on_event(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
         """A watch event: mark dirty only the apps that own or track the object."""
@@ -705,6 +732,26 @@ class Agent:
 #: After a failed render, the same commit is tried again after this long, doubling up to the cap.
 RENDER_BACKOFF = 10.0
 RENDER_BACKOFF_CAP = 600.0
+
+
+def _without_clashes(known: list[AppConfig], made: list[AppConfig]) -> list[AppConfig]:
+    """Generated apps whose names are free: a generated app never silently replaces an app of
+    the same name (written in the config, or generated before it); the clash is an error naming
+    both sources, and the first one stays."""
+    taken = {a.name: a.origin for a in known}
+    kept = []
+    for app in made:
+        if app.name in taken:
+            log.error("%s: app name '%s' is already used by %s; this generated app is left out",
+                      app.origin or "app generator", app.name, taken[app.name] or "another app")
+            continue
+        taken[app.name] = app.origin
+        kept.append(app)
+    return kept
+
+
+def _tracking_of(options: CompareOptions) -> tuple[str, str]:
+    return options.tracking_label, options.tracking_annotation
 
 
 class _ClusterView:

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from exporter import logs
+from exporter import humanize, logs
 from exporter.wiring import (
     EXIT_BAD,
     EXIT_ERROR,
@@ -89,18 +89,11 @@ def parse_peers(text: str | None, shard: tuple[int, int] | None, env: dict[str, 
 
 
 def parse_duration(text: str) -> float:
-    total, pos = 0.0, 0
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    for match in re.finditer(r"(\d+(?:\.\d+)?)([smhdw])", text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * units[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
-        if re.fullmatch(r"\d+(\.\d+)?", text):
-            return float(text)
-        raise UsageError(f"expected a duration like 7d, 12h or 30m, got {text!r}")
-    return total
+    """``--since 7d``: a duration as :func:`exporter.humanize.parse_duration` reads it."""
+    try:
+        return humanize.parse_duration(text)
+    except ValueError:
+        raise UsageError(f"expected a duration like 7d, 12h or 30m, got {text!r}") from None
 
 
 # ---- commands ---------------------------------------------------------------------------------------

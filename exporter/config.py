@@ -25,6 +25,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.representer import SafeRepresenter
 
+from exporter import humanize
 from exporter.config_types import (
     AppConfig,
     ChannelConfig,
@@ -57,8 +58,6 @@ APP_STATES = ("Unknown", "Degraded", "Missing", "OutOfSync", "Progressing", "Sus
 CHANNEL_TYPES = ("slack", "apprise")
 WINDOW_KINDS = ("allow", "deny")
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:")
 
 _INLINE_SECRET = "inline secrets are not accepted; use {hint}"
@@ -83,26 +82,12 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            pos, seconds = 0, 0.0
-            for match in _DURATION_PART.finditer(text):
-                if match.start() != pos:
-                    break
-                seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-                pos = match.end()
-            if pos != len(text) or not text:
-                raise ValueError(
-                    f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not {value!r}") from None
-    else:
-        raise ValueError(f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {_kind_name(value)}")
-    if seconds < 0:
-        raise ValueError(f"must not be negative, got {value!r}")
-    return seconds
+        if value < 0:
+            raise ValueError(f"must not be negative, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        return humanize.parse_duration(value)
+    raise ValueError(f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {_kind_name(value)}")
 
 
 def is_local_path(url: str) -> bool:

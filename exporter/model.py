@@ -14,6 +14,10 @@ from typing import Any
 
 KubeObject = dict[str, Any]
 
+#: Annotations that make an object a hook: created by its tool around a sync or a test, never part
+#: of the app's health and never extraneous.
+HOOK_ANNOTATIONS: tuple[str, ...] = ("helm.sh/hook", "argocd.argoproj.io/hook")
+
 
 class Health(enum.StrEnum):
     """Per-object and per-app health, with Argo CD's names."""

@@ -228,7 +228,6 @@ IDENTITY_METADATA: frozenset[str] = frozenset({"name", "namespace"})
 NEVER_EXTRANEOUS_KINDS: frozenset[str] = frozenset({"Event", "Endpoints", "EndpointSlice", "Lease"})
 
 #: Annotations that mark hooks: they live outside the desired set by design.
-HOOK_ANNOTATIONS: tuple[str, ...] = ("helm.sh/hook", "argocd.argoproj.io/hook")
 COMPARE_OPTIONS_ANNOTATION = "argocd.argoproj.io/compare-options"
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from exporter.config_types import CompareOptions
 from exporter.diff import defaults
-from exporter.model import KubeObject, ObjectKey
+from exporter.model import HOOK_ANNOTATIONS, KubeObject, ObjectKey
 
 
 def _metadata_map(obj: Mapping[str, Any], field: str) -> Mapping[str, Any]:
@@ -116,7 +116,7 @@ def requires_pruning(live: KubeObject, app_name: str, desired_keys: AbstractSet[
     if isinstance(compare_options, str) and "IgnoreExtraneous" in {
             part.strip() for part in compare_options.split(",")}:
         return False
-    if any(name in annotations for name in defaults.HOOK_ANNOTATIONS):
+    if any(name in annotations for name in HOOK_ANNOTATIONS):
         return False
     return object_key(live) not in desired_keys
 

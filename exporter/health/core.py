@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from exporter.health.paths import as_int, condition, conditions, get, mapping, text
-from exporter.model import Health, HealthResult, KubeObject
+from exporter.model import HOOK_ANNOTATIONS, Health, HealthResult, KubeObject
 
 IGNORE_RESTART_POLICY = "argocd.argoproj.io/ignore-restart-policy"
-HOOK_ANNOTATIONS = ("argocd.argoproj.io/hook", "helm.sh/hook")
 
 H, P, D, S, U = Health.HEALTHY, Health.PROGRESSING, Health.DEGRADED, Health.SUSPENDED, Health.UNKNOWN
 

@@ -15,10 +15,7 @@ from typing import Any, Protocol
 from exporter import diff
 from exporter.config_types import AppConfig
 from exporter.health import HealthEngine
-from exporter.model import Health, HealthResult, KubeObject, ObjectKey, ObjectStatus, Sync
-
-#: Annotations that make an object a hook: run by its tool around a sync, never part of app health.
-HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
+from exporter.model import HOOK_ANNOTATIONS, Health, HealthResult, KubeObject, ObjectKey, ObjectStatus, Sync
 
 
 @dataclass(frozen=True)
