@@ -81,8 +81,8 @@ def _clusters_main(args: argparse.Namespace, conn: Any) -> None:
 async def _clusters(args: argparse.Namespace, conn: Any) -> None:
     from aiohttp import web
 
-    from exporter.kube.sim import SimulatedCluster
     from exporter.model import ObjectKey
+    from exporter.simulator import SimulatedCluster
 
     sims = [SimulatedCluster(bookmark_interval=30) for _ in range(args.clusters)]
     for sim in sims:

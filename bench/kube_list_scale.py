@@ -21,7 +21,7 @@ from typing import Any
 from exporter.config_types import ClusterConfig
 from exporter.kube.cache import LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
-from exporter.kube.sim import SimulatedCluster
+from exporter.simulator import SimulatedCluster
 
 DEPLOYMENTS = ResourceInfo("apps", "v1", "Deployment", "deployments", True)
 

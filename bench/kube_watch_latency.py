@@ -19,8 +19,8 @@ from typing import Any
 from exporter.config_types import ClusterConfig
 from exporter.kube.cache import LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
-from exporter.kube.sim import SimulatedCluster
 from exporter.model import ObjectKey
+from exporter.simulator import SimulatedCluster
 
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import yaml
 
-from exporter.kube.sim import SimulatedCluster
 from exporter.model import ObjectKey
 
 NS = "demo"
@@ -215,7 +214,8 @@ def write_config(root: Path, repo: Path, kubeconfig: str) -> Path:
     return path
 
 
-async def stage(sim: SimulatedCluster) -> None:
+async def stage(sim: Any) -> None:
+    """Put the demo's live objects into the simulated cluster ``sim``."""
     for obj, manager in live_objects():
         sim.apply(obj, manager=manager)
     # A hand edit: the change a `kubectl edit` leaves behind, attributed to that manager.
@@ -223,7 +223,11 @@ async def stage(sim: SimulatedCluster) -> None:
 
 
 async def run_demo(host: str, port: int, *, duration: float | None = None) -> int:
-    from exporter.wiring import run_agent
+    from exporter.wiring import UsageError, run_agent
+    try:
+        from exporter.simulator import SimulatedCluster
+    except ModuleNotFoundError as exc:
+        raise UsageError(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="gitops-demo-") as tmp:
         root = Path(tmp)
         repo = await asyncio.get_running_loop().run_in_executor(None, make_repo, root)

@@ -23,7 +23,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("config", ("exporter.config",)),
     ("git", ("exporter.git", "exporter.generators")),
     ("render", ("exporter.render",)),
-    ("kube", ("exporter.kube",)),
+    ("kube", ("exporter.kube", "exporter.simulator")),
     ("diff and health", ("exporter.diff", "exporter.health")),
     ("status", ("exporter.status", "exporter.windows", "exporter.pipeline")),
     ("outputs", ("exporter.metrics", "exporter.notify", "exporter.server")),

@@ -1,8 +1,8 @@
-"""Talking to Kubernetes: a read-only client, the live cache of informers, and a simulated cluster.
+"""Talking to Kubernetes: a read-only client and the live cache of informers.
 
 ``client`` turns a configured cluster into discovery, paginated lists and watch streams of plain
-dicts; ``cache`` keeps the objects apps need current through list+watch; ``sim`` is an API server
-on loopback for the ``demo`` command and for tests.
+dicts; ``cache`` keeps the objects apps need current through list+watch. (The simulated API server
+of the demo and the tests is :mod:`exporter.simulator`.)
 """
 
 from exporter.kube.cache import LiveCache

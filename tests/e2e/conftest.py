@@ -10,7 +10,7 @@ import pytest
 import yaml
 from e2e_support import GitRepo
 
-from exporter.kube.sim import SimulatedCluster
+from exporter.simulator import SimulatedCluster
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from exporter.config_types import ClusterConfig
 from exporter.kube.client import KubeClient
-from exporter.kube.sim import SimulatedCluster
+from exporter.simulator import SimulatedCluster
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from exporter.instruments import WATCH_RESTARTS_TOTAL
 from exporter.kube.cache import LiveCache, backoff_delay
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
-from exporter.kube.sim import SimulatedCluster
 from exporter.model import ObjectKey
+from exporter.simulator import SimulatedCluster
 
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)
 DEPLOYMENTS = ResourceInfo("apps", "v1", "Deployment", "deployments", True)

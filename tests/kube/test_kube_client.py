@@ -27,8 +27,8 @@ from exporter.kube.errors import (
     Unauthorized,
     Unreachable,
 )
-from exporter.kube.sim import SimulatedCluster
 from exporter.model import ObjectKey
+from exporter.simulator import SimulatedCluster
 
 GADGET_CRD = json.loads((pathlib.Path(__file__).parent / "data" / "crds" / "gadgets.json").read_text())[0]
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from kube_support import captured, configmap, eventually
 
-from exporter.kube.sim import SimulatedCluster, SimulationError
 from exporter.model import ObjectKey
+from exporter.simulator import SimulatedCluster, SimulationError
 
 GADGET_CRD = json.loads((pathlib.Path(__file__).parent / "data" / "crds" / "gadgets.json").read_text())[0]
 

@@ -16,8 +16,8 @@ from exporter.config_types import ClusterConfig
 from exporter.kube.cache import Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import WatchSilent
-from exporter.kube.sim import SimulatedCluster
 from exporter.model import ObjectKey
+from exporter.simulator import SimulatedCluster
 
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)
 

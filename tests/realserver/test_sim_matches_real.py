@@ -16,7 +16,7 @@ from control_plane import ControlPlane
 from exporter.config_types import ClusterConfig
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, NotFound
-from exporter.kube.sim import SimulatedCluster
+from exporter.simulator import SimulatedCluster
 
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)
 

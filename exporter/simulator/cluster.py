@@ -54,8 +54,6 @@ import aiohttp.web
 import kmock
 import yaml
 
-from exporter.kube import managed
-from exporter.kube.catalogue import NO_GENERATION_GROUPS, Catalogue, SimResource
 from exporter.kube.selectors import (
     FieldRequirement,
     Requirement,
@@ -66,6 +64,8 @@ from exporter.kube.selectors import (
     parse_label_selector,
 )
 from exporter.model import ObjectKey
+from exporter.simulator import managed
+from exporter.simulator.catalogue import NO_GENERATION_GROUPS, Catalogue, SimResource
 
 log = logging.getLogger(__name__)
 

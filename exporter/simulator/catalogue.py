@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-_DATA = resources.files("exporter.kube") / "data"
+_DATA = resources.files("exporter.simulator") / "data"
 
 #: Captured group-version documents, by group version.
 _CAPTURED = {
