@@ -25,14 +25,13 @@ from typing import Any
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
-from exporter.diff.openapi import ServerSchemas
 from exporter.generators import expand
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
 from exporter.instruments import EVALUATION_DURATION
-from exporter.kube.cache import Informer, LiveCache
-from exporter.kube.client import KubeClient, ResourceInfo
-from exporter.kube.errors import Forbidden, KubeError
+from exporter.kube.cache import Informer
+from exporter.kube.client import ResourceInfo
+from exporter.kube.errors import KubeError
 from exporter.model import (
     AppState,
     AppStatus,
@@ -42,6 +41,7 @@ from exporter.model import (
     Sync,
 )
 from exporter.notify import Notifier
+from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.render import RenderError, render
 from exporter.sharding import shard_of
@@ -50,19 +50,6 @@ from exporter.urls import normalise_repo_url
 from exporter.windows import FreezeLog, WindowSchedule
 
 log = logging.getLogger(__name__)
-
-#: Kinds watched on every cluster so that objects deleted from Git but still running are found
-#: even when no app declares that kind any more.
-EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
-    ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "ServiceAccount"),
-    ("v1", "PersistentVolumeClaim"), ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"),
-    ("apps/v1", "DaemonSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
-    ("networking.k8s.io/v1", "Ingress"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
-    ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-)
-
-_BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "extensions"})
-
 
 @dataclass
 class _AppRuntime:
@@ -85,27 +72,6 @@ class _AppRuntime:
     internal_error: str | None = None
 
 
-@dataclass
-class _Cluster:
-    config: ClusterConfig
-    client: KubeClient | None = None
-    cache: LiveCache | None = None
-    error: str | None = None
-    resources: dict[tuple[str, str], ResourceInfo | None] = field(default_factory=dict)
-    #: Resource types cached, as (group, version, kind): each app reads the version Git declares.
-    watched: set[tuple[str, str, str]] = field(default_factory=set)
-    forbidden: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: Tracked objects by the app their mark names; kept current from watch events.
-    tracked: dict[str, dict[ObjectKey, KubeObject]] = field(default_factory=lambda: defaultdict(dict))
-    tracked_owner: dict[ObjectKey, str] = field(default_factory=dict)
-    watched_ns: set[tuple[tuple[str, str, str], str]] = field(default_factory=set)
-    crds_tried: bool = False
-    schemas: dict[tuple[str, str], Any] = field(default_factory=dict)
-    #: The server's own OpenAPI document; None until read (or where it cannot be read).
-    openapi: ServerSchemas | None = None
-    openapi_tried: bool = False
-
-
 class Agent:
     """Evaluates the apps of one config (or of one shard of it) and publishes their statuses."""
 
@@ -124,7 +90,7 @@ class Agent:
             notifier.windows = self.windows  # mutes alerts inside maintenance windows when configured
         self.freeze_log = FreezeLog(None, self.clock)
         self._apps: dict[str, _AppRuntime] = {}
-        self._clusters: dict[str, _Cluster] = {c.name: _Cluster(c) for c in config.clusters}
+        self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
         self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] = MappingProxyType({})
         self._dirty: set[str] = set()
@@ -136,6 +102,10 @@ class Agent:
         self._git_errors: dict[str, str] = {}
         self._ready = False
         self._closed = False
+
+    def _new_cluster(self, config: ClusterConfig) -> Cluster:
+        return Cluster(config, stale_after=self.config.stale_after, on_event=self._on_event,
+                       on_stale=self._on_stale, track=self._track)
 
     # ---- what the server and metrics read -------------------------------------------------------
 
@@ -155,7 +125,7 @@ class Agent:
                 return cluster.error
             for informer in cluster.cache.informers if cluster.cache is not None else ():
                 if informer.reported_stale:
-                    return _stale_reason(cluster, informer, time.time())
+                    return cluster.stale_reason(informer, time.time())
         return None
 
     def freezes(self) -> list[dict[str, Any]]:
@@ -194,7 +164,7 @@ class Agent:
         """Connect, expand generators, evaluate every app once, then (with ``watch``) keep going."""
         if self.notifier is not None:
             await self.notifier.start()
-        await asyncio.gather(*(self._connect(c) for c in self._clusters.values()))
+        await asyncio.gather(*(c.connect() for c in self._clusters.values()))
         for app in await self._all_apps():
             self._apps[app.name] = _AppRuntime(app)
         self._retrack()
@@ -216,10 +186,7 @@ class Agent:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for cluster in self._clusters.values():
-            if cluster.cache is not None:
-                await cluster.cache.close()
-            if cluster.client is not None:
-                await cluster.client.close()
+            await cluster.close()
         if self.notifier is not None:
             await self.notifier.close()
 
@@ -234,18 +201,12 @@ class Agent:
         for c in config.clusters:
             if old_clusters.get(c.name) != c:
                 old = self._clusters.pop(c.name, None)
-                if old is not None and old.cache is not None:
-                    await old.cache.close()
-                if old is not None and old.client is not None:
-                    await old.client.close()
-                self._clusters[c.name] = _Cluster(c)
-                await self._connect(self._clusters[c.name])
+                if old is not None:
+                    await old.close()
+                self._clusters[c.name] = self._new_cluster(c)
+                await self._clusters[c.name].connect()
         for name in set(self._clusters) - {c.name for c in config.clusters}:
-            gone = self._clusters.pop(name)
-            if gone.cache is not None:
-                await gone.cache.close()
-            if gone.client is not None:
-                await gone.client.close()
+            await self._clusters.pop(name).close()
         new_apps = {a.name: a for a in await self._all_apps()}
         for name in set(self._apps) - set(new_apps):
             self._forget_app(name)
@@ -332,7 +293,7 @@ class Agent:
         keyed: list[tuple[ObjectKey, KubeObject, ResourceInfo]] = []
         for obj in rt.desired:
             try:
-                res = await self._resource(cluster, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+                res = await cluster.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
             except KubeError as exc:
                 return [], str(exc)
             if res is None:
@@ -341,18 +302,18 @@ class Agent:
                             "(is its CRD installed?)")
             ns = str((obj.get("metadata") or {}).get("namespace") or app.destination.namespace) \
                 if res.namespaced else ""
-            if res.group not in _BUILTIN_GROUPS and not res.group.endswith(".k8s.io"):
-                await self._watch_crds(cluster)
-            problem = await self._watch(cluster, res, ns or None)
+            if res.group not in BUILTIN_GROUPS and not res.group.endswith(".k8s.io"):
+                await cluster.watch_crds()
+            problem = await cluster.watch(res, ns or None)
             if problem is not None:
                 return [], problem
             keyed.append((ObjectKey(res.group, res.kind, ns, str(obj["metadata"]["name"])), obj, res))
-        stale = _stale(cluster, {(res.group, res.kind) for _, _, res in keyed}, time.time())
+        stale = cluster.stale({(res.group, res.kind) for _, _, res in keyed}, time.time())
         if stale is not None:
             return [], stale
         self._set_owners(rt, cluster, frozenset(k for k, _, _ in keyed))
         result = evaluate_objects(app, [DesiredObject(k, o, r.version) for k, o, r in keyed],
-                                  _ClusterView(self, cluster), self.health)
+                                  cluster.view(), self.health)
         rt.live_seen = result.seen
         return result.objects, None
 
@@ -466,110 +427,7 @@ class Agent:
             apps = [a for a in apps if shard_of(a.name, count) == index]
         return apps
 
-    # ---- Kubernetes ------------------------------------------------------------------------------
-
-    async def _connect(self, cluster: _Cluster) -> None:
-        """Load credentials and start watching the kinds extraneous objects are looked for in.
-
-        A cluster that cannot be reached makes its apps Unknown (with the reason) and is retried on
-        every full pass; it never stops the agent or the other clusters.
-        """
-        try:
-            if cluster.client is None:
-                cluster.client = await KubeClient.connect(cluster.config)
-                cluster.cache = LiveCache(cluster.client, on_event=functools.partial(self._on_event, cluster),
-                                          on_stale=functools.partial(self._on_stale, cluster),
-                                          stale_after=self.config.stale_after)
-            for api_version, kind in EXTRANEOUS_KINDS:
-                res = await self._resource(cluster, api_version, kind)
-                if res is not None:
-                    problem = await self._watch(cluster, res)
-                    if problem is not None:
-                        log.info("not watching %s for extraneous objects: %s", res.plural, problem)
-            await self._load_openapi(cluster)
-            cluster.error = None
-        except Exception as exc:
-            cluster.error = str(exc) if isinstance(exc, KubeError) else \
-                f"cluster {cluster.config.name} unreachable: {exc}"
-            log.error("%s", cluster.error)
-
-    async def _resource(self, cluster: _Cluster, api_version: str, kind: str) -> ResourceInfo | None:
-        key = (api_version, kind)
-        if key not in cluster.resources or cluster.resources[key] is None:
-            assert cluster.client is not None
-            cluster.resources[key] = await cluster.client.resolve(api_version, kind)
-        return cluster.resources[key]
-
-    async def _watch(self, cluster: _Cluster, res: ResourceInfo, namespace: str | None = None) -> str | None:
-        """Start (once) the informer for a resource type; None when its objects are cached.
-
-        Cluster-wide first; where RBAC allows only some namespaces (the chart's namespaced Roles),
-        a namespaced type falls back to one informer per namespace the apps use. A refusal is
-        remembered until the next full pass, so every evaluation does not ask again.
-        """
-        gk = (res.group, res.kind)
-        gvk = (res.group, res.version, res.kind)
-        if gvk in cluster.watched or (gvk, namespace) in cluster.watched_ns:
-            return None
-        assert cluster.cache is not None
-        if gk not in cluster.forbidden:
-            try:
-                await cluster.cache.ensure(res)
-            except Forbidden as exc:
-                cluster.forbidden[gk] = str(exc)
-            except KubeError as exc:
-                return str(exc)
-            else:
-                cluster.watched.add(gvk)
-                self._index(cluster, res)
-                return None
-        if not namespace or not res.namespaced:
-            return cluster.forbidden[gk]
-        try:
-            await cluster.cache.ensure(res, namespace)
-        except KubeError as exc:
-            return str(exc)
-        cluster.watched_ns.add((gvk, namespace))
-        self._index(cluster, res)
-        return None
-
-    def _index(self, cluster: _Cluster, res: ResourceInfo) -> None:
-        assert cluster.cache is not None
-        gk = (res.group, res.kind)
-        for obj in cluster.cache.objects(*gk):
-            self._track(cluster, ObjectKey.of(obj), obj)
-        if gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
-            for crd in cluster.cache.objects(*gk):
-                cluster.schemas.update(compare_mod.SchemaHints.from_crd(crd))
-
-    async def _load_openapi(self, cluster: _Cluster) -> None:
-        """Read the server's OpenAPI document once per connection: it says which fields are
-        quantities, how lists merge and which fields this server stores at all."""
-        if cluster.openapi_tried or cluster.client is None:
-            return
-        cluster.openapi_tried = True
-        try:
-            cluster.openapi = ServerSchemas(await cluster.client.openapi_v2())
-        except KubeError as exc:
-            log.info("cluster %s: comparing built-in kinds with the shipped tables only: %s",
-                     cluster.config.name, exc)
-
-    async def _watch_crds(self, cluster: _Cluster) -> None:
-        """CRDs carry the schemas that say which custom-resource fields are quantities or
-        int-or-string, and their defaults; without read access, custom resources compare as written."""
-        if cluster.crds_tried:
-            return
-        cluster.crds_tried = True
-        try:
-            res = await self._resource(cluster, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
-        except KubeError:
-            return
-        if res is not None:
-            problem = await self._watch(cluster, res)
-            if problem is not None:
-                log.info("custom resources compare without schema hints: %s", problem)
-
-    def _track(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
+    def _track(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
         """Keep the tracked-objects index current; return the app the object is (or was) marked for."""
         previous = cluster.tracked_owner.get(key)
         owner = self._marked_for(obj) if obj is not None else None
@@ -612,7 +470,7 @@ class Agent:
             settings.setdefault(_tracking_of(rt.config.compare), rt.config.compare)
         return list(settings.values()) or [CompareOptions()]
 
-    def _on_event(self, cluster: _Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
+    def _on_event(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
         """A watch event: mark dirty only the apps that own or track the object."""
         if key.group == "apiextensions.k8s.io" and key.kind == "CustomResourceDefinition" and obj is not None:
             cluster.schemas.update(compare_mod.SchemaHints.from_crd(obj))
@@ -633,7 +491,7 @@ class Agent:
                     self._spawn(self.notifier.notify_freeze(violation))
             self._mark(name)
 
-    def _on_stale(self, cluster: _Cluster, informer: Informer, stale: bool) -> None:
+    def _on_stale(self, cluster: Cluster, informer: Informer, stale: bool) -> None:
         """A watch crossed the staleness bound (or came back): re-evaluate at once every app that
         reads objects of that type on that cluster, so it turns Unknown (or recovers) now."""
         gk = (informer.scope.res.group, informer.scope.res.kind)
@@ -642,7 +500,7 @@ class Agent:
                     (k.group, k.kind) == gk for k in rt.desired_keys):
                 self._mark(rt.config.name)
 
-    def _set_owners(self, rt: _AppRuntime, cluster: _Cluster, keys: frozenset[ObjectKey]) -> None:
+    def _set_owners(self, rt: _AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey]) -> None:
         if keys == rt.desired_keys:
             return
         cname = cluster.config.name
@@ -682,7 +540,7 @@ class Agent:
             cluster.forbidden.clear()
             cluster.crds_tried = False
             if cluster.error is not None:
-                await self._connect(cluster)
+                await cluster.connect()
         self._ready = all(c.error is None for c in self._clusters.values())
         for name in self._apps:
             self._mark(name)
@@ -752,49 +610,6 @@ def _without_clashes(known: list[AppConfig], made: list[AppConfig]) -> list[AppC
 
 def _tracking_of(options: CompareOptions) -> tuple[str, str]:
     return options.tracking_label, options.tracking_annotation
-
-
-class _ClusterView:
-    """One cluster's cache as the evaluation reads it."""
-
-    def __init__(self, agent: Agent, cluster: _Cluster) -> None:
-        self._agent = agent
-        self._cluster = cluster
-
-    def get(self, key: ObjectKey, version: str) -> KubeObject | None:
-        assert self._cluster.cache is not None
-        return self._cluster.cache.get(key, version)
-
-    def schema(self, key: ObjectKey, version: str) -> Any:
-        crd = self._cluster.schemas.get((key.group, key.kind))
-        if crd is not None:
-            return crd
-        openapi = self._cluster.openapi
-        return openapi.hints(key.group, version, key.kind) if openapi is not None else None
-
-    def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
-        return self._cluster.tracked.get(app, {})
-
-
-def _stale(cluster: _Cluster, kinds: set[tuple[str, str]], now: float) -> str | None:
-    """Why the app's live objects cannot be trusted (a watch failing or silent for longer than the
-    staleness bound), or None.
-
-    A blip (a watch re-established within seconds) does not count: flapping to Unknown on every
-    reconnect would be crying wolf.
-    """
-    assert cluster.cache is not None
-    for informer in cluster.cache.informers:
-        res = informer.scope.res
-        if (res.group, res.kind) in kinds and informer.error is not None and informer.stale:
-            return _stale_reason(cluster, informer, now)
-    return None
-
-
-def _stale_reason(cluster: _Cluster, informer: Informer, now: float) -> str:
-    since = informer.error_since if informer.error_since is not None else now
-    return (f"cluster {cluster.config.name}: cannot follow {informer.scope.res.plural} for "
-            f"{now - since:.0f}s: {informer.error}")
 
 
 def _under(file: str, path: str) -> bool:

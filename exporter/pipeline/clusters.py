@@ -1,0 +1,236 @@
+"""The clusters an agent reads: per cluster, its client, its live cache and what the agent learnt
+about it (which resource types it serves, which it may not read, its CRD and OpenAPI schemas).
+
+A :class:`Cluster` connects and starts watches on demand; events and staleness go to the handlers
+it was built with, so the agent's app-level indexes stay with the agent. :class:`ClusterView` is
+the read-only face the evaluation (:mod:`exporter.pipeline.evaluation`) compares against.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from exporter import diff as compare_mod
+from exporter.config_types import ClusterConfig
+from exporter.diff.openapi import ServerSchemas
+from exporter.kube.cache import Informer, LiveCache
+from exporter.kube.client import KubeClient, ResourceInfo
+from exporter.kube.errors import Forbidden, KubeError
+from exporter.model import KubeObject, ObjectKey
+
+log = logging.getLogger("exporter.agent")
+
+#: Kinds watched on every cluster so that objects deleted from Git but still running are found
+#: even when no app declares that kind any more.
+EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
+    ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("v1", "ServiceAccount"),
+    ("v1", "PersistentVolumeClaim"), ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
+    ("networking.k8s.io/v1", "Ingress"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+)
+
+#: Groups whose kinds are built in: their objects never wait for a CRD's schema.
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "extensions"})
+
+#: What a cluster tells its owner: an object changed (None: deleted), a watch went stale or came
+#: back, and which app an object is (or was) marked for.
+OnEvent = Callable[["Cluster", ObjectKey, "KubeObject | None"], None]
+OnStale = Callable[["Cluster", Informer, bool], None]
+Track = Callable[["Cluster", ObjectKey, "KubeObject | None"], "str | None"]
+
+
+def _ignore_event(_cluster: Cluster, _key: ObjectKey, _obj: KubeObject | None) -> None:
+    return None
+
+
+def _ignore_stale(_cluster: Cluster, _informer: Informer, _stale: bool) -> None:
+    return None
+
+
+def _track_nothing(_cluster: Cluster, _key: ObjectKey, _obj: KubeObject | None) -> str | None:
+    return None
+
+
+@dataclass(eq=False)
+class Cluster:
+    config: ClusterConfig
+    client: KubeClient | None = None
+    cache: LiveCache | None = None
+    error: str | None = None
+    resources: dict[tuple[str, str], ResourceInfo | None] = field(default_factory=dict)
+    #: Resource types cached, as (group, version, kind): each app reads the version Git declares.
+    watched: set[tuple[str, str, str]] = field(default_factory=set)
+    forbidden: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Tracked objects by the app their mark names; kept current from watch events.
+    tracked: dict[str, dict[ObjectKey, KubeObject]] = field(default_factory=lambda: defaultdict(dict))
+    tracked_owner: dict[ObjectKey, str] = field(default_factory=dict)
+    watched_ns: set[tuple[tuple[str, str, str], str]] = field(default_factory=set)
+    crds_tried: bool = False
+    schemas: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: The server's own OpenAPI document; None until read (or where it cannot be read).
+    openapi: ServerSchemas | None = None
+    openapi_tried: bool = False
+    #: How long a watch may fail before its apps are Unknown (the config's ``staleAfter``).
+    stale_after: float = 30.0
+    on_event: OnEvent = _ignore_event
+    on_stale: OnStale = _ignore_stale
+    track: Track = _track_nothing
+
+    async def connect(self) -> None:
+        """Load credentials and start watching the kinds extraneous objects are looked for in.
+
+        A cluster that cannot be reached makes its apps Unknown (with the reason) and is retried on
+        every full pass; it never stops the agent or the other clusters.
+        """
+        try:
+            if self.client is None:
+                self.client = await KubeClient.connect(self.config)
+                self.cache = LiveCache(self.client, on_event=functools.partial(self.on_event, self),
+                                          on_stale=functools.partial(self.on_stale, self),
+                                          stale_after=self.stale_after)
+            for api_version, kind in EXTRANEOUS_KINDS:
+                res = await self.resource(api_version, kind)
+                if res is not None:
+                    problem = await self.watch(res)
+                    if problem is not None:
+                        log.info("not watching %s for extraneous objects: %s", res.plural, problem)
+            await self._load_openapi()
+            self.error = None
+        except Exception as exc:
+            self.error = str(exc) if isinstance(exc, KubeError) else \
+                f"cluster {self.config.name} unreachable: {exc}"
+            log.error("%s", self.error)
+
+    async def resource(self, api_version: str, kind: str) -> ResourceInfo | None:
+        key = (api_version, kind)
+        if key not in self.resources or self.resources[key] is None:
+            assert self.client is not None
+            self.resources[key] = await self.client.resolve(api_version, kind)
+        return self.resources[key]
+
+    async def watch(self, res: ResourceInfo, namespace: str | None = None) -> str | None:
+        """Start (once) the informer for a resource type; None when its objects are cached.
+
+        Cluster-wide first; where RBAC allows only some namespaces (the chart's namespaced Roles),
+        a namespaced type falls back to one informer per namespace the apps use. A refusal is
+        remembered until the next full pass, so every evaluation does not ask again.
+        """
+        gk = (res.group, res.kind)
+        gvk = (res.group, res.version, res.kind)
+        if gvk in self.watched or (gvk, namespace) in self.watched_ns:
+            return None
+        assert self.cache is not None
+        if gk not in self.forbidden:
+            try:
+                await self.cache.ensure(res)
+            except Forbidden as exc:
+                self.forbidden[gk] = str(exc)
+            except KubeError as exc:
+                return str(exc)
+            else:
+                self.watched.add(gvk)
+                self._index(res)
+                return None
+        if not namespace or not res.namespaced:
+            return self.forbidden[gk]
+        try:
+            await self.cache.ensure(res, namespace)
+        except KubeError as exc:
+            return str(exc)
+        self.watched_ns.add((gvk, namespace))
+        self._index(res)
+        return None
+
+    def _index(self, res: ResourceInfo) -> None:
+        assert self.cache is not None
+        gk = (res.group, res.kind)
+        for obj in self.cache.objects(*gk):
+            self.track(self, ObjectKey.of(obj), obj)
+        if gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+            for crd in self.cache.objects(*gk):
+                self.schemas.update(compare_mod.SchemaHints.from_crd(crd))
+
+    async def _load_openapi(self) -> None:
+        """Read the server's OpenAPI document once per connection: it says which fields are
+        quantities, how lists merge and which fields this server stores at all."""
+        if self.openapi_tried or self.client is None:
+            return
+        self.openapi_tried = True
+        try:
+            self.openapi = ServerSchemas(await self.client.openapi_v2())
+        except KubeError as exc:
+            log.info("cluster %s: comparing built-in kinds with the shipped tables only: %s",
+                     self.config.name, exc)
+
+    async def watch_crds(self) -> None:
+        """CRDs carry the schemas that say which custom-resource fields are quantities or
+        int-or-string, and their defaults; without read access, custom resources compare as written."""
+        if self.crds_tried:
+            return
+        self.crds_tried = True
+        try:
+            res = await self.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        except KubeError:
+            return
+        if res is not None:
+            problem = await self.watch(res)
+            if problem is not None:
+                log.info("custom resources compare without schema hints: %s", problem)
+
+    def stale(self, kinds: set[tuple[str, str]], now: float) -> str | None:
+        """Why the app's live objects cannot be trusted (a watch failing or silent for longer than the
+        staleness bound), or None.
+
+        A blip (a watch re-established within seconds) does not count: flapping to Unknown on every
+        reconnect would be crying wolf.
+        """
+        assert self.cache is not None
+        for informer in self.cache.informers:
+            res = informer.scope.res
+            if (res.group, res.kind) in kinds and informer.error is not None and informer.stale:
+                return self.stale_reason(informer, now)
+        return None
+
+
+    def stale_reason(self, informer: Informer, now: float) -> str:
+        since = informer.error_since if informer.error_since is not None else now
+        return (f"cluster {self.config.name}: cannot follow {informer.scope.res.plural} for "
+                f"{now - since:.0f}s: {informer.error}")
+
+
+
+    def view(self) -> ClusterView:
+        return ClusterView(self)
+
+    async def close(self) -> None:
+        if self.cache is not None:
+            await self.cache.close()
+        if self.client is not None:
+            await self.client.close()
+
+
+class ClusterView:
+    """One cluster's cache as the evaluation reads it."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+
+    def get(self, key: ObjectKey, version: str) -> KubeObject | None:
+        assert self._cluster.cache is not None
+        return self._cluster.cache.get(key, version)
+
+    def schema(self, key: ObjectKey, version: str) -> Any:
+        crd = self._cluster.schemas.get((key.group, key.kind))
+        if crd is not None:
+            return crd
+        openapi = self._cluster.openapi
+        return openapi.hints(key.group, version, key.kind) if openapi is not None else None
+
+    def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
+        return self._cluster.tracked.get(app, {})
