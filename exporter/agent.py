@@ -18,7 +18,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -42,35 +42,14 @@ from exporter.model import (
 )
 from exporter.notify import Notifier
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
+from exporter.pipeline.desired import AppRuntime, Revisions, under, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
-from exporter.render import RenderError, render
 from exporter.sharding import shard_of
 from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
 from exporter.urls import normalise_repo_url
 from exporter.windows import FreezeLog, WindowSchedule
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class _AppRuntime:
-    """What the agent remembers about one app between evaluations."""
-
-    config: AppConfig
-    sha: str | None = None
-    rendered_sha: str | None = None
-    desired: list[KubeObject] = field(default_factory=list)
-    desired_keys: frozenset[ObjectKey] = frozenset()
-    status: AppStatus | None = None
-    #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
-    #: report can say what an event changed.
-    live_seen: dict[ObjectKey, KubeObject] = field(default_factory=dict)
-    #: The last failed render: (commit, reason), how many in a row, and when to try that commit again.
-    render_error: tuple[str, str] | None = None
-    render_failures: int = 0
-    render_retry_at: float = 0.0
-    #: The last unexpected evaluation error, logged with its traceback once rather than every pass.
-    internal_error: str | None = None
-
 
 class Agent:
     """Evaluates the apps of one config (or of one shard of it) and publishes their statuses."""
@@ -89,7 +68,7 @@ class Agent:
         if notifier is not None:
             notifier.windows = self.windows  # mutes alerts inside maintenance windows when configured
         self.freeze_log = FreezeLog(None, self.clock)
-        self._apps: dict[str, _AppRuntime] = {}
+        self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
         self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] = MappingProxyType({})
@@ -98,7 +77,7 @@ class Agent:
         self._sem = asyncio.Semaphore(concurrency)
         self._tasks: list[asyncio.Task[None]] = []
         self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._revisions: dict[tuple[str, str], str] = {}
+        self._revisions = Revisions(self.git)
         self._git_errors: dict[str, str] = {}
         self._ready = False
         self._closed = False
@@ -166,7 +145,7 @@ class Agent:
             await self.notifier.start()
         await asyncio.gather(*(c.connect() for c in self._clusters.values()))
         for app in await self._all_apps():
-            self._apps[app.name] = _AppRuntime(app)
+            self._apps[app.name] = AppRuntime(app)
         self._retrack()
         await self.evaluate_all()
         self._ready = all(c.error is None for c in self._clusters.values())
@@ -213,7 +192,7 @@ class Agent:
         for name, app in new_apps.items():
             rt = self._apps.get(name)
             if rt is None or rt.config != app:
-                self._apps[name] = _AppRuntime(app, status=rt.status if rt else None)
+                self._apps[name] = AppRuntime(app, status=rt.status if rt else None)
                 self._mark(name)
         self._retrack()
         log.info("config reloaded: %d apps", len(self._apps))
@@ -263,28 +242,14 @@ class Agent:
             if name in self._apps:
                 await self.evaluate(name)
 
-    async def _objects(self, rt: _AppRuntime) -> tuple[list[ObjectStatus], str | None]:
+    async def _objects(self, rt: AppRuntime) -> tuple[list[ObjectStatus], str | None]:
         app = rt.config
         if app.source.repo_url in self._git_errors:
             return [], self._git_errors[app.source.repo_url]
-        try:
-            sha = await self._resolve(app)
-        except GitError as exc:
-            return [], str(exc)
-        if rt.sha is not None and sha != rt.sha:
-            self._on_new_commit(rt, rt.sha, sha)
-        rt.sha = sha
-        if rt.rendered_sha != sha:
-            if rt.render_error is not None and rt.render_error[0] == sha and self.clock.now() < rt.render_retry_at:
-                return [], rt.render_error[1]  # the same commit failed moments ago: back off
-            try:
-                tree = await self.git.checkout(app.source.repo_url, sha)
-                rt.desired = await render(app, tree, timeout=self.config.render_timeout)
-            except (GitError, RenderError) as exc:
-                self._render_failed(rt, sha, str(exc))
-                return [], str(exc)
-            rt.rendered_sha = sha
-            rt.render_error, rt.render_failures = None, 0
+        problem = await update_desired(rt, self._revisions, self.clock, self.config.render_timeout,
+                                       self._on_new_commit)
+        if problem is not None:
+            return [], problem
         cluster = self._clusters.get(app.destination.cluster)
         if cluster is None:
             return [], f"no cluster named {app.destination.cluster!r}"
@@ -317,31 +282,9 @@ class Agent:
         rt.live_seen = result.seen
         return result.objects, None
 
-    def _render_failed(self, rt: _AppRuntime, sha: str, reason: str) -> None:
-        """Remember a failed render so the same commit is not rendered again on every pass: a
-        template that times out would otherwise cost a full time limit each time. A new commit,
-        or a config change, is rendered at once."""
-        rt.rendered_sha = None
-        rt.render_failures = rt.render_failures + 1 if rt.render_error and rt.render_error[0] == sha else 1
-        rt.render_error = (sha, reason)
-        delay = min(RENDER_BACKOFF_CAP, RENDER_BACKOFF * 2 ** (rt.render_failures - 1))
-        rt.render_retry_at = self.clock.now() + delay
-
     # ---- Git -------------------------------------------------------------------------------------
 
-    async def _resolve(self, app: AppConfig) -> str:
-        cache_key = (app.source.repo_url, app.source.target_revision)
-        sha = self._revisions.get(cache_key)
-        if sha is None:
-            sha = await self.git.resolve(*cache_key)
-            self._revisions[cache_key] = sha
-        return sha
-
-    def _forget_revisions(self, repo_url: str) -> None:
-        for key in [k for k in self._revisions if k[0] == repo_url]:
-            del self._revisions[key]
-
-    def _on_new_commit(self, rt: _AppRuntime, old: str, new: str) -> None:
+    def _on_new_commit(self, rt: AppRuntime, old: str, new: str) -> None:
         if self.windows.is_frozen(rt.config, self.clock.now()):
             violation = self.freeze_log.record_git(rt.config.name, old, new)
             if violation is not None and self.notifier is not None:
@@ -383,11 +326,11 @@ class Agent:
         verdict and just shows the new revision. With many apps in one repository this keeps a push
         from re-rendering the whole fleet.
         """
-        self._forget_revisions(url)
+        self._revisions.forget(url)
         changed: dict[tuple[str, str], set[str] | None] = {}
         for rt in [rt for rt in self._apps.values() if rt.config.source.repo_url == url]:
             try:
-                sha = await self._resolve(rt.config)
+                sha = await self._revisions.resolve(rt.config)
             except GitError:
                 self._mark(rt.config.name)
                 continue
@@ -403,7 +346,7 @@ class Agent:
                 except GitError:
                     changed[(rt.sha, sha)] = None
             files = changed[(rt.sha, sha)]
-            if files is None or any(_under(f, rt.config.source.path) for f in files):
+            if files is None or any(under(f, rt.config.source.path) for f in files):
                 self._mark(rt.config.name)
                 continue
             rt.sha = rt.rendered_sha = sha
@@ -500,7 +443,7 @@ class Agent:
                     (k.group, k.kind) == gk for k in rt.desired_keys):
                 self._mark(rt.config.name)
 
-    def _set_owners(self, rt: _AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey]) -> None:
+    def _set_owners(self, rt: AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey]) -> None:
         if keys == rt.desired_keys:
             return
         cname = cluster.config.name
@@ -587,11 +530,6 @@ class Agent:
 
 
 
-#: After a failed render, the same commit is tried again after this long, doubling up to the cap.
-RENDER_BACKOFF = 10.0
-RENDER_BACKOFF_CAP = 600.0
-
-
 def _without_clashes(known: list[AppConfig], made: list[AppConfig]) -> list[AppConfig]:
     """Generated apps whose names are free: a generated app never silently replaces an app of
     the same name (written in the config, or generated before it); the clash is an error naming
@@ -610,11 +548,6 @@ def _without_clashes(known: list[AppConfig], made: list[AppConfig]) -> list[AppC
 
 def _tracking_of(options: CompareOptions) -> tuple[str, str]:
     return options.tracking_label, options.tracking_annotation
-
-
-def _under(file: str, path: str) -> bool:
-    root = path.strip("/")
-    return root in ("", ".") or file == root or file.startswith(root + "/")
 
 
 def _good_states(app: AppConfig) -> list[str]:

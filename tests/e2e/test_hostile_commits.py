@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from e2e_support import cm, live
 
-from exporter.agent import RENDER_BACKOFF, Agent
+from exporter.agent import Agent
 from exporter.clock import FakeClock
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
+from exporter.pipeline.desired import RENDER_BACKOFF
 from exporter.wiring import load_config
 
 BOMB = (Path(__file__).parent.parent / "render" / "data" / "alias-bomb.yaml").read_text()

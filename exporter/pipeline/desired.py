@@ -1,0 +1,106 @@
+"""What Git declares for each app: the commit its revision names, and that commit rendered.
+
+Revisions are resolved once per repository fetch (``Revisions``), and each app keeps its rendered
+objects until its commit changes (``AppRuntime``). A render that fails is not tried again on every
+pass: the same commit waits ``RENDER_BACKOFF`` seconds, doubling up to ``RENDER_BACKOFF_CAP``, so a
+template that times out costs one time limit now and then, not one per evaluation; a new commit
+or a changed app definition renders at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from exporter.clock import Clock
+from exporter.config_types import AppConfig
+from exporter.git import GitCache, GitError
+from exporter.model import AppStatus, KubeObject, ObjectKey
+from exporter.render import RenderError, render
+
+#: After a failed render, the same commit is tried again after this long, doubling up to the cap.
+RENDER_BACKOFF = 10.0
+RENDER_BACKOFF_CAP = 600.0
+
+
+@dataclass
+class AppRuntime:
+    """What the agent remembers about one app between evaluations."""
+
+    config: AppConfig
+    sha: str | None = None
+    rendered_sha: str | None = None
+    desired: list[KubeObject] = field(default_factory=list)
+    desired_keys: frozenset[ObjectKey] = frozenset()
+    status: AppStatus | None = None
+    #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
+    #: report can say what an event changed.
+    live_seen: dict[ObjectKey, KubeObject] = field(default_factory=dict)
+    #: The last failed render: (commit, reason), how many in a row, and when to try that commit again.
+    render_error: tuple[str, str] | None = None
+    render_failures: int = 0
+    render_retry_at: float = 0.0
+    #: The last unexpected evaluation error, logged with its traceback once rather than every pass.
+    internal_error: str | None = None
+
+
+class Revisions:
+    """Commit SHAs by (repository, revision), resolved once until the repository is fetched again."""
+
+    def __init__(self, git: GitCache) -> None:
+        self.git = git
+        self._shas: dict[tuple[str, str], str] = {}
+
+    async def resolve(self, app: AppConfig) -> str:
+        key = (app.source.repo_url, app.source.target_revision)
+        sha = self._shas.get(key)
+        if sha is None:
+            sha = await self.git.resolve(*key)
+            self._shas[key] = sha
+        return sha
+
+    def forget(self, repo_url: str) -> None:
+        for key in [k for k in self._shas if k[0] == repo_url]:
+            del self._shas[key]
+
+
+async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, render_timeout: float,
+                         on_new_commit: Callable[[AppRuntime, str, str], None]) -> str | None:
+    """Bring ``rt.desired`` to the commit the app's revision names now; the reason it could not
+    (Git or render error, or a failed render still backing off), or None."""
+    app = rt.config
+    try:
+        sha = await revisions.resolve(app)
+    except GitError as exc:
+        return str(exc)
+    if rt.sha is not None and sha != rt.sha:
+        on_new_commit(rt, rt.sha, sha)
+    rt.sha = sha
+    if rt.rendered_sha == sha:
+        return None
+    if rt.render_error is not None and rt.render_error[0] == sha and clock.now() < rt.render_retry_at:
+        return rt.render_error[1]  # the same commit failed moments ago: back off
+    try:
+        tree = await revisions.git.checkout(app.source.repo_url, sha)
+        rt.desired = await render(app, tree, timeout=render_timeout)
+    except (GitError, RenderError) as exc:
+        render_failed(rt, sha, str(exc), clock)
+        return str(exc)
+    rt.rendered_sha = sha
+    rt.render_error, rt.render_failures = None, 0
+    return None
+
+
+def render_failed(rt: AppRuntime, sha: str, reason: str, clock: Clock) -> None:
+    """Remember a failed render of ``sha`` and when to try it again."""
+    rt.rendered_sha = None
+    rt.render_failures = rt.render_failures + 1 if rt.render_error and rt.render_error[0] == sha else 1
+    rt.render_error = (sha, reason)
+    delay = min(RENDER_BACKOFF_CAP, RENDER_BACKOFF * 2 ** (rt.render_failures - 1))
+    rt.render_retry_at = clock.now() + delay
+
+
+def under(file: str, path: str) -> bool:
+    """Whether a changed ``file`` lies under an app's ``path`` (the repository root holds all)."""
+    root = path.strip("/")
+    return root in ("", ".") or file == root or file.startswith(root + "/")
