@@ -12,8 +12,6 @@ inside their stages, and the comparison and health checks are pure functions on 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 import time
 from collections import defaultdict
@@ -44,6 +42,7 @@ from exporter.notify import Notifier
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
 from exporter.pipeline.desired import AppRuntime, Revisions, under, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
+from exporter.pipeline.scheduling import Scheduler
 from exporter.sharding import shard_of
 from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
 from exporter.urls import normalise_repo_url
@@ -72,15 +71,10 @@ class Agent:
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
         self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] = MappingProxyType({})
-        self._dirty: set[str] = set()
-        self._wake = asyncio.Event()
-        self._sem = asyncio.Semaphore(concurrency)
-        self._tasks: list[asyncio.Task[None]] = []
-        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._scheduler = Scheduler(self._evaluate_known, concurrency)
         self._revisions = Revisions(self.git)
         self._git_errors: dict[str, str] = {}
         self._ready = False
-        self._closed = False
 
     def _new_cluster(self, config: ClusterConfig) -> Cluster:
         return Cluster(config, stale_after=self.config.stale_after, on_event=self._on_event,
@@ -150,20 +144,14 @@ class Agent:
         await self.evaluate_all()
         self._ready = all(c.error is None for c in self._clusters.values())
         if watch:
-            self._tasks += [
-                asyncio.create_task(self._worker(), name="evaluate"),
-                asyncio.create_task(self._every(self.config.interval, self._full_pass), name="full-pass"),
-                asyncio.create_task(self._every(self.config.git_poll_interval, self._poll_git), name="git-poll"),
-                asyncio.create_task(self._every(15.0, self._tick), name="tick"),
-            ]
+            self._scheduler.start([
+                ("full-pass", self.config.interval, self._full_pass),
+                ("git-poll", self.config.git_poll_interval, self._poll_git),
+                ("tick", 15.0, self._tick),
+            ])
 
     async def close(self) -> None:
-        self._closed = True
-        for task in self._tasks + list(self._inflight.values()):
-            task.cancel()
-        for task in self._tasks + list(self._inflight.values()):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._scheduler.close()
         for cluster in self._clusters.values():
             await cluster.close()
         if self.notifier is not None:
@@ -200,7 +188,7 @@ class Agent:
     # ---- evaluation ------------------------------------------------------------------------------
 
     async def evaluate_all(self) -> None:
-        await asyncio.gather(*(self._evaluate_guarded(name) for name in list(self._apps)))
+        await asyncio.gather(*(self._scheduler.run_now(name) for name in list(self._apps)))
 
     async def evaluate(self, name: str) -> AppStatus:
         """Evaluate one app now and publish its status."""
@@ -237,10 +225,9 @@ class Agent:
                 log.exception("notifier failed for app %s", name)
         return status
 
-    async def _evaluate_guarded(self, name: str) -> None:
-        async with self._sem:
-            if name in self._apps:
-                await self.evaluate(name)
+    async def _evaluate_known(self, name: str) -> None:
+        if name in self._apps:  # it may have gone with a reload meanwhile
+            await self.evaluate(name)
 
     async def _objects(self, rt: AppRuntime) -> tuple[list[ObjectStatus], str | None]:
         app = rt.config
@@ -288,7 +275,7 @@ class Agent:
         if self.windows.is_frozen(rt.config, self.clock.now()):
             violation = self.freeze_log.record_git(rt.config.name, old, new)
             if violation is not None and self.notifier is not None:
-                self._spawn(self.notifier.notify_freeze(violation))
+                self._scheduler.spawn(self.notifier.notify_freeze(violation))
 
     async def _poll_git(self) -> None:
         for url in sorted({rt.config.source.repo_url for rt in self._apps.values()}):
@@ -431,7 +418,7 @@ class Agent:
                 change = "DELETED" if obj is None else "ADDED" if before is None else "MODIFIED"
                 violation = self.freeze_log.record_live(name, key, change, before, obj)
                 if violation is not None and self.notifier is not None:
-                    self._spawn(self.notifier.notify_freeze(violation))
+                    self._scheduler.spawn(self.notifier.notify_freeze(violation))
             self._mark(name)
 
     def _on_stale(self, cluster: Cluster, informer: Informer, stale: bool) -> None:
@@ -456,27 +443,7 @@ class Agent:
     # ---- scheduling ------------------------------------------------------------------------------
 
     def _mark(self, name: str) -> None:
-        self._dirty.add(name)
-        self._wake.set()
-
-    async def _worker(self) -> None:
-        while not self._closed:
-            await self._wake.wait()
-            self._wake.clear()
-            await asyncio.sleep(0.005)  # let a burst of events for one app coalesce into one evaluation
-            batch, self._dirty = self._dirty, set()
-            for name in batch:
-                if name in self._inflight:
-                    self._dirty.add(name)  # evaluate again once the running one is done
-                    continue
-                task = asyncio.create_task(self._evaluate_guarded(name))
-                self._inflight[name] = task
-                task.add_done_callback(functools.partial(self._done, name))
-
-    def _done(self, name: str, _task: asyncio.Task[None]) -> None:
-        self._inflight.pop(name, None)
-        if name in self._dirty:
-            self._wake.set()
+        self._scheduler.mark(name)
 
     async def _full_pass(self) -> None:
         for cluster in self._clusters.values():
@@ -496,23 +463,6 @@ class Agent:
                 self._mark(rt.config.name)
         if self.notifier is not None:
             await self.notifier.tick()
-
-    async def _every(self, seconds: float, job: Any) -> None:
-        while not self._closed:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                log.exception("periodic job %s failed", getattr(job, "__name__", job))
-
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
-        self._tasks.append(task)
-        task.add_done_callback(self._forget_task)
-
-    def _forget_task(self, task: asyncio.Task[None]) -> None:
-        if task in self._tasks:
-            self._tasks.remove(task)
 
     def _publish(self, app: AppConfig, status: AppStatus) -> None:
         snap = dict(self._snapshot)

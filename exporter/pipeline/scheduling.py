@@ -1,0 +1,93 @@
+"""When apps are evaluated: a dirty set drained by one worker, with bounded concurrency.
+
+Watch events and new commits mark apps dirty; a short pause lets a burst of events for one app
+coalesce into one evaluation; an app already being evaluated is evaluated once more afterwards
+rather than twice at once. Periodic jobs (the full pass, Git polling, the clock tick) and
+fire-and-forget tasks (freeze notices) run here too, so closing the scheduler stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger("exporter.agent")
+
+Evaluate = Callable[[str], Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(self, evaluate: Evaluate, concurrency: int = 8, coalesce: float = 0.005) -> None:
+        self._evaluate = evaluate
+        self._coalesce = coalesce
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._sem = asyncio.Semaphore(concurrency)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._closed = False
+
+    def mark(self, name: str) -> None:
+        """Evaluate ``name`` soon."""
+        self._dirty.add(name)
+        self._wake.set()
+
+    async def run_now(self, name: str) -> None:
+        """Evaluate ``name`` within the concurrency bound, now."""
+        async with self._sem:
+            await self._evaluate(name)
+
+    def start(self, periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]]) -> None:
+        """Start the worker and the periodic jobs ``(name, seconds, job)``."""
+        self._tasks.append(asyncio.create_task(self._worker(), name="evaluate"))
+        self._tasks += [asyncio.create_task(self._every(seconds, job), name=name) for name, seconds, job in periodic]
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` in the background until it ends or the scheduler closes."""
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = self._tasks + list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _worker(self) -> None:
+        while not self._closed:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self._coalesce)  # let a burst of events for one app coalesce
+            batch, self._dirty = self._dirty, set()
+            for name in batch:
+                if name in self._inflight:
+                    self._dirty.add(name)  # evaluate again once the running one is done
+                    continue
+                task = asyncio.create_task(self.run_now(name))
+                self._inflight[name] = task
+                task.add_done_callback(functools.partial(self._done, name))
+
+    def _done(self, name: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(name, None)
+        if name in self._dirty:
+            self._wake.set()
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while not self._closed:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
