@@ -23,7 +23,7 @@ from typing import Any
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
-from exporter.generators import expand
+from exporter.generators import expand, without_clashes
 from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
 from exporter.instruments import EVALUATION_DURATION
@@ -31,7 +31,6 @@ from exporter.kube.cache import Informer
 from exporter.kube.client import ResourceInfo
 from exporter.kube.errors import KubeError
 from exporter.model import (
-    AppState,
     AppStatus,
     KubeObject,
     ObjectKey,
@@ -44,7 +43,7 @@ from exporter.pipeline.desired import AppRuntime, Revisions, under, update_desir
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.pipeline.scheduling import Scheduler
 from exporter.sharding import shard_of
-from exporter.status import DEFAULT_GOOD_STATES, clocks, combine
+from exporter.status import clocks, combine, good_states
 from exporter.urls import normalise_repo_url
 from exporter.windows import FreezeLog, WindowSchedule
 
@@ -204,7 +203,7 @@ class Agent:
             objects = []
         now = self.clock.now()
         verdict = combine(objects, error)
-        good = {AppState(s) for s in _good_states(rt.config)}
+        good = good_states(rt.config.notifications)
         since, bad_since = clocks(rt.status, verdict.state, now, good)
         frozen = self.windows.is_frozen(rt.config, now)
         status = AppStatus(
@@ -351,7 +350,7 @@ class Agent:
             except Exception as exc:
                 log.error("app generator failed: %s", exc)
                 made = [rt.config for rt in self._apps.values() if rt.config.origin.startswith(f"{gen.origin} (")]
-            apps += _without_clashes(apps, made)
+            apps += without_clashes(apps, made)
         if self.shard is not None:
             index, count = self.shard
             apps = [a for a in apps if shard_of(a.name, count) == index]
@@ -480,29 +479,8 @@ class Agent:
 
 
 
-def _without_clashes(known: list[AppConfig], made: list[AppConfig]) -> list[AppConfig]:
-    """Generated apps whose names are free: a generated app never silently replaces an app of
-    the same name (written in the config, or generated before it); the clash is an error naming
-    both sources, and the first one stays."""
-    taken = {a.name: a.origin for a in known}
-    kept = []
-    for app in made:
-        if app.name in taken:
-            log.error("%s: app name '%s' is already used by %s; this generated app is left out",
-                      app.origin or "app generator", app.name, taken[app.name] or "another app")
-            continue
-        taken[app.name] = app.origin
-        kept.append(app)
-    return kept
-
-
 def _tracking_of(options: CompareOptions) -> tuple[str, str]:
     return options.tracking_label, options.tracking_annotation
-
-
-def _good_states(app: AppConfig) -> list[str]:
-    bad = set(app.notifications.bad_states)
-    return [s.value for s in AppState if s.value not in bad] or [s.value for s in DEFAULT_GOOD_STATES]
 
 
 def _default_cache_dir() -> str:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from exporter import humanize, logs
+from exporter.status import is_bad
 from exporter.wiring import (
     EXIT_BAD,
     EXIT_ERROR,
@@ -118,7 +119,7 @@ async def cmd_check(args: argparse.Namespace) -> int:
             print(_table(["APP", "STATE", "SYNC", "HEALTH", "REVISION", "REASON"],
                          [[s.name, s.state.value, s.sync.value, s.health.value, (s.revision or "")[:10],
                            s.reason] for _, s in rows]))
-        bad = [s for a, s in rows if s.state.value in a.notifications.bad_states]
+        bad = [s for a, s in rows if is_bad(s.state, a.notifications)]
         return EXIT_BAD if bad else EXIT_OK
     finally:
         await agent.close()

@@ -10,12 +10,15 @@ in Argo CD, so ``apps/*`` does not pick up ``apps/web/base``.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from exporter.config import ConfigError, parse_app, template_substitution
 from exporter.config_types import AppConfig, GitDirectoryGenerator
 from exporter.git import GitCache
 from exporter.globs import GlobError, glob_match
+
+log = logging.getLogger(__name__)
 
 
 class GeneratorError(Exception):
@@ -63,3 +66,19 @@ async def expand(gen: GitDirectoryGenerator, git: GitCache) -> list[AppConfig]:
         app.origin = f"{gen.origin} ({path})"
         apps.append(app)
     return apps
+
+
+def without_clashes(known: list[AppConfig], made: list[AppConfig]) -> list[AppConfig]:
+    """Generated apps whose names are free: a generated app never silently replaces an app of
+    the same name (written in the config, or generated before it); the clash is an error naming
+    both sources, and the first one stays."""
+    taken = {a.name: a.origin for a in known}
+    kept = []
+    for app in made:
+        if app.name in taken:
+            log.error("%s: app name '%s' is already used by %s; this generated app is left out",
+                      app.origin or "app generator", app.name, taken[app.name] or "another app")
+            continue
+        taken[app.name] = app.origin
+        kept.append(app)
+    return kept

@@ -10,10 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from exporter.config_types import NotifyPolicy
 from exporter.model import HEALTH_ORDER, AppState, AppStatus, Health, ObjectStatus, Sync
 
 #: States that are not an incident unless an app's policy says otherwise.
 DEFAULT_GOOD_STATES: frozenset[AppState] = frozenset({AppState.HEALTHY, AppState.SUSPENDED})
+
+
+def is_bad(state: AppState | str, policy: NotifyPolicy) -> bool:
+    """Whether an app in ``state`` is bad under its notification policy: the one rule alerts, the
+    incident clock and ``check``'s exit code all follow."""
+    return str(state) in policy.bad_states
+
+
+def good_states(policy: NotifyPolicy) -> frozenset[AppState]:
+    """The states that end an incident under ``policy`` (Healthy and Suspended if it names every
+    state bad, so an incident can always end)."""
+    good = frozenset(s for s in AppState if not is_bad(s, policy))
+    return good or DEFAULT_GOOD_STATES
 
 _HEALTH_TO_STATE = {
     Health.UNKNOWN: AppState.UNKNOWN,

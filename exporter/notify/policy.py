@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from exporter.config_types import NotifyPolicy
+from exporter.status import is_bad
 
 Event = Literal["firing", "resolved", "repeat"]
 
@@ -62,7 +63,7 @@ def step(alert: AlertState, policy: NotifyPolicy, now: float, *, state: str | No
     """
     new = replace(alert)
     if state is not None:
-        if state in policy.bad_states:
+        if is_bad(state, policy):
             if new.bad_since is None:
                 start = now
                 if reported_bad_since is not None and reported_bad_since <= now:
