@@ -65,7 +65,7 @@ class Agent:
         self.windows = WindowSchedule(config.windows, self.clock)
         if notifier is not None:
             notifier.windows = self.windows  # mutes alerts inside maintenance windows when configured
-        self.freeze_log = FreezeLog(None, self.clock)
+        self.freeze_log = FreezeLog(config.freeze_log, self.clock)
         self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)

@@ -75,61 +75,18 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
     and the running one kept, so a typo never takes monitoring down. ``fleet`` (from
     :func:`parse_peers`) lets this shard's API and status page answer for its siblings' apps too.
     """
-    from exporter.agent import Agent
-    from exporter.metrics import REGISTRY, AppStatusCollector
-    from exporter.notify import Notifier, NotifyError
-    from exporter.server import build_app, serve
-
     config = load_or_refuse(config_path)
-    try:
-        notifier = Notifier(config.notifications) if config.notifications.channels else None
-    except NotifyError as exc:
-        raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
-    agent = Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir)
-    if config.freeze_log:
-        from exporter.windows import FreezeLog
-        agent.freeze_log = FreezeLog(config.freeze_log, agent.clock)
-    collector = AppStatusCollector(agent.snapshot, agent.ready)
-    web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
-                    webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
-                    diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
-    try:
-        runner = await serve(web, host, port)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    stop = asyncio.Event()
-    reload = asyncio.Event()
+    agent = build_agent(config, config_path, shard=shard, cache_dir=cache_dir)
+    runner = await _serve(agent, config, host, port, fleet)
+    stop, reload = _signal_events()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGHUP, reload.set)
-
-    async def watch_config() -> None:
-        last = _mtime(config_path)
-        while True:
-            await asyncio.sleep(5)
-            now = _mtime(config_path)
-            if now != last:
-                last = now
-                reload.set()
-
-    async def reloader() -> None:
-        while True:
-            await reload.wait()
-            reload.clear()
-            try:
-                await reload_config(agent, config_path)
-            except ReloadRefused as exc:
-                log.error("config reload refused, keeping the running config:\n%s", exc)
-
     helpers: list[asyncio.Task[None]] = []
     try:
         await agent.start()
         if banner:
             print(banner, flush=True)
-        helpers = [asyncio.create_task(watch_config()), asyncio.create_task(reloader())]
+        helpers = [asyncio.create_task(_watch_file(config_path, reload)),
+                   asyncio.create_task(_reloads(agent, config_path, reload))]
         if duration is not None:
             loop.call_later(duration, stop.set)
         await stop.wait()
@@ -140,6 +97,65 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
         await agent.close()
         await runner.cleanup()
     return EXIT_OK
+
+
+def build_agent(config: Config, config_path: str, *, shard: tuple[int, int] | None = None,
+                cache_dir: str | None = None) -> Any:
+    """The agent with its notifier, both built from ``config``."""
+    from exporter.agent import Agent
+    from exporter.notify import Notifier, NotifyError
+
+    try:
+        notifier = Notifier(config.notifications) if config.notifications.channels else None
+    except NotifyError as exc:
+        raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
+    return Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir)
+
+
+async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet | None) -> Any:
+    """The HTTP server over ``agent``, listening."""
+    from exporter.metrics import REGISTRY, AppStatusCollector
+    from exporter.server import build_app, serve
+
+    collector = AppStatusCollector(agent.snapshot, agent.ready)
+    web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
+                    webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
+                    diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
+    try:
+        return await serve(web, host, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _signal_events() -> tuple[asyncio.Event, asyncio.Event]:
+    """``(stop, reload)``: set by SIGTERM or SIGINT, and by SIGHUP."""
+    stop, reload = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig, event in ((signal.SIGTERM, stop), (signal.SIGINT, stop), (signal.SIGHUP, reload)):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, event.set)
+    return stop, reload
+
+
+async def _watch_file(path: str, reload: asyncio.Event) -> None:
+    """Ask for a reload when the config file changes (a ConfigMap update, an edit)."""
+    last = _mtime(path)
+    while True:
+        await asyncio.sleep(5)
+        now = _mtime(path)
+        if now != last:
+            last = now
+            reload.set()
+
+
+async def _reloads(agent: Any, path: str, reload: asyncio.Event) -> None:
+    while True:
+        await reload.wait()
+        reload.clear()
+        try:
+            await reload_config(agent, path)
+        except ReloadRefused as exc:
+            log.error("config reload refused, keeping the running config:\n%s", exc)
 
 
 class ReloadRefused(Exception):
