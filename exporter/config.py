@@ -19,7 +19,7 @@ import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -29,6 +29,7 @@ from exporter import humanize
 from exporter.config_types import (
     AppConfig,
     ChannelConfig,
+    ChannelType,
     ClusterConfig,
     CompareOptions,
     Config,
@@ -43,8 +44,11 @@ from exporter.config_types import (
     RepoCredentials,
     RouteConfig,
     SourceConfig,
+    SourceType,
     SyncWindowConfig,
+    WindowKind,
 )
+from exporter.model import AppState
 from exporter.urls import safe_url
 from exporter.values import merge_values
 
@@ -53,10 +57,11 @@ try:
 except AttributeError:  # PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
-SOURCE_TYPES = ("directory", "kustomize", "helm")
-APP_STATES = ("Unknown", "Degraded", "Missing", "OutOfSync", "Progressing", "Suspended", "Healthy")
-CHANNEL_TYPES = ("slack", "apprise")
-WINDOW_KINDS = ("allow", "deny")
+#: Allowed values, taken from the types themselves so the two cannot disagree.
+SOURCE_TYPES: tuple[SourceType, ...] = get_args(SourceType)
+CHANNEL_TYPES: tuple[ChannelType, ...] = get_args(ChannelType)
+WINDOW_KINDS: tuple[WindowKind, ...] = get_args(WindowKind)
+APP_STATES: tuple[str, ...] = tuple(state.value for state in AppState)
 
 _SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:")
 
@@ -220,6 +225,15 @@ def _str(ctx: _Ctx, node: yaml.Node, path: str, choices: Collection[str] | None 
         ctx.error(node, path, f"must be one of {', '.join(choices)}, not '{value}'")
         return None
     return value
+
+
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _choice(ctx: _Ctx, node: yaml.Node, path: str, choices: tuple[_Choice, ...]) -> _Choice | None:
+    """One of ``choices``, typed as the choices are (a ``Literal`` of the config types)."""
+    value = _str(ctx, node, path, choices)
+    return next((c for c in choices if c == value), None)
 
 
 def _bool(ctx: _Ctx, node: yaml.Node, path: str) -> bool | None:
@@ -499,8 +513,8 @@ def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
             ctx.error(f["path"], f"{path}.path", f"must be a path inside the repository, not '{v}'")
         source.path = v
     explicit_type = False
-    if "type" in f and (t := _str(ctx, f["type"], f"{path}.type", SOURCE_TYPES)) is not None:
-        source.type = t  # type: ignore[assignment]
+    if "type" in f and (t := _choice(ctx, f["type"], f"{path}.type", SOURCE_TYPES)) is not None:
+        source.type = t
         explicit_type = True
     if "directory" in f:
         d = _mapping(ctx, f["directory"], f"{path}.directory", ("recurse", "include", "exclude"))
@@ -645,7 +659,7 @@ def _windows(ctx: _Ctx, node: yaml.Node) -> list[SyncWindowConfig]:
                      required=("kind", "schedule", "duration"))
         if f is None:
             continue
-        kind = _str(ctx, f["kind"], f"{path}.kind", WINDOW_KINDS) if "kind" in f else None
+        kind = _choice(ctx, f["kind"], f"{path}.kind", WINDOW_KINDS) if "kind" in f else None
         schedule = _str(ctx, f["schedule"], f"{path}.schedule") if "schedule" in f else None
         if schedule is not None and (len(schedule.split()) != 5 or not croniter.is_valid(schedule)):
             ctx.error(f["schedule"], f"{path}.schedule", f"must be a cron schedule of five fields, not '{schedule}'")
@@ -653,7 +667,7 @@ def _windows(ctx: _Ctx, node: yaml.Node) -> list[SyncWindowConfig]:
         duration = _duration(ctx, f["duration"], f"{path}.duration", positive=True) if "duration" in f else None
         if kind is None or schedule is None or duration is None:
             continue
-        window = SyncWindowConfig(kind=kind, schedule=schedule, duration=duration)  # type: ignore[arg-type]
+        window = SyncWindowConfig(kind=kind, schedule=schedule, duration=duration)
         if "name" in f and (v := _str(ctx, f["name"], f"{path}.name")) is not None:
             window.name = v
         if "timeZone" in f and (tz := _str(ctx, f["timeZone"], f"{path}.timeZone")) is not None:
@@ -694,14 +708,14 @@ def _notifications(ctx: _Ctx, node: yaml.Node) -> NotificationsConfig:
         if c is None or "name" not in c or "type" not in c:
             continue
         name = _str(ctx, c["name"], f"{path}.name")
-        ctype = _str(ctx, c["type"], f"{path}.type", CHANNEL_TYPES)
+        ctype = _choice(ctx, c["type"], f"{path}.type", CHANNEL_TYPES)
         if name is None or ctype is None:
             continue
         if name in names:
             ctx.error(c["name"], f"{path}.name", f"duplicate channel name '{name}'")
             continue
         names.add(name)
-        channel = ChannelConfig(name=name, type=ctype)  # type: ignore[arg-type]
+        channel = ChannelConfig(name=name, type=ctype)
         for key, attr in (("channel", "channel"), ("webhookUrlEnv", "webhook_url_env"), ("tokenEnv", "token_env"),
                           ("urlEnv", "url_env"), ("baseUrl", "base_url")):
             if key in c:

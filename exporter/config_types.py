@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SourceType = Literal["directory", "kustomize", "helm"]
+ChannelType = Literal["slack", "apprise"]
+WindowKind = Literal["allow", "deny"]
 
 
 @dataclass
@@ -141,7 +143,7 @@ class ChannelConfig:
     """
 
     name: str
-    type: Literal["slack", "apprise"]
+    type: ChannelType
     channel: str | None = None
     webhook_url_file: str | None = None
     webhook_url_env: str | None = None
@@ -183,7 +185,7 @@ class NotificationsConfig:
 class SyncWindowConfig:
     """``windows[]`` in Argo CD's form, plus cluster and label selectors."""
 
-    kind: Literal["allow", "deny"]
+    kind: WindowKind
     schedule: str  # cron, five fields
     duration: float  # seconds
     name: str = ""
