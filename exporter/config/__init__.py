@@ -1,0 +1,134 @@
+"""Read the configuration file into ``exporter.config_types.Config``.
+
+The file is composed into PyYAML nodes rather than loaded into plain Python data, because nodes
+remember where they came from: every problem is reported as ``file:line: field.path: message``,
+and *all* problems are reported together, so a user fixes a broken config in one round instead of
+one error per restart.
+
+Only types and shapes are checked here. The content of Lua, CEL and jq snippets is checked by the
+modules that run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from exporter.config.apps import _app, _Defaults, _defaults
+from exporter.config.checks import _health_checks, _windows
+from exporter.config.clusters import _clusters, _repositories
+from exporter.config.generators import _generators, parse_app, template_substitution
+from exporter.config.notifications import _notifications
+from exporter.config.reader import (
+    ConfigError,
+    _count,
+    _Ctx,
+    _duration,
+    _Loader,
+    _mapping,
+    _sequence,
+    _str,
+    is_local_path,
+    parse_duration,
+)
+from exporter.config_types import Config
+
+__all__ = ["Config", "ConfigError", "ContentChecks", "is_local_path", "load_config", "parse_app", "parse_config",
+           "parse_duration", "template_substitution"]
+
+
+_TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "healthChecks", "windows",
+             "notifications", "interval", "gitPollInterval", "gitTimeout", "renderTimeout", "cacheDir", "webhook",
+             "freezeLog", "staleAfter")
+
+#: Checks of what only a later stage can judge (health check code, ignore rules, window schedules),
+#: handed in by the wiring: the config stage itself imports none of those stages.
+ContentChecks = Callable[[Config], list[str]]
+
+def load_config(path: str, checks: ContentChecks | None = None) -> Config:
+    """Read and check the config file at ``path``. Raises ``ConfigError`` listing every problem.
+
+    Without ``checks`` only the structure is checked; :func:`exporter.wiring.load_config` passes
+    the later stages' checks, and is what the commands use."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: is not UTF-8 text: {exc.reason}"]) from None
+    return parse_config(text, path, checks)
+
+def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | None = None) -> Config:
+    """Like ``load_config`` for text already read; ``path`` names it in messages and anchors
+    relative file names."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError([f"{path}{line}: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: {exc}"]) from None
+    config = Config(path=path)
+    if root is None:
+        return config
+    ctx = _Ctx(file=path, base_dir=Path(path).resolve().parent)
+    f = _mapping(ctx, root, "", _TOP_KEYS)
+    if f is None:
+        raise ConfigError(ctx.errors)
+
+    if "clusters" in f:
+        config.clusters = _clusters(ctx, f["clusters"])
+    if "repositories" in f:
+        config.repositories = _repositories(ctx, f["repositories"])
+    if "notifications" in f:
+        config.notifications = _notifications(ctx, f["notifications"])
+    channel_names = {c.name for c in config.notifications.channels}
+    cluster_names = {c.name for c in config.clusters}
+    defaults = _defaults(ctx, f["defaults"], channel_names) if "defaults" in f else _Defaults()
+
+    seen: dict[str, str] = {}
+    for i, item in enumerate(_sequence(ctx, f["apps"], "apps") if "apps" in f else []):
+        app = _app(ctx, item, f"apps[{i}]", defaults, cluster_names, channel_names)
+        if app is None:
+            continue
+        if app.name in seen:
+            ctx.error(item, f"apps[{i}].name", f"duplicate app name '{app.name}' (first at {seen[app.name]})")
+            continue
+        seen[app.name] = app.origin
+        config.apps.append(app)
+    if "appGenerators" in f:
+        config.generators = _generators(ctx, f["appGenerators"], defaults, cluster_names, channel_names)
+    if "healthChecks" in f:
+        config.health_checks = _health_checks(ctx, f["healthChecks"])
+    if "windows" in f:
+        config.windows = _windows(ctx, f["windows"])
+    for key, attr in (("interval", "interval"), ("gitPollInterval", "git_poll_interval"),
+                      ("gitTimeout", "git_timeout"), ("renderTimeout", "render_timeout"),
+                      ("staleAfter", "stale_after")):
+        if key in f and (d := _duration(ctx, f[key], key, positive=True)) is not None:
+            setattr(config, attr, d)
+    if "cacheDir" in f and (v := _str(ctx, f["cacheDir"], "cacheDir")) is not None:
+        config.cache_dir = ctx.path(v)
+    if "freezeLog" in f and (v := _str(ctx, f["freezeLog"], "freezeLog")) is not None:
+        config.freeze_log = ctx.path(v)
+    if "webhook" in f:
+        w = _mapping(ctx, f["webhook"], "webhook", ("secretEnv", "secretFile", "maxBodyBytes", "maxConcurrent"),
+                     secrets={"secret": "secretEnv or secretFile"})
+        if w is not None:
+            if "secretEnv" in w:
+                config.webhook_secret_env = _str(ctx, w["secretEnv"], "webhook.secretEnv")
+            if "secretFile" in w and (v := _str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
+                config.webhook_secret_file = ctx.path(v)
+            if "maxBodyBytes" in w and (n := _count(ctx, w["maxBodyBytes"], "webhook.maxBodyBytes")) is not None:
+                config.webhook_max_body = n
+            if "maxConcurrent" in w and (n := _count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
+                config.webhook_max_concurrent = n
+    errors = ctx.errors + (checks(config) if checks is not None else [])
+    if errors:
+        raise ConfigError(errors)
+    return config

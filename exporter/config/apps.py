@@ -1,0 +1,274 @@
+"""``apps[]`` and ``defaults``: sources, destinations, compare options and notification policies."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from exporter.config.reader import (
+    APP_STATES,
+    SOURCE_TYPES,
+    _bool,
+    _choice,
+    _Ctx,
+    _data,
+    _duration,
+    _kind_name,
+    _Loader,
+    _mapping,
+    _node_kind,
+    _sequence,
+    _str,
+    _str_list,
+    _str_map,
+    _unknown_name,
+    is_local_path,
+)
+from exporter.config_types import (
+    AppConfig,
+    CompareOptions,
+    Destination,
+    DirectoryOptions,
+    HelmOptions,
+    IgnoreRule,
+    NotifyPolicy,
+    SourceConfig,
+)
+from exporter.urls import safe_url
+from exporter.values import merge_values
+
+_IGNORE_KEYS = ("group", "kind", "name", "namespace", "jsonPointers", "jqPathExpressions",
+                "managedFieldsManagers")
+
+def _ignore_rules(ctx: _Ctx, node: yaml.Node, path: str) -> list[IgnoreRule]:
+    out: list[IgnoreRule] = []
+    for i, item in enumerate(_sequence(ctx, node, path)):
+        sub = f"{path}[{i}]"
+        f = _mapping(ctx, item, sub, _IGNORE_KEYS)
+        if f is None:
+            continue
+        rule = IgnoreRule(origin=ctx.loc(item))
+        for key in ("group", "kind", "name", "namespace"):
+            if key in f and (v := _str(ctx, f[key], f"{sub}.{key}")) is not None:
+                setattr(rule, key, v)
+        if "jsonPointers" in f:
+            rule.json_pointers = _str_list(ctx, f["jsonPointers"], f"{sub}.jsonPointers")
+            for j, pointer in enumerate(rule.json_pointers):
+                if pointer and not pointer.startswith("/"):
+                    ctx.error(f["jsonPointers"], f"{sub}.jsonPointers[{j}]",
+                              f"a JSON pointer starts with '/', not '{pointer}'")
+        if "jqPathExpressions" in f:
+            rule.jq_path_expressions = _str_list(ctx, f["jqPathExpressions"], f"{sub}.jqPathExpressions")
+        if "managedFieldsManagers" in f:
+            rule.managed_fields_managers = _str_list(ctx, f["managedFieldsManagers"],
+                                                     f"{sub}.managedFieldsManagers")
+        if not (rule.json_pointers or rule.jq_path_expressions or rule.managed_fields_managers):
+            ctx.error(item, sub, "needs at least one of jsonPointers, jqPathExpressions, managedFieldsManagers")
+        out.append(rule)
+    return out
+
+def _compare(ctx: _Ctx, node: yaml.Node, path: str, base: CompareOptions) -> CompareOptions:
+    """``compare`` on top of ``base``: given keys override, ignore rules add to the base's."""
+    result = copy.deepcopy(base)
+    f = _mapping(ctx, node, path, ("ignoreDifferences", "defaultIgnores", "humanManagers",
+                                   "trackingLabel", "trackingAnnotation"))
+    if f is None:
+        return result
+    if "ignoreDifferences" in f:
+        result.ignore_differences += _ignore_rules(ctx, f["ignoreDifferences"], f"{path}.ignoreDifferences")
+    if "defaultIgnores" in f and (b := _bool(ctx, f["defaultIgnores"], f"{path}.defaultIgnores")) is not None:
+        result.default_ignores = b
+    if "humanManagers" in f:
+        result.human_managers = _str_list(ctx, f["humanManagers"], f"{path}.humanManagers")
+    for key, attr in (("trackingLabel", "tracking_label"), ("trackingAnnotation", "tracking_annotation")):
+        if key in f and (v := _str(ctx, f[key], f"{path}.{key}")) is not None:
+            setattr(result, attr, v)
+    return result
+
+def _notify_policy(ctx: _Ctx, node: yaml.Node, path: str, base: NotifyPolicy,
+                   channels: Collection[str] | None) -> NotifyPolicy:
+    """``notifications`` of an app on top of ``base`` (the defaults): given keys override."""
+    result = copy.deepcopy(base)
+    f = _mapping(ctx, node, path, ("badStates", "threshold", "stateThresholds", "repeat", "channels"))
+    if f is None:
+        return result
+    if "badStates" in f:
+        result.bad_states = _str_list(ctx, f["badStates"], f"{path}.badStates", APP_STATES)
+    for key in ("threshold", "repeat"):
+        if key in f and (d := _duration(ctx, f[key], f"{path}.{key}")) is not None:
+            setattr(result, key, d)
+    if "stateThresholds" in f:
+        node_st = f["stateThresholds"]
+        sub = f"{path}.stateThresholds"
+        if not isinstance(node_st, yaml.MappingNode):
+            ctx.error(node_st, sub, f"must be a mapping of state to duration, not a {_node_kind(node_st)}")
+        else:
+            result.state_thresholds = {}
+            for key_node, value_node in node_st.value:
+                state = _str(ctx, key_node, sub, APP_STATES)
+                if state is not None and (d := _duration(ctx, value_node, f"{sub}.{state}")) is not None:
+                    result.state_thresholds[state] = d
+    if "channels" in f:
+        result.channels = _str_list(ctx, f["channels"], f"{path}.channels")
+        if channels is not None:
+            for j, name in enumerate(result.channels):
+                if name not in channels:
+                    ctx.error(f["channels"], f"{path}.channels[{j}]", _unknown_name("channel", name, channels))
+    return result
+
+def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
+    helm = HelmOptions()
+    f = _mapping(ctx, node, path, ("releaseName", "valueFiles", "values", "valuesObject", "skipCrds"))
+    if f is None:
+        return helm
+    if "releaseName" in f:
+        helm.release_name = _str(ctx, f["releaseName"], f"{path}.releaseName")
+    if "valueFiles" in f:
+        helm.value_files = _str_list(ctx, f["valueFiles"], f"{path}.valueFiles")
+    if "skipCrds" in f and (b := _bool(ctx, f["skipCrds"], f"{path}.skipCrds")) is not None:
+        helm.skip_crds = b
+    for key in ("values", "valuesObject"):
+        if key not in f:
+            continue
+        sub, vnode = f"{path}.{key}", f[key]
+        values: Any
+        if isinstance(vnode, yaml.ScalarNode) and key == "values":
+            text = _str(ctx, vnode, sub)
+            try:
+                values = yaml.load(text or "", Loader=_Loader) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                problem = getattr(exc, "problem", None) or exc
+                if mark is not None and vnode.style in ("|", ">") and vnode.start_mark is not None:
+                    # A block scalar starts on the line after its indicator: point at the bad line itself.
+                    line = vnode.start_mark.line + 2 + mark.line
+                    ctx.errors.append(f"{ctx.file}:{line}: {sub}: is not valid YAML: {problem}")
+                else:
+                    where = f" (line {mark.line + 1} of the string)" if mark is not None else ""
+                    ctx.error(vnode, sub, f"is not valid YAML{where}: {problem}")
+                continue
+        else:
+            values = _data(ctx, vnode, sub)
+        if not isinstance(values, dict):
+            ctx.error(vnode, sub, f"must be a mapping (or a YAML string holding one), not a {_kind_name(values)}")
+            continue
+        helm.values = merge_values(helm.values, values)
+    return helm
+
+def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
+    f = _mapping(ctx, node, path, ("repoURL", "targetRevision", "path", "type", "directory", "helm"),
+                 required=("repoURL",))
+    if f is None or "repoURL" not in f:
+        return None
+    repo_url = _str(ctx, f["repoURL"], f"{path}.repoURL")
+    if repo_url is None:
+        return None
+    if is_local_path(repo_url) and not repo_url.startswith("{{"):
+        repo_url = ctx.path(repo_url)
+    if safe_url(repo_url).partition("?")[2] != repo_url.partition("?")[2]:
+        ctx.error(f["repoURL"], f"{path}.repoURL", "a credential in the URL's query string would show on git's "
+                  "command line; put the token in a file and name it in repositories[].tokenFile")
+    source = SourceConfig(repo_url=repo_url)
+    if "targetRevision" in f and (v := _str(ctx, f["targetRevision"], f"{path}.targetRevision")) is not None:
+        if v.startswith("-"):
+            ctx.error(f["targetRevision"], f"{path}.targetRevision", f"'{v}' is not a branch, tag or commit")
+        source.target_revision = v
+    if "path" in f and (v := _str(ctx, f["path"], f"{path}.path")) is not None:
+        if os.path.isabs(v) or ".." in Path(v).parts:
+            ctx.error(f["path"], f"{path}.path", f"must be a path inside the repository, not '{v}'")
+        source.path = v
+    explicit_type = False
+    if "type" in f and (t := _choice(ctx, f["type"], f"{path}.type", SOURCE_TYPES)) is not None:
+        source.type = t
+        explicit_type = True
+    if "directory" in f:
+        d = _mapping(ctx, f["directory"], f"{path}.directory", ("recurse", "include", "exclude"))
+        if d is not None:
+            opts = DirectoryOptions()
+            if "recurse" in d and (b := _bool(ctx, d["recurse"], f"{path}.directory.recurse")) is not None:
+                opts.recurse = b
+            for key in ("include", "exclude"):
+                if key in d:
+                    setattr(opts, key, _str(ctx, d[key], f"{path}.directory.{key}"))
+            source.directory = opts
+    if "helm" in f:
+        source.helm = _helm(ctx, f["helm"], f"{path}.helm")
+        if not explicit_type:
+            source.type = "helm"  # a helm block without a type means helm, as in Argo CD
+        elif source.type != "helm":
+            ctx.error(f["helm"], f"{path}.helm", f"only applies to type helm, not {source.type}")
+    if "directory" in f and source.type != "directory":
+        ctx.error(f["directory"], f"{path}.directory", f"only applies to type directory, not {source.type}")
+    return source
+
+_APP_KEYS = ("name", "project", "labels", "source", "destination", "compare", "ignoreDifferences",
+             "notifications")
+
+def _app(ctx: _Ctx, node: yaml.Node, path: str, defaults: _Defaults,
+         clusters: Collection[str] | None, channels: Collection[str] | None) -> AppConfig | None:
+    f = _mapping(ctx, node, path, _APP_KEYS, required=("name", "source", "destination"))
+    if f is None:
+        return None
+    name = _str(ctx, f["name"], f"{path}.name") if "name" in f else None
+    if name is not None and not name.strip():
+        ctx.error(f["name"], f"{path}.name", "must not be empty")
+        name = None
+    source = _source(ctx, f["source"], f"{path}.source") if "source" in f else None
+    destination = None
+    if "destination" in f:
+        d = _mapping(ctx, f["destination"], f"{path}.destination", ("cluster", "namespace"),
+                     required=("cluster",))
+        if d is not None and "cluster" in d:
+            cluster = _str(ctx, d["cluster"], f"{path}.destination.cluster")
+            if cluster is not None and clusters is not None and cluster not in clusters:
+                ctx.error(d["cluster"], f"{path}.destination.cluster", _unknown_name("cluster", cluster, clusters))
+            namespace = _str(ctx, d["namespace"], f"{path}.destination.namespace") if "namespace" in d else ""
+            if cluster is not None:
+                destination = Destination(cluster=cluster, namespace=namespace or "")
+    compare = defaults.compare
+    if "compare" in f:
+        compare = _compare(ctx, f["compare"], f"{path}.compare", compare)
+    if "ignoreDifferences" in f:  # Argo CD keeps it at the top of the app spec; accept it there too
+        compare = copy.deepcopy(compare)
+        compare.ignore_differences += _ignore_rules(ctx, f["ignoreDifferences"], f"{path}.ignoreDifferences")
+    notifications = defaults.notifications
+    if "notifications" in f:
+        notifications = _notify_policy(ctx, f["notifications"], f"{path}.notifications", notifications, channels)
+    app = AppConfig(name=name or "", source=source or SourceConfig(repo_url=""),
+                    destination=destination or Destination(cluster=""),
+                    compare=copy.deepcopy(compare), notifications=copy.deepcopy(notifications),
+                    origin=ctx.loc(node))
+    if "project" in f and (p := _str(ctx, f["project"], f"{path}.project")) is not None:
+        app.project = p
+    if "labels" in f:
+        app.labels = _str_map(ctx, f["labels"], f"{path}.labels")
+    if name is None or source is None or destination is None:
+        return None
+    return app
+
+@dataclass
+class _Defaults:
+    compare: CompareOptions = field(default_factory=CompareOptions)
+    notifications: NotifyPolicy = field(default_factory=NotifyPolicy)
+    #: The same blocks as plain data, merged into generator templates.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+def _defaults(ctx: _Ctx, node: yaml.Node, channels: Collection[str]) -> _Defaults:
+    result = _Defaults()
+    f = _mapping(ctx, node, "defaults", ("compare", "notifications"))
+    if f is None:
+        return result
+    if "compare" in f:
+        result.compare = _compare(ctx, f["compare"], "defaults.compare", result.compare)
+        result.raw["compare"] = _data(ctx, f["compare"], "defaults.compare")
+    if "notifications" in f:
+        result.notifications = _notify_policy(ctx, f["notifications"], "defaults.notifications",
+                                              result.notifications, channels)
+        result.raw["notifications"] = _data(ctx, f["notifications"], "defaults.notifications")
+    return result
