@@ -38,7 +38,21 @@ def no_status(health: str, message: str = "") -> dict[str, object]:
 
 GENERATION = {"generation": True, "message": "Waiting for the controller to observe the latest generation"}
 
-RULES: dict[tuple[str, str], Sequence[Step]] = {}
+class _Rules(dict[tuple[str, str], Sequence[Step]]):
+    """The rule table: a (group, kind) registered twice is a mistake (the second would silently win),
+    so it raises instead."""
+
+    def __setitem__(self, key: tuple[str, str], steps: Sequence[Step]) -> None:
+        if key in self:
+            raise KeyError(f"health rule for {key[0]}/{key[1]} is registered twice")
+        super().__setitem__(key, steps)
+
+    def extend_front(self, key: tuple[str, str], steps: Sequence[Step]) -> None:
+        """Put ``steps`` before a registered rule's own (a deliberate refinement, not a duplicate)."""
+        super().__setitem__(key, [*steps, *self[key]])
+
+
+RULES: _Rules = _Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -1463,7 +1477,7 @@ for _k in ("ActiveDoc", "Application", "ApplicationAuth", "Backend", "CustomPoli
 RULES[("cluster.x-k8s.io", "Cluster")] = [capi_cluster]
 RULES[("controlplane.cluster.x-k8s.io", "AWSManagedControlPlane")] = [aws_managed_control_plane]
 RULES[("flink.apache.org", "FlinkDeployment")] = [flink_deployment]
-RULES[("game.kruise.io", "GameServer")] = [kruise_game_server, *RULES[("game.kruise.io", "GameServer")]]
+RULES.extend_front(("game.kruise.io", "GameServer"), [kruise_game_server])
 RULES[("k8s.keycloak.org", "Keycloak")] = [keycloak]
 RULES[("kafka.banzaicloud.io", "KafkaCluster")] = [banzai_kafka_cluster]
 RULES[("projectcontour.io", "HTTPProxy")] = [contour_http_proxy]
@@ -1475,150 +1489,65 @@ WILDCARDS.append(("microgateway.airlock.com", "*", [policy_attachment(judged_by_
 
 # --- everything else ---------------------------------------------------------------------------
 
-#: Kinds whose operators follow the common conventions closely enough for ``conventional``. A kind
-#: that also has an entry of its own above keeps that entry.
+#: Kinds whose operators follow the common conventions closely enough for ``conventional``, and
+#: that have no rule of their own (above, or among the core checks): registering one twice raises.
 CONVENTIONAL: dict[str, tuple[str, ...]] = {
     'acid.zalan.do': ('postgresql',),
     'addons.cluster.x-k8s.io': ('ClusterResourceSet',),
-    'apiextensions.k8s.io': ('CustomResourceDefinition',),
     'apps.3scale.net': ('APIManager',),
-    'apps.kruise.io': ('AdvancedCronJob', 'BroadcastJob', 'CloneSet', 'DaemonSet', 'StatefulSet',),
-    'apps.openshift.io': ('DeploymentConfig',),
-    'argoproj.io': ('AnalysisRun', 'ApplicationSet', 'CronWorkflow', 'EventBus', 'Experiment', 'Rollout',),
-    'astra.netapp.io': (
-        'AppVault', 'Application', 'Backup', 'ExecHook', 'ExecHooksRun', 'ResourceBackup',
-        'ResticVolumeBackup', 'Schedule', 'Snapshot',
-    ),
-    'batch': ('CronJob',),
-    'beat.k8s.elastic.co': ('Beat',),
+    'argoproj.io': ('EventBus',),
+    'astra.netapp.io': ('Application',),
     'bitnami.com': ('SealedSecret',),
-    'camel.apache.org': ('Integration',),
-    'capabilities.3scale.net': (
-        'ActiveDoc', 'Application', 'ApplicationAuth', 'Backend', 'CustomPolicyDefinition',
-        'DeveloperAccount', 'DeveloperUser', 'OpenAPI', 'Product', 'ProxyConfigPromote', 'Tenant',
-    ),
-    'cassandra.rook.io': ('Cluster',),
-    'cdi.kubevirt.io': ('DataVolume',),
-    'ceph.rook.io': ('CephCluster', 'CephObjectStore',),
+    'ceph.rook.io': ('CephObjectStore',),
     'cert-manager.io': ('Certificate', 'ClusterIssuer', 'Issuer',),
     'certmanager.k8s.io': ('Certificate', 'Issuer',),
     'clickhouse-keeper.altinity.com': ('ClickHouseKeeperInstallation',),
     'clickhouse.altinity.com': ('ClickHouseInstallation',),
-    'cloudfront.aws.crossplane.io': ('Distribution',),
-    'cluster.x-k8s.io': ('Cluster', 'Machine', 'MachineDeployment', 'MachineHealthCheck', 'MachinePool',),
-    'controlplane.cluster.x-k8s.io': ('AWSManagedControlPlane',),
+    'cluster.x-k8s.io': ('Machine', 'MachinePool',),
     'coralogix.com': ('Alert', 'RecordingRuleGroupSet',),
-    'core.gardener.cloud': ('Shoot',),
-    'core.humio.com': (
-        'HumioAction', 'HumioAlert', 'HumioCluster', 'HumioIngestToken', 'HumioParser',
-        'HumioRepository', 'HumioView',
-    ),
-    'core.spinkube.dev': ('SpinApp',),
     'datadoghq.com': ('DatadogMetric',),
     'db.atlasgo.io': ('AtlasMigration', 'AtlasSchema',),
-    'elasticsearch.k8s.elastic.co': ('Elasticsearch',),
-    'external-secrets.io': (
-        'ClusterExternalSecret', 'ClusterSecretStore', 'ExternalSecret', 'PushSecret',
-        'SecretStore',
-    ),
-    'flagger.app': ('Canary',),
-    'flink.apache.org': ('FlinkDeployment',),
-    'game.kruise.io': ('GameServer', 'GameServerSet',),
-    'gateway.networking.k8s.io': ('BackendTLSPolicy', 'GRPCRoute', 'Gateway', 'GatewayClass', 'HTTPRoute',),
-    'gateway.solo.io': (
-        'Gateway', 'MatchableHttpGateway', 'RouteOption', 'RouteTable', 'VirtualHostOption',
-        'VirtualService',
-    ),
-    'gloo.solo.io': ('Proxy', 'Settings', 'Upstream', 'UpstreamGroup',),
-    'grafana.integreatly.org': ('Grafana', 'GrafanaDashboard', 'GrafanaDatasource', 'GrafanaFolder',),
+    'external-secrets.io': ('ClusterSecretStore', 'ExternalSecret', 'PushSecret', 'SecretStore',),
+    'gateway.networking.k8s.io': ('Gateway', 'GatewayClass',),
     'helm.toolkit.fluxcd.io': ('HelmRelease',),
     'iam.aws.crossplane.io': ('Policy', 'Role', 'RolePolicyAttachment',),
-    'iammanager.keikoproj.io': ('Iamrole',),
     'image.toolkit.fluxcd.io': ('ImagePolicy', 'ImageRepository', 'ImageUpdateAutomation',),
     'install.istio.io': ('IstioOperator',),
     'jaegertracing.io': ('Jaeger',),
-    'k8s.keycloak.org': ('Keycloak',),
-    'k8s.mariadb.com': ('Backup', 'Database', 'Grant', 'MariaDB', 'SqlJob', 'User',),
-    'kafka.banzaicloud.io': ('KafkaCluster',),
-    'kafka.strimzi.io': (
-        'Kafka', 'KafkaBridge', 'KafkaConnect', 'KafkaConnector', 'KafkaTopic', 'KafkaUser',
-    ),
+    'k8s.mariadb.com': ('Backup', 'Database', 'Grant', 'User',),
     'karpenter.k8s.aws': ('EC2NodeClass',),
-    'karpenter.sh': ('NodeClaim', 'NodePool',),
-    'keda.sh': ('ScaledJob', 'ScaledObject',),
+    'karpenter.sh': ('NodePool',),
+    'keda.sh': ('ScaledObject',),
     'kiali.io': ('Kiali',),
     'kubernetes-client.io': ('ExternalSecret',),
-    'kubevirt.io': ('VirtualMachine', 'VirtualMachineInstance',),
     'kustomize.toolkit.fluxcd.io': ('Kustomization',),
     'kyverno.io': ('Policy',),
     'lifecycle.keptn.sh': (
-        'KeptnAppVersion', 'KeptnEvaluation', 'KeptnTask', 'KeptnWorkloadInstance',
-        'KeptnWorkloadVersion',
+        'KeptnAppVersion', 'KeptnEvaluation', 'KeptnTask', 'KeptnWorkloadInstance', 'KeptnWorkloadVersion',
     ),
     'logstash.k8s.elastic.co': ('Logstash',),
-    'mariadb.mmontes.io': ('MariaDB',),
-    'metrics.keptn.sh': ('Analysis', 'KeptnMetric',),
-    'minio.min.io': ('Tenant',),
     'monitoring.coreos.com': ('Prometheus',),
-    'networking.gke.io': ('ManagedCertificate',),
-    'nmstate.io': ('NodeNetworkConfigurationPolicy',),
     'notification.toolkit.fluxcd.io': ('Receiver',),
-    'numaflow.numaproj.io': ('InterStepBufferService', 'MonoVertex', 'Pipeline', 'Vertex',),
-    'numaplane.numaproj.io': (
-        'ISBServiceRollout', 'MonoVertexRollout', 'NumaflowControllerRollout', 'PipelineRollout',
-    ),
     'objectbucket.io': ('ObjectBucketClaim',),
     'ocs.openshift.io': ('StorageCluster',),
     'onepassword.com': ('OnePasswordItem',),
-    'openfaas.com': ('Function',),
-    'opentelemetry.io': ('OpenTelemetryCollector',),
-    'operator.knative.dev': ('KnativeEventing', 'KnativeServing',),
     'operator.openshift.io': ('IngressController',),
-    'operators.coreos.com': ('Subscription',),
     'pkg.crossplane.io': ('Provider',),
-    'platform.confluent.io': (
-        'Connect', 'Connector', 'ControlCenter', 'Kafka', 'KsqlDB', 'SchemaRegistry', 'Zookeeper',
-    ),
-    'policy.open-cluster-management.io': (
-        'CertificatePolicy', 'ConfigurationPolicy', 'OperatorPolicy', 'Policy',
-    ),
-    'policy': ('PodDisruptionBudget',),
-    'postgresql.cnpg.io': ('Cluster',),
-    'proclaim.dogmatiq.io': ('DNSSDServiceInstance',),
-    'projectcontour.io': ('ExtensionService', 'HTTPProxy',),
-    'promoter.argoproj.io': (
-        'ArgoCDCommitStatus', 'ChangeTransferPolicy', 'ClusterScmProvider', 'CommitStatus',
-        'GitCommitStatus', 'GitRepository', 'PromotionStrategy', 'PullRequest', 'ScmProvider',
-        'TimedCommitStatus', 'WebRequestCommitStatus',
-    ),
-    'psmdb.percona.com': ('PerconaServerMongoDB',),
+    'platform.confluent.io': ('Connect', 'ControlCenter', 'Kafka', 'KsqlDB', 'SchemaRegistry', 'Zookeeper',),
+    'projectcontour.io': ('ExtensionService',),
     'pulumi.com': ('Stack',),
-    'pxc.percona.com': ('PerconaXtraDBCluster',),
-    'rabbitmq.com': (
-        'Binding', 'Exchange', 'Permission', 'Policy', 'Queue', 'RabbitmqCluster', 'Shovel', 'User',
-        'Vhost',
-    ),
     'rds.aws.crossplane.io': ('DBCluster', 'DBInstance',),
-    'rollouts.kruise.io': ('Rollout',),
-    'route.openshift.io': ('Route',),
     'route53.aws.crossplane.io': ('ResourceRecordSet',),
     's3.aws.crossplane.io': ('Bucket',),
     'services.cloud.sap.com': ('ServiceBinding', 'ServiceInstance',),
     'serving.knative.dev': ('Service',),
-    'serving.kserve.io': ('InferenceService',),
-    'snapshot.storage.k8s.io': ('VolumeSnapshot', 'VolumeSnapshotContent',),
     'solr.apache.org': ('SolrCloud',),
-    'source.toolkit.fluxcd.io': ('Bucket', 'GitRepository', 'HelmChart', 'HelmRepository', 'OCIRepository',),
-    'sparkoperator.k8s.io': ('SparkApplication',),
-    'spot.io': ('SpotDeployment',),
-    'stacks.crossplane.io': ('ClusterStackInstall',),
-    'tower.ansible.com': ('AnsibleJob',),
-    'trident.netapp.io': ('TridentBackendConfig', 'TridentOrchestrator',),
-    'work.karmada.io': ('ClusterResourceBinding', 'ResourceBinding',),
+    'source.toolkit.fluxcd.io': ('Bucket', 'GitRepository', 'HelmChart', 'OCIRepository',),
+    'trident.netapp.io': ('TridentOrchestrator',),
     'zookeeper.pravega.io': ('ZookeeperCluster',),
 }
 for _group, _kinds in CONVENTIONAL.items():
     for _kind in _kinds:
-        RULES.setdefault((_group, _kind), [conventional])
+        RULES[(_group, _kind)] = [conventional]
 WILDCARDS.extend((group, "*", [conventional]) for group in (
     "*.services.k8s.aws", "*.kubitus-project.gitlab.io", "operator.victoriametrics.com"))
