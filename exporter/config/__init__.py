@@ -33,7 +33,7 @@ from exporter.config.reader import (
     is_local_path,
     parse_duration,
 )
-from exporter.config_types import Config
+from exporter.config_types import AppConfig, Config
 
 __all__ = ["Config", "ConfigError", "ContentChecks", "is_local_path", "load_config", "parse_app", "parse_config",
            "parse_duration", "template_substitution"]
@@ -91,22 +91,42 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
     cluster_names = {c.name for c in config.clusters}
     defaults = _defaults(ctx, f["defaults"], channel_names) if "defaults" in f else _Defaults()
 
-    seen: dict[str, str] = {}
-    for i, item in enumerate(_sequence(ctx, f["apps"], "apps") if "apps" in f else []):
-        app = _app(ctx, item, f"apps[{i}]", defaults, cluster_names, channel_names)
-        if app is None:
-            continue
-        if app.name in seen:
-            ctx.error(item, f"apps[{i}].name", f"duplicate app name '{app.name}' (first at {seen[app.name]})")
-            continue
-        seen[app.name] = app.origin
-        config.apps.append(app)
+    if "apps" in f:
+        config.apps = _apps(ctx, f["apps"], defaults, cluster_names, channel_names)
     if "appGenerators" in f:
         config.generators = _generators(ctx, f["appGenerators"], defaults, cluster_names, channel_names)
     if "healthChecks" in f:
         config.health_checks = _health_checks(ctx, f["healthChecks"])
     if "windows" in f:
         config.windows = _windows(ctx, f["windows"])
+    _settings(ctx, f, config)
+    if "webhook" in f:
+        _webhook(ctx, f["webhook"], config)
+    errors = ctx.errors + (checks(config) if checks is not None else [])
+    if errors:
+        raise ConfigError(errors)
+    return config
+
+
+def _apps(ctx: _Ctx, node: yaml.Node, defaults: _Defaults, clusters: set[str],
+          channels: set[str]) -> list[AppConfig]:
+    """``apps[]``, each name once."""
+    apps: list[AppConfig] = []
+    seen: dict[str, str] = {}
+    for i, item in enumerate(_sequence(ctx, node, "apps")):
+        app = _app(ctx, item, f"apps[{i}]", defaults, clusters, channels)
+        if app is None:
+            continue
+        if app.name in seen:
+            ctx.error(item, f"apps[{i}].name", f"duplicate app name '{app.name}' (first at {seen[app.name]})")
+            continue
+        seen[app.name] = app.origin
+        apps.append(app)
+    return apps
+
+
+def _settings(ctx: _Ctx, f: dict[str, yaml.Node], config: Config) -> None:
+    """The top-level durations and paths."""
     for key, attr in (("interval", "interval"), ("gitPollInterval", "git_poll_interval"),
                       ("gitTimeout", "git_timeout"), ("renderTimeout", "render_timeout"),
                       ("staleAfter", "stale_after")):
@@ -116,19 +136,19 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
         config.cache_dir = ctx.path(v)
     if "freezeLog" in f and (v := _str(ctx, f["freezeLog"], "freezeLog")) is not None:
         config.freeze_log = ctx.path(v)
-    if "webhook" in f:
-        w = _mapping(ctx, f["webhook"], "webhook", ("secretEnv", "secretFile", "maxBodyBytes", "maxConcurrent"),
-                     secrets={"secret": "secretEnv or secretFile"})
-        if w is not None:
-            if "secretEnv" in w:
-                config.webhook_secret_env = _str(ctx, w["secretEnv"], "webhook.secretEnv")
-            if "secretFile" in w and (v := _str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
-                config.webhook_secret_file = ctx.path(v)
-            if "maxBodyBytes" in w and (n := _count(ctx, w["maxBodyBytes"], "webhook.maxBodyBytes")) is not None:
-                config.webhook_max_body = n
-            if "maxConcurrent" in w and (n := _count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
-                config.webhook_max_concurrent = n
-    errors = ctx.errors + (checks(config) if checks is not None else [])
-    if errors:
-        raise ConfigError(errors)
-    return config
+
+
+def _webhook(ctx: _Ctx, node: yaml.Node, config: Config) -> None:
+    """``webhook``: its shared secret (by file or variable) and what a request may cost."""
+    w = _mapping(ctx, node, "webhook", ("secretEnv", "secretFile", "maxBodyBytes", "maxConcurrent"),
+                 secrets={"secret": "secretEnv or secretFile"})
+    if w is None:
+        return
+    if "secretEnv" in w:
+        config.webhook_secret_env = _str(ctx, w["secretEnv"], "webhook.secretEnv")
+    if "secretFile" in w and (v := _str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
+        config.webhook_secret_file = ctx.path(v)
+    if "maxBodyBytes" in w and (n := _count(ctx, w["maxBodyBytes"], "webhook.maxBodyBytes")) is not None:
+        config.webhook_max_body = n
+    if "maxConcurrent" in w and (n := _count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
+        config.webhook_max_concurrent = n

@@ -34,57 +34,14 @@ def _notifications(ctx: _Ctx, node: yaml.Node) -> NotificationsConfig:
         return result
     names: set[str] = set()
     for i, item in enumerate(_sequence(ctx, f["channels"], "notifications.channels") if "channels" in f else []):
-        path = f"notifications.channels[{i}]"
-        c = _mapping(ctx, item, path, ("name", "type", "channel", "webhookUrlFile", "webhookUrlEnv", "tokenFile",
-                                       "tokenEnv", "urlFile", "urlEnv", "baseUrl", "timeout"),
-                     secrets=_CHANNEL_SECRETS, required=("name", "type"))
-        if c is None or "name" not in c or "type" not in c:
-            continue
-        name = _str(ctx, c["name"], f"{path}.name")
-        ctype = _choice(ctx, c["type"], f"{path}.type", CHANNEL_TYPES)
-        if name is None or ctype is None:
-            continue
-        if name in names:
-            ctx.error(c["name"], f"{path}.name", f"duplicate channel name '{name}'")
-            continue
-        names.add(name)
-        channel = ChannelConfig(name=name, type=ctype)
-        for key, attr in (("channel", "channel"), ("webhookUrlEnv", "webhook_url_env"), ("tokenEnv", "token_env"),
-                          ("urlEnv", "url_env"), ("baseUrl", "base_url")):
-            if key in c:
-                setattr(channel, attr, _str(ctx, c[key], f"{path}.{key}"))
-        for key, attr in (("webhookUrlFile", "webhook_url_file"), ("tokenFile", "token_file"),
-                          ("urlFile", "url_file")):
-            if key in c and (v := _str(ctx, c[key], f"{path}.{key}")) is not None:
-                setattr(channel, attr, ctx.path(v))
-        if "timeout" in c and (d := _duration(ctx, c["timeout"], f"{path}.timeout", positive=True)) is not None:
-            channel.timeout = d
-        if ctype == "slack":
-            webhook = channel.webhook_url_file or channel.webhook_url_env
-            token = channel.token_file or channel.token_env
-            if bool(webhook) == bool(token):
-                ctx.error(item, path, "a slack channel needs either webhookUrlFile/webhookUrlEnv "
-                                      "or tokenFile/tokenEnv with channel")
-            elif token and not channel.channel:
-                ctx.error(item, f"{path}.channel", "is required with tokenFile/tokenEnv")
-        elif not (channel.url_file or channel.url_env):
-            ctx.error(item, path, "an apprise channel needs urlFile or urlEnv")
-        result.channels.append(channel)
+        channel = _channel(ctx, item, f"notifications.channels[{i}]", names)
+        if channel is not None:
+            names.add(channel.name)
+            result.channels.append(channel)
     for i, item in enumerate(_sequence(ctx, f["routes"], "notifications.routes") if "routes" in f else []):
-        path = f"notifications.routes[{i}]"
-        r = _mapping(ctx, item, path, ("channels", "apps", "projects", "labels"), required=("channels",))
-        if r is None or "channels" not in r:
-            continue
-        route = RouteConfig(channels=_str_list(ctx, r["channels"], f"{path}.channels"))
-        for j, name in enumerate(route.channels):
-            if name not in names:
-                ctx.error(r["channels"], f"{path}.channels[{j}]", _unknown_name("channel", name, names))
-        for key in ("apps", "projects"):
-            if key in r:
-                setattr(route, key, _str_list(ctx, r[key], f"{path}.{key}"))
-        if "labels" in r:
-            route.labels = _str_map(ctx, r["labels"], f"{path}.labels")
-        result.routes.append(route)
+        route = _route(ctx, item, f"notifications.routes[{i}]", names)
+        if route is not None:
+            result.routes.append(route)
     if "freezeChannel" in f and (v := _str(ctx, f["freezeChannel"], "notifications.freezeChannel")) is not None:
         if v not in names:
             ctx.error(f["freezeChannel"], "notifications.freezeChannel", _unknown_name("channel", v, names))
@@ -97,3 +54,58 @@ def _notifications(ctx: _Ctx, node: yaml.Node) -> NotificationsConfig:
                                                 "notifications.muteInMaintenance")) is not None:
         result.mute_in_maintenance = b
     return result
+
+
+def _channel(ctx: _Ctx, item: yaml.Node, path: str, taken: set[str]) -> ChannelConfig | None:
+    """One ``notifications.channels[]`` entry; None when it cannot be used (the errors are kept)."""
+    c = _mapping(ctx, item, path, ("name", "type", "channel", "webhookUrlFile", "webhookUrlEnv", "tokenFile",
+                                   "tokenEnv", "urlFile", "urlEnv", "baseUrl", "timeout"),
+                 secrets=_CHANNEL_SECRETS, required=("name", "type"))
+    if c is None or "name" not in c or "type" not in c:
+        return None
+    name = _str(ctx, c["name"], f"{path}.name")
+    ctype = _choice(ctx, c["type"], f"{path}.type", CHANNEL_TYPES)
+    if name is None or ctype is None:
+        return None
+    if name in taken:
+        ctx.error(c["name"], f"{path}.name", f"duplicate channel name '{name}'")
+        return None
+    channel = ChannelConfig(name=name, type=ctype)
+    for key, attr in (("channel", "channel"), ("webhookUrlEnv", "webhook_url_env"), ("tokenEnv", "token_env"),
+                      ("urlEnv", "url_env"), ("baseUrl", "base_url")):
+        if key in c:
+            setattr(channel, attr, _str(ctx, c[key], f"{path}.{key}"))
+    for key, attr in (("webhookUrlFile", "webhook_url_file"), ("tokenFile", "token_file"),
+                      ("urlFile", "url_file")):
+        if key in c and (v := _str(ctx, c[key], f"{path}.{key}")) is not None:
+            setattr(channel, attr, ctx.path(v))
+    if "timeout" in c and (d := _duration(ctx, c["timeout"], f"{path}.timeout", positive=True)) is not None:
+        channel.timeout = d
+    if ctype == "slack":
+        webhook = channel.webhook_url_file or channel.webhook_url_env
+        token = channel.token_file or channel.token_env
+        if bool(webhook) == bool(token):
+            ctx.error(item, path, "a slack channel needs either webhookUrlFile/webhookUrlEnv "
+                                  "or tokenFile/tokenEnv with channel")
+        elif token and not channel.channel:
+            ctx.error(item, f"{path}.channel", "is required with tokenFile/tokenEnv")
+    elif not (channel.url_file or channel.url_env):
+        ctx.error(item, path, "an apprise channel needs urlFile or urlEnv")
+    return channel
+
+
+def _route(ctx: _Ctx, item: yaml.Node, path: str, channels: set[str]) -> RouteConfig | None:
+    """One ``notifications.routes[]`` entry, its channels checked against those defined."""
+    r = _mapping(ctx, item, path, ("channels", "apps", "projects", "labels"), required=("channels",))
+    if r is None or "channels" not in r:
+        return None
+    route = RouteConfig(channels=_str_list(ctx, r["channels"], f"{path}.channels"))
+    for j, name in enumerate(route.channels):
+        if name not in channels:
+            ctx.error(r["channels"], f"{path}.channels[{j}]", _unknown_name("channel", name, channels))
+    for key in ("apps", "projects"):
+        if key in r:
+            setattr(route, key, _str_list(ctx, r[key], f"{path}.{key}"))
+    if "labels" in r:
+        route.labels = _str_map(ctx, r["labels"], f"{path}.labels")
+    return route

@@ -194,6 +194,11 @@ def conventional(obj: KubeObject) -> HealthResult:
             return inner
     if verdict is not None:
         return verdict
+    return _replicas_or_words(obj, status)
+
+
+def _replicas_or_words(obj: KubeObject, status: dict[str, object]) -> HealthResult:
+    """The last resorts of ``conventional``: replica counts, then a status word."""
     replicas = status.get("replicas")
     ready = status.get("updatedReadyReplicas", status.get("readyReplicas"))
     if isinstance(replicas, int) and isinstance(ready, int) and not conditions(obj):
@@ -205,27 +210,35 @@ def conventional(obj: KubeObject) -> HealthResult:
     first = ("phase", "state", "status", "compliant")
     for key, value in sorted(status.items(), key=lambda kv: (kv[0] not in first, first.index(kv[0])
                                                               if kv[0] in first else 0)):
-        if isinstance(value, dict):
-            value = value.get("phase") or value.get("state") or value.get("status")
-        lowered = key.lower()
-        if not (lowered in ("phase", "state", "status", "health", "healthy", "ready", "stage", "compliant")
-                or lowered.endswith(("status", "state", "phase"))):
-            continue
-        if not isinstance(value, str | bool) or value == "":
-            continue
-        word = _word(value)
-        if word.startswith("error"):
-            word = "error"
-        message = text(status.get("message") or status.get("reason") or value)
-        if word in _BAD_WORDS:
-            return HealthResult(D, message)
-        if word in _PAUSED_WORDS:
-            return HealthResult(S, message)
-        if word in _GOOD_WORDS:
-            return HealthResult(H, message)
-        if lowered in ("phase", "state", "status", "health") or lowered.endswith(("phase", "state")):
-            return HealthResult(P, message)
+        verdict = _status_word(status, key, value)
+        if verdict is not None:
+            return verdict
     return HealthResult(P, "Waiting for the controller to report status")
+
+
+def _status_word(status: dict[str, object], key: str, value: object) -> HealthResult | None:
+    """What a ``phase``/``state``/``*Status`` field's word says, or None when it says nothing."""
+    if isinstance(value, dict):
+        value = value.get("phase") or value.get("state") or value.get("status")
+    lowered = key.lower()
+    if not (lowered in ("phase", "state", "status", "health", "healthy", "ready", "stage", "compliant")
+            or lowered.endswith(("status", "state", "phase"))):
+        return None
+    if not isinstance(value, str | bool) or value == "":
+        return None
+    word = _word(value)
+    if word.startswith("error"):
+        word = "error"
+    message = text(status.get("message") or status.get("reason") or value)
+    if word in _BAD_WORDS:
+        return HealthResult(D, message)
+    if word in _PAUSED_WORDS:
+        return HealthResult(S, message)
+    if word in _GOOD_WORDS:
+        return HealthResult(H, message)
+    if lowered in ("phase", "state", "status", "health") or lowered.endswith(("phase", "state")):
+        return HealthResult(P, message)
+    return None
 
 
 def gloo(obj: KubeObject) -> HealthResult:
