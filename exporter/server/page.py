@@ -203,6 +203,23 @@ def render_page(apps: list[tuple[AppConfig, AppStatus]], app_filter: AppFilter, 
                              now=now, refresh_seconds=refresh_seconds)
 
 
+def _count_items(counts: dict[str, int]) -> str:
+    return "".join(
+        f'<li><a class="count s-{_attr(state)}" href="?status={_attr(quote(state))}" data-state="{_attr(state)}">'
+        f'<span class="n">{n}</span> {escape(state)}</a></li>' for state, n in counts.items())
+
+
+def _banners(ready: bool, shard_count: int | None, unreachable: Sequence[int]) -> str:
+    """The banners above the list: first evaluation not finished, sibling shards not answering."""
+    text = ('<p class="banner" role="status">The agent has not finished its first evaluation; '
+            "states may be incomplete.</p>" if not ready else "")
+    if shard_count is not None:
+        missing = unreachable_text(unreachable, shard_count)
+        text += (f'\n<p class="banner" id="shards" role="status" data-shard-count="{shard_count}"'
+                 f'{"" if missing else " hidden"}>{escape(missing)}</p>')
+    return text
+
+
 def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
                       detail: str | None = None, ready: bool = True, now: float | None = None,
                       refresh_seconds: float = 5.0, shard_count: int | None = None,
@@ -218,20 +235,13 @@ def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
     selected = app_filter.query_values()
     shown = sum(1 for app in apps if app_filter.matches_summary(app))
     bad = sum(n for state, n in counts.items() if state not in ("Healthy", "Suspended"))
-    count_items = "".join(
-        f'<li><a class="count s-{_attr(state)}" href="?status={_attr(quote(state))}" data-state="{_attr(state)}">'
-        f'<span class="n">{n}</span> {escape(state)}</a></li>' for state, n in counts.items())
+    count_items = _count_items(counts)
     projects = sorted({a["project"] for a in apps})
     clusters = sorted({a["cluster"] for a in apps})
     # Links keep the filters, so opening an app without JavaScript does not reset the view.
     link_query = _attr(filter_query(app_filter) + "&") if filter_query(app_filter) else ""
     rows = "".join(_row(app, app_filter, now, link_query) for app in apps)
-    not_ready = ('<p class="banner" role="status">The agent has not finished its first evaluation; '
-                 "states may be incomplete.</p>" if not ready else "")
-    if shard_count is not None:
-        missing = unreachable_text(unreachable, shard_count)
-        not_ready += (f'\n<p class="banner" id="shards" role="status" data-shard-count="{shard_count}"'
-                      f'{"" if missing else " hidden"}>{escape(missing)}</p>')
+    not_ready = _banners(ready, shard_count, unreachable)
     worst = next((state for state, n in counts.items() if n), "Healthy")
     title = f"{bad} of {len(apps)} apps need attention" if bad else f"No app needs attention ({len(apps)} apps)"
     return f"""<!doctype html>
