@@ -37,211 +37,43 @@ the same kmock handler instead.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import collections
 import copy
-import datetime
-import json
 import logging
 import ssl
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 import aiohttp.web
 import kmock
 import yaml
 
-from exporter.kube.selectors import (
-    FieldRequirement,
-    Requirement,
-    SelectorError,
-    fields_match,
-    labels_match,
-    parse_field_selector,
-    parse_label_selector,
-)
 from exporter.model import ObjectKey
 from exporter.simulator import managed
 from exporter.simulator.catalogue import NO_GENERATION_GROUPS, Catalogue, SimResource
+from exporter.simulator.http import HttpFace
+from exporter.simulator.store import (
+    _CRD,
+    NameKey,
+    Obj,
+    SimulationError,
+    StoreKey,
+    _Event,
+    _merge_patch,
+    _now,
+    _record_last_applied,
+    _Route,
+    _spec_of,
+    _strategic_patch,
+    _Watcher,
+    status_body,
+)
 
 log = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
-StoreKey = tuple[str, str]  # (group, plural)
-NameKey = tuple[str, str]  # (namespace, name)
 
-READ_VERBS = ("get", "list", "watch")
-_WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
-_CONTINUE_EXPIRED = (
-    "The provided continue parameter is too old to display a consistent list result. You can start a "
-    "new list without the continue parameter, or use the continue token in this response to retrieve "
-    "the remainder of the results. Continuing with the provided token results in an inconsistent list - "
-    "objects that were created, modified, or deleted between the time the first chunk was returned and "
-    "now may show up in the list.")
-
-
-class SimulationError(ValueError):
-    """A test or the demo asked the simulated cluster for something a real cluster would refuse."""
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def status_body(code: int, reason: str, message: str, details: Mapping[str, Any] | None = None) -> Obj:
-    """A ``Status`` failure shaped like the captured ones (``details`` only when there are any)."""
-    body: Obj = {"apiVersion": "v1", "code": code, "kind": "Status", "message": message,
-                 "metadata": {}, "reason": reason, "status": "Failure"}
-    if details is not None:
-        body["details"] = dict(details)
-    return body
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: maps merge, ``null`` deletes, everything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            result.pop(k, None)
-        else:
-            result[k] = _merge_patch(result.get(k), v)
-    return result
-
-
-def _strategic_patch(target: Any, patch: Any) -> Any:
-    """A strategic merge patch, as ``kubectl patch`` sends by default: like a merge patch, except that
-    lists with a merge key (containers and env by ``name``, ports by port and protocol …) are merged
-    item by item, and an item ``{"$patch": "delete", <key>}`` removes its counterpart."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        current = result.get(k)
-        if v is None:
-            result.pop(k, None)
-        elif isinstance(v, list) and isinstance(current, list) and v and all(
-                isinstance(i, dict) and managed.item_key(k, i) for i in [*v, *current]):
-            merged = list(current)
-            for item in v:
-                ident = managed.item_key(k, item)
-                at = next((n for n, old in enumerate(merged) if managed.item_key(k, old) == ident), None)
-                if item.get("$patch") == "delete":
-                    if at is not None:
-                        del merged[at]
-                elif at is None:
-                    merged.append(copy.deepcopy(item))
-                else:
-                    merged[at] = _strategic_patch(merged[at], item)
-            result[k] = merged
-        else:
-            result[k] = _strategic_patch(current, v)
-    return result
-
-
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
-
-def _record_last_applied(obj: Obj, namespace: str | None) -> None:
-    """Add the annotation client-side ``kubectl apply`` writes, in its exact form (sorted compact
-    JSON of what was applied, with ``annotations: {}`` and the namespace filled in, and a newline)."""
-    meta = obj.setdefault("metadata", {})
-    annotations = meta.setdefault("annotations", {})
-    if LAST_APPLIED in annotations:
-        return
-    applied = copy.deepcopy(obj)
-    applied.pop("status", None)
-    ameta = applied["metadata"]
-    for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
-              "deletionTimestamp", "deletionGracePeriodSeconds"):
-        ameta.pop(k, None)
-    if namespace is not None:
-        ameta["namespace"] = namespace
-    annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True, separators=(",", ":")) + "\n"
-
-
-def _spec_of(obj: Obj) -> Obj:
-    return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata", "status")}
-
-
-@dataclass
-class _Event:
-    rv: int
-    store: StoreKey
-    type: str
-    key: NameKey
-    obj: Obj
-    prev: Obj | None
-
-
-@dataclass(eq=False)
-class _Watcher:
-    store: StoreKey
-    namespace: str | None
-    labels: tuple[Requirement, ...]
-    fields: tuple[FieldRequirement, ...]
-    queue: asyncio.Queue[tuple[str, Obj] | None] = field(default_factory=asyncio.Queue)
-
-    def matches(self, obj: Obj | None) -> bool:
-        if obj is None:
-            return False
-        ns = (obj.get("metadata") or {}).get("namespace") or ""
-        if self.namespace is not None and ns != self.namespace:
-            return False
-        return labels_match(self.labels, obj) and fields_match(self.fields, obj)
-
-    def translate(self, ev: _Event) -> tuple[str, Obj] | None:
-        """What this watcher sees of a change: objects entering or leaving its selector appear as
-        ADDED or DELETED, as the API server's watch cache reports them."""
-        now = self.matches(ev.obj) if ev.type != "DELETED" else False
-        before = self.matches(ev.prev)
-        if ev.type == "DELETED":
-            return ("DELETED", ev.obj) if before else None
-        if now and before:
-            return ("MODIFIED", ev.obj)
-        if now:
-            return ("ADDED", ev.obj)
-        if before:
-            return ("DELETED", ev.obj)
-        return None
-
-
-@dataclass(frozen=True)
-class _Route:
-    """A Kubernetes API path taken apart: ``/apis/<group>/<version>/namespaces/<ns>/<plural>/<name>/<sub>``."""
-
-    group: str
-    version: str | None = None
-    plural: str | None = None
-    namespace: str | None = None
-    name: str | None = None
-    subresource: str | None = None
-
-    @classmethod
-    def parse(cls, path: str) -> _Route | None:
-        parts = [p for p in path.split("/") if p]
-        version: str | None
-        if len(parts) >= 2 and parts[0] == "api":
-            group, version, rest = "", parts[1], parts[2:]
-        elif len(parts) >= 2 and parts[0] == "apis":
-            group, version, rest = parts[1], (parts[2] if len(parts) > 2 else None), parts[3:]
-        else:
-            return None
-        namespace = None
-        if len(rest) >= 3 and rest[0] == "namespaces":
-            namespace, rest = rest[1], rest[2:]
-        if not rest:
-            return cls(group, version)
-        return cls(group, version, rest[0], namespace, rest[1] if len(rest) > 1 else None,
-                   "/".join(rest[2:]) or None)
-
-
-class SimulatedCluster(kmock.KubernetesEmulator):
+class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
     """A read-only-over-HTTP Kubernetes API server with Python methods to change its state.
 
     ``token``: when set, every request must carry ``Authorization: Bearer <token>`` (else 401).
@@ -603,24 +435,6 @@ class SimulatedCluster(kmock.KubernetesEmulator):
                 state[ev.key] = ev.prev
         return state
 
-    # -- HTTP --------------------------------------------------------------------------------
-
-    def _json(self, body: Any, status: int = 200) -> aiohttp.web.Response:
-        return aiohttp.web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
-                                    content_type="application/json")
-
-    def _status(self, code: int, reason: str, message: str,
-                details: Mapping[str, Any] | None = None) -> aiohttp.web.Response:
-        return self._json(status_body(code, reason, message, details), code)
-
-    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
-        if isinstance(exc, kmock.KubernetesError):  # e.g. kmock's "no reaction for this path" 404
-            return self._status(exc.status, "NotFound" if exc.status == 404 else (exc.reason or "InternalError"),
-                                exc.message or "the server could not find the requested resource", {})
-        log.error("simulated cluster failed to answer: %r", exc)
-        return self._status(500, "InternalError", f"an error on the server has prevented the request "
-                                                   f"from succeeding: {exc!r}")
-
     async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         """Answer Kubernetes paths here; hand anything else to kmock's reactions and fallbacks."""
         if self.token is not None and raw.headers.get("Authorization") != f"Bearer {self.token}":
@@ -635,217 +449,6 @@ class SimulatedCluster(kmock.KubernetesEmulator):
             return await self._answer(route, raw)
         except Exception as e:
             return await self._render_error(e)
-
-    async def _answer(self, route: _Route | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        path = raw.path.rstrip("/") or "/"
-        if path == "/version":
-            return self._json(self.catalogue.version_doc)
-        if path == "/api":
-            return self._json(self.catalogue.api_doc)
-        if path == "/apis":
-            return self._json(self.catalogue.apis_doc)
-        assert route is not None
-        if route.plural is None:
-            if route.version is None:
-                gdoc = self.catalogue.group_doc(route.group)
-                return self._json(gdoc) if gdoc else self._not_found_path()
-            doc = self.catalogue.lists.get(f"{route.group}/{route.version}" if route.group else route.version)
-            return self._json(doc) if doc else self._not_found_path()
-        return await self._serve_resource(route, raw)
-
-    def _not_found_path(self) -> aiohttp.web.Response:
-        return self._status(404, "NotFound", "the server could not find the requested resource", {})
-
-    def _refuse_write(self, request: _Route | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
-        self.write_attempts += 1
-        self.write_requests.append((raw.method, raw.path))
-        log.warning("simulated cluster refused a write: %s %s", raw.method, raw.path)
-        verb = _WRITE_VERBS.get(raw.method, raw.method.lower())
-        if request is None or request.plural is None:
-            return self._status(403, "Forbidden", f'forbidden: User "{self.user}" cannot {raw.method.lower()} '
-                                                  f'path "{raw.path}"', {})
-        if verb == "delete" and request.name is None:
-            verb = "deletecollection"
-        group, plural = request.group, request.plural
-        where = f'in the namespace "{request.namespace}"' if request.namespace else "at the cluster scope"
-        qualified = f"{plural}.{group}" if group else plural
-        details: Obj = {"group": group, "kind": plural} if group else {"kind": plural}
-        if request.name:
-            details["name"] = request.name
-        return self._status(403, "Forbidden", f'{qualified} is forbidden: User "{self.user}" cannot {verb} '
-                                              f'resource "{plural}" in API group "{group}" {where}', details)
-
-    def _forbidden_for(self, res: SimResource, verb: str, namespace: str | None) -> bool:
-        scopes: tuple[str | None, ...] = (namespace, None) if namespace is not None else (None, "")
-        for v in (verb, "*"):
-            for ns in scopes:
-                if (res.group, res.plural, v, ns) in self._forbidden:
-                    return True
-        return False
-
-    async def _serve_resource(self, request: _Route,
-                              raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        res = self.catalogue.by_path.get((request.group, request.version or "", request.plural or ""))
-        if res is None or (request.namespace is not None and not res.namespaced):
-            return self._not_found_path()
-        if request.subresource not in (None, "status"):
-            return self._not_found_path()
-        params = raw.query
-        watching = params.get("watch") in ("1", "true", "True")
-        verb = "watch" if watching else ("get" if request.name else "list")
-        if self._forbidden_for(res, verb, request.namespace):
-            where = f'in the namespace "{request.namespace}"' if request.namespace else "at the cluster scope"
-            details: Obj = {"group": res.group, "kind": res.plural} if res.group else {"kind": res.plural}
-            if request.name:
-                details["name"] = request.name
-            return self._status(403, "Forbidden", f'{res.qualified} is forbidden: User "{self.user}" cannot '
-                                                  f'{verb} resource "{res.plural}" in API group "{res.group}" '
-                                                  f'{where}', details)
-        if verb == "get":
-            assert request.name is not None
-            obj = self._stores[(res.group, res.plural)].get((request.namespace or "", request.name))
-            if obj is None:
-                details = {"group": res.group, "kind": res.plural} if res.group else {"kind": res.plural}
-                details["name"] = request.name
-                return self._status(404, "NotFound", f'{res.qualified} "{request.name}" not found', details)
-            return self._json(dict(obj, apiVersion=res.group_version))
-        try:
-            labels = parse_label_selector(params.get("labelSelector"))
-            fields = parse_field_selector(params.get("fieldSelector"))
-        except SelectorError as e:
-            return self._status(400, "BadRequest", str(e))
-        if request.name:
-            fields = fields + (FieldRequirement("metadata.name", False, request.name),)
-        if watching:
-            return await self._answer_watch(res, request.namespace, labels, fields, raw)
-        return self._answer_list(res, request.namespace, labels, fields, params)
-
-    def _answer_list(self, res: SimResource, namespace: str | None, labels: tuple[Requirement, ...],
-                    fields: tuple[FieldRequirement, ...], params: Mapping[str, str]) -> aiohttp.web.Response:
-        store = (res.group, res.plural)
-        start = ""
-        try:
-            limit = int(params.get("limit") or 0)
-        except ValueError:
-            return self._status(400, "BadRequest", f"invalid limit {params.get('limit')!r}")
-        rv = self._rv
-        if params.get("continue"):
-            try:
-                token = json.loads(base64.urlsafe_b64decode(params["continue"] + "=" * (-len(params["continue"]) % 4)))
-                rv, start = int(token["rv"]), str(token["start"])
-            except (ValueError, KeyError, TypeError, binascii.Error):
-                return self._status(400, "BadRequest", "continue key is not valid: incorrect encoded start "
-                                                       "resourceVersion (version meta.k8s.io/v1)")
-            if rv < self._horizon:
-                return self._status(410, "Expired", _CONTINUE_EXPIRED)
-        elif params.get("resourceVersion") not in (None, "", "0") and (
-                params.get("resourceVersionMatch") == "Exact" or limit):
-            try:
-                rv = int(params["resourceVersion"])
-            except ValueError:
-                return self._status(400, "BadRequest", f"invalid resource version: {params['resourceVersion']!r}")
-            if rv < self._horizon:
-                return self._status(410, "Expired", "The resourceVersion for the provided list is too old.")
-            rv = min(rv, self._rv)
-        state = self._state_at(store, rv) if rv != self._rv else self._stores[store]
-
-        def sort_key(nk: NameKey) -> str:
-            return f"{nk[0]}/{nk[1]}" if res.namespaced and namespace is None else nk[1]
-
-        selected = sorted(
-            ((sort_key(nk), obj) for nk, obj in state.items()
-             if (namespace is None or nk[0] == namespace)
-             and labels_match(labels, obj) and fields_match(fields, obj)),
-            key=lambda t: t[0])
-        if start:
-            selected = [t for t in selected if t[0] >= start]
-        meta: Obj = {"resourceVersion": str(rv)}
-        if limit and len(selected) > limit:
-            last = selected[limit - 1][0]
-            token_json = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": last + "\x00"},
-                                    separators=(",", ":"))
-            meta["continue"] = base64.urlsafe_b64encode(token_json.encode()).decode().rstrip("=")
-            meta["remainingItemCount"] = len(selected) - limit
-            selected = selected[:limit]
-        items = [{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")} for _, obj in selected]
-        return self._json({"apiVersion": res.group_version, "items": items, "kind": f"{res.kind}List",
-                           "metadata": meta})
-
-    async def _answer_watch(self, res: SimResource, namespace: str | None, labels: tuple[Requirement, ...],
-                           fields: tuple[FieldRequirement, ...],
-                           raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        params = raw.query
-        store = (res.group, res.plural)
-        since = params.get("resourceVersion") or ""
-        if since not in ("", "0"):
-            try:
-                since_rv = int(since)
-            except ValueError:
-                return self._status(400, "BadRequest", f"invalid resource version: {since!r}")
-            if since_rv < self._horizon:
-                # As the real server does once a watch is admitted: 200, then one ERROR event.
-                expired = aiohttp.web.StreamResponse(status=200)
-                expired.content_type = "application/json"
-                await expired.prepare(raw)
-                await self._send(expired, "ERROR", status_body(
-                    410, "Expired", f"too old resource version: {since_rv} ({self._horizon})"), res)
-                await expired.write_eof()
-                return expired
-        bookmarks = params.get("allowWatchBookmarks") in ("1", "true", "True")
-        try:
-            timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
-        except ValueError:
-            return self._status(400, "BadRequest", f"invalid timeoutSeconds {params['timeoutSeconds']!r}")
-
-        watcher = _Watcher(store, namespace, labels, fields)
-        # Registering and collecting the backlog happen without an await in between, so no change
-        # can fall into a gap between the two.
-        if since in ("", "0"):
-            backlog = [("ADDED", o) for _, o in sorted(self._stores[store].items()) if watcher.matches(o)]
-        else:
-            backlog = [seen for ev in self._log if ev.rv > since_rv and ev.store == store
-                       for seen in [watcher.translate(ev)] if seen is not None]
-        self._watchers[store].add(watcher)
-        response = aiohttp.web.StreamResponse(status=200)
-        response.content_type = "application/json"
-        response.enable_chunked_encoding()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout is not None else None
-        try:
-            await response.prepare(raw)
-            for type_, obj in backlog:
-                await self._send(response, type_, obj, res)
-            while True:
-                wait = self.bookmark_interval if bookmarks else None
-                if deadline is not None:
-                    left = deadline - loop.time()
-                    if left <= 0:
-                        break
-                    wait = left if wait is None else min(wait, left)
-                try:
-                    item = await asyncio.wait_for(watcher.queue.get(), wait)
-                except TimeoutError:
-                    if bookmarks and (deadline is None or loop.time() < deadline):
-                        await self._send(response, "BOOKMARK", {
-                            "kind": res.kind, "apiVersion": res.group_version,
-                            "metadata": {"resourceVersion": str(self._rv), "creationTimestamp": None}}, res)
-                    continue
-                if item is None:
-                    break
-                await self._send(response, item[0], item[1], res)
-            await response.write_eof()
-        except ConnectionResetError:
-            pass
-        finally:
-            self._watchers[store].discard(watcher)
-        return response
-
-    @staticmethod
-    async def _send(response: aiohttp.web.StreamResponse, type_: str, obj: Obj, res: SimResource) -> None:
-        if type_ not in ("BOOKMARK", "ERROR"):
-            obj = dict(obj, apiVersion=res.group_version)
-        line = json.dumps({"type": type_, "object": obj}, separators=(",", ":")) + "\n"
-        await response.write(line.encode())
 
     def apply_all(self, objs: Iterable[Obj], manager: str = "kubectl-client-side-apply") -> list[Obj]:
         """Apply several objects in order (CRDs before their custom resources)."""
