@@ -220,6 +220,18 @@ def _banners(ready: bool, shard_count: int | None, unreachable: Sequence[int]) -
     return text
 
 
+def _filters(selected: dict[str, Any], projects: list[str], clusters: list[str]) -> str:
+    """The filter form; the page's script applies it without a reload, and it works without one."""
+    return f"""<form class="filters" id="filters" method="get" action="">
+{_options("status", "State", STATES, selected["status"], "All states")}
+{_options("project", "Project", projects, selected["project"], "All projects")}
+{_options("cluster", "Cluster", clusters, selected["cluster"], "All clusters")}
+<div class="field"><label for="f-label">Label</label>
+<input id="f-label" name="label" value="{_attr(selected["label"])}" placeholder="team=payments" autocomplete="off"></div>
+<div class="actions"><button type="submit">Apply</button> <a href="?">Clear</a></div>
+</form>"""
+
+
 def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
                       detail: str | None = None, ready: bool = True, now: float | None = None,
                       refresh_seconds: float = 5.0, shard_count: int | None = None,
@@ -262,14 +274,7 @@ def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
 </header>
 <main>
 {not_ready}
-<form class="filters" id="filters" method="get" action="">
-{_options("status", "State", STATES, selected["status"], "All states")}
-{_options("project", "Project", projects, selected["project"], "All projects")}
-{_options("cluster", "Cluster", clusters, selected["cluster"], "All clusters")}
-<div class="field"><label for="f-label">Label</label>
-<input id="f-label" name="label" value="{_attr(selected["label"])}" placeholder="team=payments" autocomplete="off"></div>
-<div class="actions"><button type="submit">Apply</button> <a href="?">Clear</a></div>
-</form>
+{_filters(selected, projects, clusters)}
 <p class="shown" id="shown" aria-live="polite">Showing {shown} of {len(apps)} apps</p>
 <div class="layout">
 <table class="apps" id="apps">

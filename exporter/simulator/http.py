@@ -258,30 +258,36 @@ class HttpFace:
             await response.prepare(raw)
             for type_, obj in backlog:
                 await self._send(response, type_, obj, res)
-            while True:
-                wait = self.bookmark_interval if bookmarks else None
-                if deadline is not None:
-                    left = deadline - loop.time()
-                    if left <= 0:
-                        break
-                    wait = left if wait is None else min(wait, left)
-                try:
-                    item = await asyncio.wait_for(watcher.queue.get(), wait)
-                except TimeoutError:
-                    if bookmarks and (deadline is None or loop.time() < deadline):
-                        await self._send(response, "BOOKMARK", {
-                            "kind": res.kind, "apiVersion": res.group_version,
-                            "metadata": {"resourceVersion": str(self._rv), "creationTimestamp": None}}, res)
-                    continue
-                if item is None:
-                    break
-                await self._send(response, item[0], item[1], res)
+            await self._stream(response, watcher, res, bookmarks, deadline)
             await response.write_eof()
         except ConnectionResetError:
             pass
         finally:
             self._watchers[store].discard(watcher)
         return response
+
+    async def _stream(self, response: aiohttp.web.StreamResponse, watcher: _Watcher, res: SimResource,
+                      bookmarks: bool, deadline: float | None) -> None:
+        """Send changes as they come, bookmarks while idle, until the deadline or a dropped watch."""
+        loop = asyncio.get_running_loop()
+        while True:
+            wait = self.bookmark_interval if bookmarks else None
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                wait = left if wait is None else min(wait, left)
+            try:
+                item = await asyncio.wait_for(watcher.queue.get(), wait)
+            except TimeoutError:
+                if bookmarks and (deadline is None or loop.time() < deadline):
+                    await self._send(response, "BOOKMARK", {
+                        "kind": res.kind, "apiVersion": res.group_version,
+                        "metadata": {"resourceVersion": str(self._rv), "creationTimestamp": None}}, res)
+                continue
+            if item is None:
+                return
+            await self._send(response, item[0], item[1], res)
 
     @staticmethod
     async def _send(response: aiohttp.web.StreamResponse, type_: str, obj: Obj, res: SimResource) -> None:
