@@ -1,0 +1,210 @@
+"""Shared pieces of the CRD health rules: step builders, the rule table type, and the conventional
+reading of conditions and status words that many operators follow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exporter.health.paths import conditions, get, text
+from exporter.health.rules import Step
+from exporter.model import Health, HealthResult, KubeObject
+
+H, P, D, S, U, M = (Health.HEALTHY, Health.PROGRESSING, Health.DEGRADED, Health.SUSPENDED, Health.UNKNOWN,
+                    Health.MISSING)
+
+def cond(type_: str, status: str | None, health: str, message: str = "{message}", **extra: object) -> dict[str, object]:
+    step: dict[str, object] = {"condition": type_, "health": health, "message": message}
+    if status is not None:
+        step["status"] = status
+    step.update(extra)
+    return step
+
+def default(health: str, message: str = "") -> dict[str, object]:
+    return {"default": health, "message": message}
+
+def no_status(health: str, message: str = "") -> dict[str, object]:
+    return {"noStatus": health, "message": message}
+
+GENERATION = {"generation": True, "message": "Waiting for the controller to observe the latest generation"}
+
+class _Rules(dict[tuple[str, str], Sequence[Step]]):
+    """The rule table: a (group, kind) registered twice is a mistake (the second would silently win),
+    so it raises instead."""
+
+    def __setitem__(self, key: tuple[str, str], steps: Sequence[Step]) -> None:
+        if key in self:
+            raise KeyError(f"health rule for {key[0]}/{key[1]} is registered twice")
+        super().__setitem__(key, steps)
+
+    def extend_front(self, key: tuple[str, str], steps: Sequence[Step]) -> None:
+        """Put ``steps`` before a registered rule's own (a deliberate refinement, not a duplicate)."""
+        super().__setitem__(key, [*steps, *self[key]])
+
+_GOOD_WORDS = {"ready", "running", "succeeded", "successful", "success", "complete", "completed", "active",
+               "available", "bound", "healthy", "green", "deployed", "established", "synced", "done",
+               "provisioned", "created", "exists", "ok", "up", "enabled", "online", "accepted", "true",
+               "initialized", "operational", "applied", "installed", "reconciled", "uptodate", "valid",
+               "compliant", "readytouse"}
+
+_BAD_WORDS = {"failed", "failure", "error", "errored", "degraded", "red", "crashloopbackoff", "unhealthy",
+              "invalid", "rejected", "lost", "configerror", "reconcilefailed", "false", "down", "updatefailed",
+              "createfailed", "syncfailed", "expired", "notfound", "noncompliant"}
+
+_PAUSED_WORDS = {"paused", "suspended", "stopped", "disabled", "halted"}
+
+_BAD_CONDITIONS = {"Failed", "Failure", "Error", "Degraded", "Stalled", "InvalidSpec", "Invalid", "ReconcileError",
+                   "SpecError", "SubmissionError", "NotReady", "HasErrors", "Orphan", "ErrorOccurred", "Terminal",
+                   "ACK.Terminal", "ReconcileFailed", "Fallback", "FetchFailed"}
+
+_PAUSE_CONDITIONS = ("Paused", "Stopped", "Suspended", "cnpg.io/hibernation")
+
+_GOOD_SUFFIXES = ("Ready", "Synced", "Synchronized", "Applied", "Available", "Healthy", "Successful",
+                  "Succeeded", "Complete", "Completed", "Established", "Deployed", "Accepted", "Programmed",
+                  "Bound", "Valid", "Promoted", "Reconciled", "Installed", "UpToDate", "Compliant",
+                  "Discoverable", "ResourcesApplied", "ResolvedRefs")
+
+_PROGRESS_REASONS = ("creat", "updat", "pending", "progress", "reconcil", "wait", "initializ", "install",
+                     "provision", "deploy", "scaling", "starting", "unknown", "clon", "transfer", "running", "init")
+
+def _numeric_behind(obj: KubeObject) -> bool:
+    """observedGeneration behind generation, when both are numbers (some controllers store hashes)."""
+    observed, generation = get(obj, "status.observedGeneration"), get(obj, "metadata.generation")
+    if not isinstance(observed, int) or not isinstance(generation, int) or isinstance(observed, bool):
+        return False
+    return observed < generation
+
+def _current(c: dict[str, object], generation: object) -> bool:
+    """A condition written for the object's latest generation (or one that does not say)."""
+    seen = c.get("observedGeneration")
+    return not (isinstance(seen, int) and isinstance(generation, int) and seen < generation)
+
+def _is_progress(c: dict[str, object]) -> bool:
+    reason = text(c.get("reason")).lower()
+    return any(word in reason for word in _PROGRESS_REASONS) and "fail" not in reason and "error" not in reason
+
+def _cstatus(c: dict[str, object]) -> str:
+    """Condition status normalised: some manifests write an unquoted YAML boolean."""
+    value = c.get("status")
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return text(value).capitalize()
+
+def _word(value: object) -> str:
+    return text(value).lower().replace("_", "").replace("-", "").replace(" ", "")
+
+def _conditions_verdict(conds: list[dict[str, object]]) -> HealthResult | None:
+    for c in conds:
+        if text(c.get("type")) in _PAUSE_CONDITIONS and _cstatus(c) == "True":
+            return HealthResult(S, text(c.get("message") or c.get("reason") or c.get("type")))
+    for c in conds:
+        kind = text(c.get("type"))
+        if _cstatus(c) == "True" and (kind in _BAD_CONDITIONS or kind.endswith(".Terminal")):
+            return HealthResult(D, text(c.get("message") or c.get("reason")))
+    for c in conds:
+        if text(c.get("type")) == "Issuing" and _cstatus(c) == "True":
+            return HealthResult(P, text(c.get("message") or c.get("reason")))
+        if text(c.get("reason")).endswith("Paused") and _cstatus(c) == "False":
+            return HealthResult(S, text(c.get("reason")))
+    good = [c for c in conds if text(c.get("type")).endswith(_GOOD_SUFFIXES)]
+    failing = [c for c in good if _cstatus(c) == "False"]
+    for c in failing:
+        if not _is_progress(c) and (c.get("reason") or c.get("message")):
+            return HealthResult(D, text(c.get("message") or c.get("reason")))
+    for c in conds:
+        if text(c.get("type")) == "Reconciling" and _cstatus(c) == "True":
+            return HealthResult(P, text(c.get("message") or c.get("reason")))
+    for c in failing:
+        return HealthResult(P, text(c.get("message") or c.get("reason")))
+    for c in good:
+        if _cstatus(c) != "True":
+            return HealthResult(P, text(c.get("message") or c.get("reason")))
+    if good:
+        ready = next((c for c in good if c.get("type") == "Ready"), good[0])
+        return HealthResult(H, text(ready.get("message") or ready.get("reason")))
+    return None
+
+def conventional(obj: KubeObject) -> HealthResult:
+    """Health by the conventions most operators follow, for kinds known to follow them.
+
+    Order: failure conditions (``Failed``, ``Stalled`` ... true), readiness-like conditions
+    (``Ready``, ``*Synced``, ``Available`` ...), conditions nested per parent (Gateway API), then a
+    ``phase``/``state``/``*Status`` word. Used only for the kinds listed in ``CONVENTIONAL``;
+    kinds nobody listed get the stricter generic fallback.
+    """
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return HealthResult(P, "Waiting for the controller to report status")
+    if get(obj, "spec.suspend") is True or get(obj, "spec.paused") is True:
+        return HealthResult(S, "Paused")
+    if _numeric_behind(obj):
+        return HealthResult(P, "Waiting for the latest generation to be observed")
+    if status.get("failureMessage") or status.get("failureReason"):
+        return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
+    generation = get(obj, "metadata.generation")
+    if not all(_current(c, generation) for c in conditions(obj)):
+        return HealthResult(P, "Waiting for the latest generation to be observed")
+    verdict = _conditions_verdict(conditions(obj))
+    if verdict is not None and verdict.status is not H:
+        return verdict
+    environments = [e for e in status.get("environments") or [] if isinstance(e, dict)]
+    phases = {text(e.get("phase")).lower(): text(e.get("branch")) for e in environments}
+    if "failure" in phases or "failed" in phases:
+        return HealthResult(D, "Failed for branch(es): " + phases.get("failure", phases.get("failed", "")))
+    if "pending" in phases:
+        return HealthResult(P, "Pending for branch(es): " + phases["pending"])
+    nested: list[dict[str, object]] = []
+    for key in ("parents", "ancestors", "listeners"):
+        for parent in status.get(key) or []:
+            if isinstance(parent, dict):
+                nested.extend(conditions(parent, "conditions"))
+    if nested:
+        if not all(_current(c, generation) for c in nested):
+            return HealthResult(P, "Waiting for the latest generation to be observed")
+        inner = _conditions_verdict(nested)
+        if inner is not None and (verdict is None or inner.status is not H):
+            return inner
+    if verdict is not None:
+        return verdict
+    return _replicas_or_words(obj, status)
+
+def _replicas_or_words(obj: KubeObject, status: dict[str, object]) -> HealthResult:
+    """The last resorts of ``conventional``: replica counts, then a status word."""
+    replicas = status.get("replicas")
+    ready = status.get("updatedReadyReplicas", status.get("readyReplicas"))
+    if isinstance(replicas, int) and isinstance(ready, int) and not conditions(obj):
+        if ready >= replicas:
+            return HealthResult(H, "All replicas are ready")
+        return HealthResult(P, f"Waiting for replicas to be ready: {ready} of {replicas}")
+    if status.get("readyToUse") is True:
+        return HealthResult(H, "Ready to use")
+    first = ("phase", "state", "status", "compliant")
+    for key, value in sorted(status.items(), key=lambda kv: (kv[0] not in first, first.index(kv[0])
+                                                              if kv[0] in first else 0)):
+        verdict = _status_word(status, key, value)
+        if verdict is not None:
+            return verdict
+    return HealthResult(P, "Waiting for the controller to report status")
+
+def _status_word(status: dict[str, object], key: str, value: object) -> HealthResult | None:
+    """What a ``phase``/``state``/``*Status`` field's word says, or None when it says nothing."""
+    if isinstance(value, dict):
+        value = value.get("phase") or value.get("state") or value.get("status")
+    lowered = key.lower()
+    if not (lowered in ("phase", "state", "status", "health", "healthy", "ready", "stage", "compliant")
+            or lowered.endswith(("status", "state", "phase"))):
+        return None
+    if not isinstance(value, str | bool) or value == "":
+        return None
+    word = _word(value)
+    if word.startswith("error"):
+        word = "error"
+    message = text(status.get("message") or status.get("reason") or value)
+    if word in _BAD_WORDS:
+        return HealthResult(D, message)
+    if word in _PAUSED_WORDS:
+        return HealthResult(S, message)
+    if word in _GOOD_WORDS:
+        return HealthResult(H, message)
+    if lowered in ("phase", "state", "status", "health") or lowered.endswith(("phase", "state")):
+        return HealthResult(P, message)
+    return None

@@ -1,0 +1,81 @@
+"""Observability: Prometheus Operator, OpenTelemetry, Grafana, Humio, Coralogix, Datadog, Jaeger, Kiali
+and Elastic Beats and Logstash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exporter.health.crds.common import D, H, P, _Rules, conventional, default, no_status
+from exporter.health.paths import as_int, conditions, get, text
+from exporter.health.rules import Step
+from exporter.model import HealthResult, KubeObject
+
+RULES = _Rules()
+WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
+
+
+HUMIO: list[Step] = [
+    no_status("Progressing", "Update in progress"),
+    {"phase": {"Exists": "Healthy", "NotFound": "Missing", "ConfigError": "Degraded", "Unknown": "Unknown"},
+     "field": "status.state", "message": "Component state: {value}."},
+    default("Progressing", "Update in progress"),
+]
+
+for _k in ("HumioAction", "HumioAlert", "HumioIngestToken", "HumioParser", "HumioRepository", "HumioView"):
+    RULES[("core.humio.com", _k)] = HUMIO
+
+def otel_collector(obj: KubeObject) -> HealthResult:
+    counts = text(get(obj, "status.scale.statusReplicas"))
+    if not counts:
+        if get(obj, "status.version") is not None:
+            return HealthResult(H, "Collector is running in sidecar mode")
+        return HealthResult(P, "Waiting for the collector to report status")
+    ready, _, want = counts.partition("/")
+    have, need = as_int(ready), as_int(want)
+    if need == 0:
+        return HealthResult(H, f"DaemonSet has no eligible nodes ({counts})")
+    if have >= need:
+        return HealthResult(H, "All replicas are ready")
+    if have == 0:
+        return HealthResult(D, "No replicas are ready")
+    return HealthResult(P, "Replicas are starting up")
+
+RULES[("opentelemetry.io", "OpenTelemetryCollector")] = [otel_collector]
+
+def grafana(obj: KubeObject) -> HealthResult | None:
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        return None
+    if status.get("NoMatchingInstances"):
+        return HealthResult(D, "can't find matching grafana instance")
+    if status.get("stageStatus") == "failed":
+        return HealthResult(D, f"Failed at stage {text(status.get('stage'))}")
+    if "stage" in status and status.get("stage") != "complete":
+        return HealthResult(P, text(status.get("stage")))
+    if not conditions(obj) and status.get("lastResync"):
+        return HealthResult(H, "")
+    return None
+
+for _k in ("Grafana", "GrafanaDashboard", "GrafanaDatasource", "GrafanaFolder"):
+    RULES[("grafana.integreatly.org", _k)] = [grafana, conventional]
+
+RULES[("core.humio.com", "HumioCluster")] = [
+    {"field": "status.state", "equals": "Running", "health": "Healthy", "message": "Cluster is in a healthy running state"},
+    {"field": "status.state", "equals": "Restarting", "health": "Progressing", "message": "Cluster pods are being restarted"},
+    {"field": "status.state", "equals": "Upgrading", "health": "Progressing", "message": "Cluster pods are being upgraded"},
+    {"field": "status.state", "equals": "Pending", "health": "Progressing",
+     "message": "Cluster is waiting on resources to be provisioned"},
+    {"field": "status.message", "present": True, "health": "Degraded", "message": "{value}"},
+    {"field": "status.state", "equals": "ConfigError", "health": "Degraded",
+     "message": "User-provided cluster specification resulted in a configuration error"},
+    {"phase": {"Unknown": "Unknown"}, "field": "status.state", "message": "Component state: {value}."},
+    conventional,
+]
+
+RULES[("beat.k8s.elastic.co", "Beat")] = [
+    {"phase": {"green": "Healthy", "yellow": "Progressing", "red": "Degraded"}, "field": "status.health",
+     "message": "Elastic Beat status is {value}"},
+    {"field": "status.health", "present": True, "health": "Unknown", "message": "Elastic Beat status is unknown"},
+    {"field": "status.expectedNodes", "health": "Progressing", "message": "Elastic Beat phase is progressing"},
+    default("Unknown", "Elastic Beat status is unknown"),
+]
