@@ -41,11 +41,12 @@ from exporter.notify import Notifier
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
 from exporter.pipeline.desired import AppRuntime, Revisions, under, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
+from exporter.pipeline.freezes import FreezeWatch
 from exporter.pipeline.scheduling import Scheduler
 from exporter.sharding import shard_of
 from exporter.status import clocks, combine, good_states
 from exporter.urls import normalise_repo_url
-from exporter.windows import FreezeLog, WindowSchedule
+from exporter.windows import FreezeLog, FreezeViolation, WindowSchedule
 
 log = logging.getLogger(__name__)
 
@@ -271,10 +272,7 @@ class Agent:
     # ---- Git -------------------------------------------------------------------------------------
 
     def _on_new_commit(self, rt: AppRuntime, old: str, new: str) -> None:
-        if self.windows.is_frozen(rt.config, self.clock.now()):
-            violation = self.freeze_log.record_git(rt.config.name, old, new)
-            if violation is not None and self.notifier is not None:
-                self._scheduler.spawn(self.notifier.notify_freeze(violation))
+        self._tell_freeze(self._freezes().new_commit(rt, old, new))
 
     async def _poll_git(self) -> None:
         for url in sorted({rt.config.source.repo_url for rt in self._apps.values()}):
@@ -400,25 +398,28 @@ class Agent:
         return list(settings.values()) or [CompareOptions()]
 
     def _on_event(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
-        """A watch event: mark dirty only the apps that own or track the object."""
+        """A watch event: keep the indexes current, note freeze violations, and evaluate only the
+        apps that own or track the object."""
         if key.group == "apiextensions.k8s.io" and key.kind == "CustomResourceDefinition" and obj is not None:
             cluster.schemas.update(compare_mod.SchemaHints.from_crd(obj))
+        for name in self._apps_for(cluster, key, obj):
+            self._tell_freeze(self._freezes().live_change(self._apps[name], key, obj))
+            self._mark(name)
+
+    def _apps_for(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> list[str]:
+        """The apps that declare the object or whose mark it carries (the index kept current)."""
         tracked_by = self._track(cluster, key, obj)
         owners = set(self._owners.get((cluster.config.name, key), ()))
-        if tracked_by is not None and tracked_by in self._apps:
+        if tracked_by is not None:
             owners.add(tracked_by)
-        now = self.clock.now()
-        for name in owners:
-            rt = self._apps.get(name)
-            if rt is None:
-                continue
-            if key in rt.desired_keys and self.windows.is_frozen(rt.config, now):
-                before = rt.live_seen.get(key)
-                change = "DELETED" if obj is None else "ADDED" if before is None else "MODIFIED"
-                violation = self.freeze_log.record_live(name, key, change, before, obj)
-                if violation is not None and self.notifier is not None:
-                    self._scheduler.spawn(self.notifier.notify_freeze(violation))
-            self._mark(name)
+        return sorted(name for name in owners if name in self._apps)
+
+    def _freezes(self) -> FreezeWatch:
+        return FreezeWatch(self.windows, self.freeze_log, self.clock)
+
+    def _tell_freeze(self, violation: FreezeViolation | None) -> None:
+        if violation is not None and self.notifier is not None:
+            self._scheduler.spawn(self.notifier.notify_freeze(violation))
 
     def _on_stale(self, cluster: Cluster, informer: Informer, stale: bool) -> None:
         """A watch crossed the staleness bound (or came back): re-evaluate at once every app that
