@@ -71,6 +71,26 @@ def split_manifests(text: str) -> list[str]:
     return [piece.strip() + "\n" for piece in _SEPARATOR.split(text.strip()) if piece.strip()]
 
 
+#: Helm's install order (``releaseutil.InstallOrder``): kinds others depend on come first; kinds not
+#: listed follow, by name.
+INSTALL_ORDER = (
+    "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
+    "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass",
+    "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList",
+    "ClusterRoleBinding", "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList",
+    "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet", "Deployment",
+    "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+)
+_RANK = {kind: rank for rank, kind in enumerate(INSTALL_ORDER)}
+
+
+def install_order(objects: list[KubeObject]) -> list[KubeObject]:
+    """``objects`` in the order Helm installs them (stable within a kind)."""
+    return sorted(objects, key=lambda o: (_RANK.get(str(o.get("kind")), len(_RANK)),
+                                          "" if str(o.get("kind")) in _RANK else str(o.get("kind"))))
+
+
 def parse_helm_output(text: str, file: str) -> list[KubeObject]:
     """The objects of one template's (or ``helm template``'s) output, split as Helm splits it."""
     objects: list[KubeObject] = []
@@ -89,11 +109,12 @@ def _sdk_objects(answer: dict[str, Any], rel: str) -> list[KubeObject]:
     for crd in answer.get("crds") or []:
         objects += parse_helm_output(crd["data"], shown(crd.get("filename") or crd["name"]))
     manifests = answer.get("manifests") or {}
+    rendered: list[KubeObject] = []
     for template in sorted(manifests):
         if template.endswith("NOTES.txt"):
             continue
-        objects += parse_helm_output(manifests[template], shown(template))
-    return objects
+        rendered += parse_helm_output(manifests[template], shown(template))
+    return objects + install_order(rendered)
 
 
 async def _render_sdk(chart: Path, values: dict[str, Any], release: str, namespace: str | None,

@@ -124,3 +124,19 @@ async def test_rendered_yaml_that_does_not_parse_names_the_template(tmp_path: Pa
     write_tree(tmp_path, {**CHART, "charts/web/templates/bad.yaml": "a: b: c\n"})
     with pytest.raises(RenderError, match=r"^charts/web/templates/bad.yaml:1: "):
         await render(app("charts/web", "helm"), tmp_path)
+
+
+async def test_objects_come_in_helms_install_order_and_keep_trailing_newlines(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "c/Chart.yaml": "apiVersion: v2\nname: order\nversion: 0.1.0\n",
+        "c/templates/a-deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
+        "c/templates/b-widget.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+        "c/templates/c-config.yaml": (
+            "---# Source: a comment on the separator line, as some charts write it\n"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"
+            "data:\n  script: |\n    echo hello\n"),
+        "c/templates/d-account.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n",
+    })
+    objects = await render(app("c", "helm"), tmp_path)
+    assert names(objects) == ["ServiceAccount/web", "ConfigMap/settings", "Deployment/web", "Widget/w"]
+    assert objects[1]["data"]["script"] == "echo hello\n"
