@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+
+from exporter.kube.client import ResourceInfo
 
 _DATA = resources.files("exporter.simulator") / "data"
 
@@ -40,24 +41,8 @@ def load_json(name: str) -> Any:
     return json.loads((_DATA / name).read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True)
-class SimResource:
-    """One served resource (a group, version and plural with its kind and scope)."""
-
-    group: str
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool
-
-    @property
-    def group_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self) -> str:
-        """``deployments.apps`` or ``configmaps``: how the API server names a resource in messages."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
+#: A served resource: the client's own type, so the simulator and the agent describe resources alike.
+SimResource = ResourceInfo
 
 
 class Catalogue:
@@ -91,7 +76,7 @@ class Catalogue:
             for r in doc["resources"]:
                 if "/" in r["name"]:
                     continue
-                res = SimResource(group, version, r["name"], r["kind"], bool(r["namespaced"]))
+                res = SimResource(group, version, r["kind"], r["name"], bool(r["namespaced"]))
                 self.by_path[(group, version, r["name"])] = res
                 current = self.by_kind.get((group, r["kind"]))
                 if current is None or version == preferred.get(group):

@@ -350,7 +350,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
             meta["namespace"] = nk[0]
         else:
             meta.pop("namespace", None)
-        new["apiVersion"] = new.get("apiVersion") or res.group_version
+        new["apiVersion"] = new.get("apiVersion") or res.api_version
         new["kind"] = res.kind
         pmeta = (prev or {}).get("metadata") or {}
         meta["uid"] = pmeta.get("uid") or str(uuid.uuid4())

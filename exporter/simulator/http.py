@@ -151,7 +151,7 @@ class HttpFace:
                 details = {"group": res.group, "kind": res.plural} if res.group else {"kind": res.plural}
                 details["name"] = request.name
                 return self._status(404, "NotFound", f'{res.qualified} "{request.name}" not found', details)
-            return self._json(dict(obj, apiVersion=res.group_version))
+            return self._json(dict(obj, apiVersion=res.api_version))
         try:
             labels = parse_label_selector(params.get("labelSelector"))
             fields = parse_field_selector(params.get("fieldSelector"))
@@ -211,7 +211,7 @@ class HttpFace:
             meta["remainingItemCount"] = len(selected) - limit
             selected = selected[:limit]
         items = [{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")} for _, obj in selected]
-        return self._json({"apiVersion": res.group_version, "items": items, "kind": f"{res.kind}List",
+        return self._json({"apiVersion": res.api_version, "items": items, "kind": f"{res.kind}List",
                            "metadata": meta})
 
     async def _answer_watch(self, res: SimResource, namespace: str | None, labels: tuple[Requirement, ...],
@@ -282,7 +282,7 @@ class HttpFace:
             except TimeoutError:
                 if bookmarks and (deadline is None or loop.time() < deadline):
                     await self._send(response, "BOOKMARK", {
-                        "kind": res.kind, "apiVersion": res.group_version,
+                        "kind": res.kind, "apiVersion": res.api_version,
                         "metadata": {"resourceVersion": str(self._rv), "creationTimestamp": None}}, res)
                 continue
             if item is None:
@@ -292,7 +292,7 @@ class HttpFace:
     @staticmethod
     async def _send(response: aiohttp.web.StreamResponse, type_: str, obj: Obj, res: SimResource) -> None:
         if type_ not in ("BOOKMARK", "ERROR"):
-            obj = dict(obj, apiVersion=res.group_version)
+            obj = dict(obj, apiVersion=res.api_version)
         line = json.dumps({"type": type_, "object": obj}, separators=(",", ":")) + "\n"
         await response.write(line.encode())
 
