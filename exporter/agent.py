@@ -72,6 +72,7 @@ class Agent:
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
         self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] = MappingProxyType({})
         self._scheduler = Scheduler(self._evaluate_known, concurrency)
+        self._tracking: list[CompareOptions] | None = None
         self._revisions = Revisions(self.git)
         self._git_errors: dict[str, str] = {}
         self._ready = False
@@ -369,6 +370,7 @@ class Agent:
     def _retrack(self) -> None:
         """Read every cached object's mark again: which apps exist, and the tracking settings
         they use, are known only once the apps are (after start, and after a reload)."""
+        self._tracking = None
         for cluster in self._clusters.values():
             if cluster.cache is None:
                 continue
@@ -392,10 +394,14 @@ class Agent:
         return first
 
     def _tracking_settings(self) -> list[CompareOptions]:
-        settings: dict[tuple[str, str], CompareOptions] = {}
-        for rt in self._apps.values():
-            settings.setdefault(_tracking_of(rt.config.compare), rt.config.compare)
-        return list(settings.values()) or [CompareOptions()]
+        """The distinct tracking settings the apps use; worked out again only when the apps change
+        (every watch event reads them)."""
+        if self._tracking is None:
+            settings: dict[tuple[str, str], CompareOptions] = {}
+            for rt in self._apps.values():
+                settings.setdefault(_tracking_of(rt.config.compare), rt.config.compare)
+            self._tracking = list(settings.values()) or [CompareOptions()]
+        return self._tracking
 
     def _on_event(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
         """A watch event: keep the indexes current, note freeze violations, and evaluate only the
@@ -471,6 +477,7 @@ class Agent:
 
     def _forget_app(self, name: str) -> None:
         rt = self._apps.pop(name)
+        self._tracking = None
         cluster = self._clusters.get(rt.config.destination.cluster)
         if cluster is not None:
             self._set_owners(rt, cluster, frozenset())
