@@ -84,8 +84,9 @@ def make_repo(work: Path) -> Path:
     return repo
 
 
-async def evaluate_charts(plane: ControlPlane, repo: Path) -> dict[tuple[str, str], AppStatus]:
-    """Every chart as a Helm app and as a directory app, evaluated once by the agent."""
+def write_charts_config(plane: ControlPlane, repo: Path, work: Path) -> Path:
+    """A config with every chart as a Helm app (``<chart>-helm``) and as a directory app of its
+    rendered YAML (``<chart>-rendered``), reading the cluster with the agent's identity."""
     apps = []
     for name in chart_names():
         destination = {"cluster": "real", "namespace": name}
@@ -95,12 +96,17 @@ async def evaluate_charts(plane: ControlPlane, repo: Path) -> dict[tuple[str, st
         apps.append({"name": f"{name}-rendered", "destination": destination,
                      "source": {"repoURL": f"file://{repo}", "targetRevision": "main",
                                 "path": f"{name}/rendered"}})
-    work = Path(tempfile.mkdtemp(prefix="charts-agent-"))
     config = work / "config.yaml"
     config.write_text(yaml.safe_dump({
         "clusters": [{"name": "real", "kubeconfig": str(plane.agent_kubeconfig)}],
         "cacheDir": str(work / "cache"), "renderTimeout": "120s", "apps": apps}))
-    agent = Agent(load_config(str(config)))
+    return config
+
+
+async def evaluate_charts(plane: ControlPlane, repo: Path) -> dict[tuple[str, str], AppStatus]:
+    """Every chart as a Helm app and as a directory app, evaluated once by the agent."""
+    work = Path(tempfile.mkdtemp(prefix="charts-agent-"))
+    agent = Agent(load_config(str(write_charts_config(plane, repo, work))))
     try:
         await agent.start(watch=False)
         snapshot = agent.snapshot()

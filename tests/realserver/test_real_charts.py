@@ -6,13 +6,16 @@ every difference would be a false one."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from charts import SHARED, apply_chart, chart_names, evaluate_charts, make_repo
+from charts import SHARED, apply_chart, chart_names, evaluate_charts, make_repo, write_charts_config
 from control_plane import AGENT_USER, ControlPlane, assets_dir
 from scenario import drift
 
@@ -23,7 +26,7 @@ CHARTS = chart_names()
 
 @pytest.fixture(scope="module", params=["client-side", "server-side"])
 def applied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-            ) -> Iterator[tuple[ControlPlane, dict[tuple[str, str], AppStatus]]]:
+            ) -> Iterator[tuple[ControlPlane, dict[tuple[str, str], AppStatus], Path]]:
     assets = assets_dir()
     if assets is None or not CHARTS:
         reason = (f"needs the real charts in {SHARED} and a control plane in KUBEBUILDER_ASSETS "
@@ -36,8 +39,9 @@ def applied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     try:
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda name: apply_chart(plane, name, request.param == "server-side"), CHARTS))
-        statuses = asyncio.run(evaluate_charts(plane, make_repo(work)))
-        yield plane, statuses
+        repo = make_repo(work)
+        statuses = asyncio.run(evaluate_charts(plane, repo))
+        yield plane, statuses, repo
     finally:
         plane.stop()
 
@@ -45,7 +49,7 @@ def applied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 @pytest.mark.parametrize("source", ["helm", "rendered"])
 @pytest.mark.parametrize("chart", CHARTS)
 def test_a_real_chart_shows_no_false_drift(applied, chart: str, source: str) -> None:
-    _, statuses = applied
+    _, statuses, _ = applied
     status = statuses[(chart, source)]
     assert status.error is None, status.error
     assert drift(status) == []
@@ -53,7 +57,7 @@ def test_a_real_chart_shows_no_false_drift(applied, chart: str, source: str) -> 
 
 
 def test_the_helm_render_and_the_rendered_yaml_declare_the_same_objects(applied) -> None:
-    _, statuses = applied
+    _, statuses, _ = applied
     for chart in CHARTS:
         helm = sorted(str(o.key) for o in statuses[(chart, "helm")].objects)
         rendered = sorted(str(o.key) for o in statuses[(chart, "rendered")].objects)
@@ -61,13 +65,27 @@ def test_the_helm_render_and_the_rendered_yaml_declare_the_same_objects(applied)
 
 
 def test_the_agent_only_read_the_charts_cluster(applied) -> None:
-    plane, _ = applied
+    plane, _, _ = applied
     verbs = plane.verbs_of(AGENT_USER)
     assert verbs and set(verbs) <= {"get", "list", "watch"}, verbs
 
 
+def test_check_reports_every_chart_synced(applied, tmp_path: Path) -> None:
+    """What a user runs in CI: ``check`` renders every chart and finds no drift in any (it exits 1
+    only because no kubelet runs here, so Deployments stay Progressing)."""
+    plane, _, repo = applied
+    config = write_charts_config(plane, repo, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "exporter.cli", "check", "--config", str(config), "--output", "json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    apps = {a["name"]: a for a in json.loads(done.stdout)}
+    assert len(apps) == 2 * len(CHARTS)
+    assert {name: (a["sync"], a["error"]) for name, a in apps.items()} == {
+        name: ("Synced", None) for name in apps}
+
+
 def test_a_hand_edit_to_a_chart_object_is_reported(applied, tmp_path: Path) -> None:
-    plane, _ = applied
+    plane, _, _ = applied
     plane.kubectl("set", "image", "-n", "external-dns", "deployment/external-dns",
                   "external-dns=registry.k8s.io/external-dns/external-dns:v0.0.1-edited")
     try:
