@@ -145,7 +145,6 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
     "PersistentVolumeClaim": {"spec.volumeMode": "Filesystem"},
     "PersistentVolume": {"spec.volumeMode": "Filesystem", "spec.persistentVolumeReclaimPolicy": "Retain"},
     "Secret": {"type": "Opaque"},
-    "CustomResourceDefinition": {"spec.conversion.strategy": "None"},
 }
 
 #: Fields that the server fills with a value it picks (an address, a port, a generated name, a
