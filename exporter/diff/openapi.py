@@ -15,12 +15,13 @@ stored by this server" instead of as missing live.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from exporter.diff.schema import SchemaHints, SchemaNode, builtin_schema, merge_defaults
 
-_REF = "#/definitions/"
+#: Where references point: v2 ``definitions``, v3 ``components.schemas`` (the same names).
+_REFS = ("#/definitions/", "#/components/schemas/")
 _QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 #: Definitions whose inside the comparison never needs (free-form, or recursive JSON schemas).
 _OPAQUE = frozenset({"io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1",
@@ -28,11 +29,23 @@ _OPAQUE = frozenset({"io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1",
 
 
 class ServerSchemas:
-    """One cluster's ``/openapi/v2`` document, as comparison trees per group/version/kind."""
+    """One cluster's OpenAPI documents as comparison trees per group/version/kind.
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    ``document`` is ``/openapi/v2``; ``v3`` the ``/openapi/v3`` group-version documents where the
+    server serves them. Their schemas carry the same names; v3's win, because only v3 keeps the
+    ``default`` values of built-in fields (v2 drops them), which then stand in for the hand table.
+    """
+
+    def __init__(self, document: Mapping[str, Any], v3: Sequence[Mapping[str, Any]] = ()) -> None:
         definitions = document.get("definitions")
-        self._definitions: Mapping[str, Any] = definitions if isinstance(definitions, Mapping) else {}
+        merged: dict[str, Any] = dict(definitions) if isinstance(definitions, Mapping) else {}
+        for doc in v3:
+            components = doc.get("components")
+            schemas = components.get("schemas") if isinstance(components, Mapping) else None
+            if isinstance(schemas, Mapping):
+                merged.update(schemas)
+        self.source = "v3" if v3 else "v2"
+        self._definitions: Mapping[str, Any] = merged
         self._by_gvk: dict[tuple[str, str, str], str] = {}
         for name, definition in self._definitions.items():
             for gvk in definition.get("x-kubernetes-group-version-kind") or () \
@@ -58,10 +71,24 @@ class ServerSchemas:
         return self._hints[key]
 
 
-def _resolve(definitions: Mapping[str, Any], schema: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
+def _ref_name(schema: Mapping[str, Any]) -> str | None:
+    """The definition a schema refers to: ``$ref``, or v3's ``allOf: [{$ref}]`` wrapper (which
+    lets a reference carry a description or a default of its own)."""
     ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith(_REF):
-        name = ref[len(_REF):]
+    if ref is None:
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], Mapping):
+            ref = all_of[0].get("$ref")
+    if isinstance(ref, str):
+        for prefix in _REFS:
+            if ref.startswith(prefix):
+                return ref[len(prefix):]
+    return None
+
+
+def _resolve(definitions: Mapping[str, Any], schema: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
+    name = _ref_name(schema)
+    if name is not None:
         target = definitions.get(name)
         return name, target if isinstance(target, Mapping) else {}
     return None, schema
@@ -115,7 +142,13 @@ def _child(definitions: Mapping[str, Any], schema: Any, seen: tuple[str, ...]) -
         return None
     name, target = _resolve(definitions, schema)
     if name is not None:
-        return _convert(definitions, name, seen)
-    if schema.get("type") in ("object", "array") or "properties" in schema:
-        return _convert(definitions, None, seen, schema)
-    return None
+        node = _convert(definitions, name, seen)
+    elif schema.get("type") in ("object", "array") or "properties" in schema:
+        node = _convert(definitions, None, seen, schema)
+    else:
+        node = None
+    default = schema.get("default")
+    if default is not None and default not in ({}, []):  # empty structs say nothing
+        node = node if node is not None else SchemaNode()
+        node.default = default
+    return node

@@ -245,6 +245,26 @@ class KubeClient:
             raise KubeError(f"get on /openapi/v2 in {self.name}: the answer is not JSON",
                             cluster=self.name) from None
 
+    async def openapi_v3(self) -> list[Any]:
+        """The server's ``/openapi/v3`` group-version documents (``api/v1``, ``apis/<group>/<version>``);
+        empty where the server does not serve v3."""
+        try:
+            index = await self._get_json("/openapi/v3", None, verb="get", what="/openapi/v3")
+        except NotFound:
+            return []
+        paths = index.get("paths") if isinstance(index, Mapping) else None
+        docs: list[Any] = []
+        for name, entry in sorted((paths or {}).items()):
+            url = entry.get("serverRelativeURL") if isinstance(entry, Mapping) else None
+            if not isinstance(url, str) or not (name == "api/v1" or name.count("/") == 2):
+                continue
+            path, _, query = url.partition("?")
+            params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+            async with self._open("GET", path, params, verb="get", what=path) as resp:
+                body = await resp.read()
+            docs.append(await asyncio.get_running_loop().run_in_executor(None, json.loads, body))
+        return docs
+
     # -- discovery -----------------------------------------------------------------------------
 
     async def resolve(self, api_version: str, kind: str) -> ResourceInfo | None:

@@ -163,7 +163,13 @@ class Cluster:
             return
         self.openapi_tried = True
         try:
-            self.openapi = ServerSchemas(await self.client.openapi_v2())
+            document = await self.client.openapi_v2()
+            try:
+                v3 = await self.client.openapi_v3()
+            except KubeError as exc:
+                log.info("cluster %s: reading OpenAPI v2 only: %s", self.config.name, exc)
+                v3 = []
+            self.openapi = ServerSchemas(document, v3)
         except KubeError as exc:
             log.info("cluster %s: comparing built-in kinds with the shipped tables only: %s",
                      self.config.name, exc)
