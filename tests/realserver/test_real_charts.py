@@ -46,6 +46,15 @@ def applied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         plane.stop()
 
 
+@pytest.fixture(autouse=True)
+def charts_agent_only_reads(applied) -> Iterator[None]:
+    """Every test here ends by reading the charts cluster's audit log."""
+    yield
+    plane, _, _ = applied
+    verbs = plane.verbs_of(AGENT_USER)
+    assert set(verbs) <= {"get", "list", "watch"}, f"the agent's identity used {verbs}"
+
+
 @pytest.mark.parametrize("source", ["helm", "rendered"])
 @pytest.mark.parametrize("chart", CHARTS)
 def test_a_real_chart_shows_no_false_drift(applied, chart: str, source: str) -> None:
