@@ -55,7 +55,7 @@ class Agent:
 
     def __init__(self, config: Config, *, clock: Clock | None = None, shard: tuple[int, int] | None = None,
                  notifier: Notifier | None = None, cache_dir: str | None = None,
-                 concurrency: int = 8) -> None:
+                 concurrency: int = 8, windows: WindowSchedule | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.shard = shard
@@ -63,9 +63,11 @@ class Agent:
         self.git = GitCache(cache_dir or config.cache_dir or _default_cache_dir(), config.repositories,
                             timeout=config.git_timeout)
         self.notifier = notifier
-        self.windows = WindowSchedule(config.windows, self.clock)
-        if notifier is not None:
-            notifier.windows = self.windows  # mutes alerts inside maintenance windows when configured
+        # One schedule shared with the notifier (it mutes alerts in maintenance), updated in place.
+        self.windows = windows or (notifier.windows if notifier is not None else None) or \
+            WindowSchedule(config.windows, self.clock)
+        if notifier is not None and notifier.windows is None:
+            notifier.windows = self.windows
         self.freeze_log = FreezeLog(config.freeze_log, self.clock)
         self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
@@ -163,9 +165,7 @@ class Agent:
         old_clusters = {c.name: c for c in self.config.clusters}
         self.config = config
         self.health = HealthEngine(config.health_checks)
-        self.windows = WindowSchedule(config.windows, self.clock)
-        if self.notifier is not None:
-            self.notifier.windows = self.windows
+        self.windows.replace(config.windows)
         for c in config.clusters:
             if old_clusters.get(c.name) != c:
                 old = self._clusters.pop(c.name, None)

@@ -138,6 +138,11 @@ class WindowSchedule:
         self.clock: Clock = clock or SystemClock()
         self._windows = [_compile(w, i) for i, w in enumerate(windows)]
 
+    def replace(self, windows: Iterable[SyncWindowConfig]) -> None:
+        """Take new windows (a reload) in place, so everyone holding this schedule sees them; all
+        are compiled first, so a bad one leaves the old set whole."""
+        self._windows = [_compile(w, i) for i, w in enumerate(windows)]
+
     def _active(self, now: float) -> Iterator[tuple[_Compiled, bool]]:
         for w in self._windows:
             yield w, w.active(now)

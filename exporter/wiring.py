@@ -105,11 +105,12 @@ def build_agent(config: Config, config_path: str, *, shard: tuple[int, int] | No
     from exporter.agent import Agent
     from exporter.notify import Notifier, NotifyError
 
+    windows = WindowSchedule(config.windows)
     try:
-        notifier = Notifier(config.notifications) if config.notifications.channels else None
+        notifier = Notifier(config.notifications, windows=windows) if config.notifications.channels else None
     except NotifyError as exc:
         raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
-    return Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir)
+    return Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir, windows=windows)
 
 
 async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet | None) -> Any:
@@ -207,7 +208,7 @@ async def reload_config(agent: Any, path: str, settle: float = 0.5) -> None:
             if notifier is not None:
                 channels = await notifier.open_channels(config.notifications)
             elif config.notifications.channels:
-                notifier = Notifier(config.notifications)
+                notifier = Notifier(config.notifications, windows=agent.windows)
                 await notifier.start()
         except NotifyError as exc:
             raise ReloadRefused(f"{path}: notifications: {exc}") from None
