@@ -22,6 +22,12 @@ def _yaml(document: Any) -> list[str]:
                      allow_unicode=True).splitlines()
 
 
+def yaml_diff(before: Any, after: Any, before_label: str, after_label: str) -> list[str]:
+    """The unified diff of two documents as sorted YAML, one line per item (no line ends): the one
+    renderer every diff the agent shows goes through."""
+    return list(difflib.unified_diff(_yaml(before), _yaml(after), before_label, after_label, lineterm=""))
+
+
 def unified_diff(key: ObjectKey, diff: ObjectDiff) -> str:
     """The object's differences as a unified diff, redacted; ``""`` when there is nothing to show.
 
@@ -29,8 +35,7 @@ def unified_diff(key: ObjectKey, diff: ObjectDiff) -> str:
     differences that carry a reason (a changed secret, a field added live by hand) are listed after
     the diff as ``# <path>: <reason>`` lines.
     """
-    lines = list(difflib.unified_diff(_yaml(diff.desired_view), _yaml(diff.live_view),
-                                      f"desired/{key}", f"live/{key}", lineterm=""))
+    lines = yaml_diff(diff.desired_view, diff.live_view, f"desired/{key}", f"live/{key}")
     notes = [f"# {d.path}: {d.reason}" for d in diff.differences if d.reason]
     if not lines and not notes:
         return ""

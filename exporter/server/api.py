@@ -7,17 +7,16 @@ from the dataclasses.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 from multidict import MultiMapping
 
 from exporter.config_types import AppConfig
+from exporter.diff.render import yaml_diff
 from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, ObjectStatus
 from exporter.urls import safe_url
 
@@ -184,7 +183,7 @@ def count_states(states: Iterable[AppStatus | str]) -> dict[str, int]:
 
 
 def fallback_diff(status: AppStatus) -> str:
-    """A unified diff of each differing object's desired and live views.
+    """A unified diff of each differing object's live and desired views (live first, then Git).
 
     Used when the agent supplies no diff renderer of its own; the views are already normalised
     and redacted by the comparison, so nothing here can reveal a secret value.
@@ -194,14 +193,9 @@ def fallback_diff(status: AppStatus) -> str:
         diff = obj.diff
         if diff is None or not (diff.differences or obj.requires_pruning or not obj.exists):
             continue
-        desired = _yaml_lines(diff.desired_view)
-        live = _yaml_lines(diff.live_view)
         name = str(obj.key)
-        chunks.extend(difflib.unified_diff(live, desired, fromfile=f"live: {name}", tofile=f"git: {name}"))
+        chunks.extend(line + "\n" for line in yaml_diff(diff.live_view, diff.desired_view, f"live: {name}",
+                                                           f"git: {name}"))
     return "".join(chunks)
 
 
-def _yaml_lines(doc: Any) -> list[str]:
-    if doc is None:
-        return []
-    return yaml.safe_dump(doc, sort_keys=True, default_flow_style=False).splitlines(keepends=True)
