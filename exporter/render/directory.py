@@ -9,6 +9,7 @@ from exporter.config_types import DirectoryOptions
 from exporter.globs import GlobError, glob_match
 from exporter.model import KubeObject
 from exporter.render.manifests import RenderError, parse_json, parse_yaml
+from exporter.render.sandbox import refuse_outside_link
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -19,7 +20,6 @@ def manifest_files(root: Path, tree: Path, options: DirectoryOptions) -> list[Pa
     Symbolic links that point outside the checkout are refused: a repository must not be able
     to make the agent read files from the machine it runs on.
     """
-    tree_real = tree.resolve()
     found: list[tuple[str, Path]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != ".git") if options.recurse else []
@@ -35,9 +35,7 @@ def manifest_files(root: Path, tree: Path, options: DirectoryOptions) -> list[Pa
                     continue
             except GlobError as exc:
                 raise RenderError(f"directory include/exclude: {exc}") from None
-            if path.is_symlink() and not path.resolve().is_relative_to(tree_real):
-                raise RenderError("is a symbolic link that points outside the repository",
-                                  path.relative_to(tree).as_posix())
+            refuse_outside_link(path, tree)
             if path.is_file():
                 found.append((rel, path))
     return [path for _, path in sorted(found)]
