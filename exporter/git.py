@@ -33,12 +33,11 @@ from pathlib import Path
 from exporter.config_types import RepoCredentials
 from exporter.instruments import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
 from exporter.process import run
-from exporter.urls import safe_url, url_credentials
+from exporter.urls import safe_url, strip_userinfo, url_credentials
 
 log = logging.getLogger(__name__)
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*)(basic|bearer|token)?\s*\S+")
 
 
@@ -48,7 +47,7 @@ class GitError(Exception):
 
 def scrub(text: str, secrets: Sequence[str] = ()) -> str:
     """``text`` with credentials in URLs, auth headers and the given secret values removed."""
-    text = _USERINFO.sub(r"\g<scheme>", text)
+    text = strip_userinfo(text)
     text = _AUTH_HEADER.sub(r"\1<redacted>", text)
     for secret in secrets:
         if secret:

@@ -18,6 +18,12 @@ _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).*)$")
 
 
+def strip_userinfo(text: str) -> str:
+    """``text`` with the ``user:password@`` part of every URL in it removed (for messages that
+    quote URLs, where :func:`safe_url` cannot be applied to one URL)."""
+    return _USERINFO.sub(r"\g<scheme>", text)
+
+
 def is_secret_param(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _SECRET_PARAMS)
@@ -36,7 +42,7 @@ def safe_url(url: str) -> str:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
-        return _USERINFO.sub(r"\g<scheme>", url).split("?", 1)[0]
+        return strip_userinfo(url).split("?", 1)[0]
     netloc = parts.netloc
     if "@" in netloc and (password is not None or parts.scheme.lower().startswith("http")):
         netloc = netloc.rpartition("@")[2]
