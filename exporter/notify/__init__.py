@@ -106,10 +106,7 @@ class Notifier:
         """Open channels (reading their secrets) and load the state file. Raises :class:`NotifyError`."""
         if self._started:
             return
-        for cfg in self.config.channels:
-            if cfg.name in self._channels:
-                raise NotifyError(f"notifications.channels: channel {cfg.name!r} is defined twice")
-            self._channels[cfg.name] = await open_channel(cfg)
+        self._channels = await self.open_channels(self.config)
         if self.config.state_path:
             self._state = await load(self.config.state_path)
         self._started = True
@@ -125,6 +122,8 @@ class Notifier:
         _check(config)
         channels: dict[str, Channel] = {}
         for cfg in config.channels:
+            if cfg.name in channels:
+                raise NotifyError(f"notifications.channels: channel {cfg.name!r} is defined twice")
             channels[cfg.name] = await open_channel(cfg)
         return channels
 
