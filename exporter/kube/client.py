@@ -235,15 +235,18 @@ class KubeClient:
         async with self._open(method, path, params, verb="get", what=path) as resp:
             return json.loads(await resp.read())
 
-    async def openapi_v2(self) -> Any:
-        """The server's ``/openapi/v2`` document (a few MB of JSON, decoded off the event loop)."""
-        async with self._open("GET", "/openapi/v2", None, verb="get", what="/openapi/v2") as resp:
+    async def _get_document(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """A large JSON document (an OpenAPI one is megabytes), decoded off the event loop."""
+        async with self._open("GET", path, params, verb="get", what=path) as resp:
             body = await resp.read()
         try:
             return await asyncio.get_running_loop().run_in_executor(None, json.loads, body)
         except ValueError:
-            raise KubeError(f"get on /openapi/v2 in {self.name}: the answer is not JSON",
-                            cluster=self.name) from None
+            raise KubeError(f"get on {path} in {self.name}: the answer is not JSON", cluster=self.name) from None
+
+    async def openapi_v2(self) -> Any:
+        """The server's ``/openapi/v2`` document."""
+        return await self._get_document("/openapi/v2")
 
     async def openapi_v3(self) -> list[Any]:
         """The server's ``/openapi/v3`` group-version documents (``api/v1``, ``apis/<group>/<version>``);
@@ -260,9 +263,7 @@ class KubeClient:
                 continue
             path, _, query = url.partition("?")
             params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-            async with self._open("GET", path, params, verb="get", what=path) as resp:
-                body = await resp.read()
-            docs.append(await asyncio.get_running_loop().run_in_executor(None, json.loads, body))
+            docs.append(await self._get_document(path, params))
         return docs
 
     # -- discovery -----------------------------------------------------------------------------
