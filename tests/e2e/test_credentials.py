@@ -11,7 +11,8 @@ import sys
 import aiohttp
 import yaml
 from aiohttp import web
-from e2e_support import cm, live, process_command_lines, serve_dumb_http
+from e2e_support import cm, live, process_command_lines
+from git_http import serve_dumb_http
 from test_run_command import free_port, wait_for
 
 from exporter.config import ConfigError

@@ -11,10 +11,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from git_http import serve_dumb_http
 from gitrepos import Repo, free_port
 
 from exporter.config_types import RepoCredentials
@@ -232,26 +233,6 @@ async def test_credentials_in_the_url_stay_out_of_messages_and_metrics(tmp_path:
     assert "hunter2pass" not in "".join(str(s) for m in REGISTRY.collect() for s in m.samples)
 
 
-def _auth_handler(root: Path, expected: str) -> type[SimpleHTTPRequestHandler]:
-    class Handler(SimpleHTTPRequestHandler):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
-
-        def do_GET(self) -> None:
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="git"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            super().do_GET()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
-
-
 DUMB_HTTP_TOKEN = "tok-from-env-42"
 
 
@@ -263,12 +244,10 @@ def dumb_http_repo(tmp_path: Path, make_repo) -> Iterator[tuple[str, str]]:
     served = tmp_path / "www"
     served.mkdir()
     subprocess.run(["git", "clone", "--quiet", "--bare", str(source.path), str(served / "web.git")], check=True)
-    subprocess.run(["git", "update-server-info"], cwd=served / "web.git", check=True)
     expected = "Basic " + base64.b64encode(f"deployer:{DUMB_HTTP_TOKEN}".encode()).decode()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _auth_handler(served, expected))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, host = serve_dumb_http(served / "web.git", expected)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", sha
+        yield f"http://{host}/", sha
     finally:
         server.shutdown()
         server.server_close()
