@@ -187,7 +187,8 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     lnorm = _normalise(live, secret, desired=False)
 
     walker = Walker()
-    walker.walk_map(dnorm, lnorm, _schema_root(key, str(desired.get("apiVersion") or ""), schema))
+    root = _schema_root(key, str(desired.get("apiVersion") or ""), schema)
+    walker.walk_map(dnorm, lnorm, root)
     raws = walker.diffs
     additions = live_additions(dnorm, lnorm, options.human_managers, defaults.APPLY_MANAGERS)
     last_applied = _last_applied(live)
@@ -200,7 +201,6 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     # never written in Git: that it is live and not in Git is how tracking works.
     marks = {("metadata", "labels", options.tracking_label),
              ("metadata", "annotations", options.tracking_annotation)}
-    root = _schema_root(key, str(desired.get("apiVersion") or ""), schema)
     raws.extend(r for r in additions if r.reason != REMOVED_FROM_GIT or (
         r.live_path not in marks and not defaults.allocated(key.kind, r.live_path or ())
         and not _is_default(root, r.live_path or (), r.live, live)))
