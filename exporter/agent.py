@@ -16,7 +16,6 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +23,7 @@ from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
 from exporter.generators import expand, without_clashes
-from exporter.git import GitCache, GitError
+from exporter.git import GitCache
 from exporter.health import HealthEngine
 from exporter.instruments import EVALUATION_DURATION
 from exporter.kube.cache import Informer
@@ -39,13 +38,13 @@ from exporter.model import (
 )
 from exporter.notify import Notifier
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
-from exporter.pipeline.desired import AppRuntime, Revisions, under, update_desired
+from exporter.pipeline.desired import AppRuntime, Revisions, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.pipeline.freezes import FreezeWatch
 from exporter.pipeline.scheduling import Scheduler
+from exporter.pipeline.sources import SourceWatch
 from exporter.sharding import shard_of
 from exporter.status import clocks, combine, good_states
-from exporter.urls import normalise_repo_url
 from exporter.windows import FreezeLog, FreezeViolation, WindowSchedule
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,8 @@ class Agent:
         self._scheduler = Scheduler(self._evaluate_known, concurrency)
         self._tracking: list[CompareOptions] | None = None
         self._revisions = Revisions(self.git)
-        self._git_errors: dict[str, str] = {}
+        self._sources = SourceWatch(self._revisions, self._apps.values, self._mark,
+                                    lambda rt: self._publish(rt.config, rt.status) if rt.status else None)
         self._ready = False
 
     def _new_cluster(self, config: ClusterConfig) -> Cluster:
@@ -121,18 +121,7 @@ class Agent:
 
     async def on_git_push(self, repo_urls: list[str], branch: str | None) -> int:
         """A push webhook: refetch the repository now and re-evaluate the apps on that branch."""
-        wanted = {normalise_repo_url(u) for u in repo_urls}
-        hit = [rt for rt in self._apps.values() if normalise_repo_url(rt.config.source.repo_url) in wanted
-               and (branch is None or rt.config.source.target_revision in (branch, "HEAD"))]
-        for url in {rt.config.source.repo_url for rt in hit}:
-            try:
-                await self.git.fetch(url)
-            except GitError as exc:
-                self._fetch_failed(url, exc)
-                continue
-            self._fetched_ok(url)
-            await self._refresh_repo(url)
-        return len(hit)
+        return await self._sources.on_push(repo_urls, branch)
 
     # ---- life cycle ------------------------------------------------------------------------------
 
@@ -149,7 +138,7 @@ class Agent:
         if watch:
             self._scheduler.start([
                 ("full-pass", self.config.interval, self._full_pass),
-                ("git-poll", self.config.git_poll_interval, self._poll_git),
+                ("git-poll", self.config.git_poll_interval, self._sources.poll),
                 ("tick", 15.0, self._tick),
             ])
 
@@ -232,8 +221,9 @@ class Agent:
 
     async def _objects(self, rt: AppRuntime) -> tuple[list[ObjectStatus], str | None]:
         app = rt.config
-        if app.source.repo_url in self._git_errors:
-            return [], self._git_errors[app.source.repo_url]
+        source_error = self._sources.error_for(rt)
+        if source_error is not None:
+            return [], source_error
         problem = await update_desired(rt, self._revisions, self.clock, self.config.render_timeout,
                                        self._on_new_commit)
         if problem is not None:
@@ -274,69 +264,6 @@ class Agent:
 
     def _on_new_commit(self, rt: AppRuntime, old: str, new: str) -> None:
         self._tell_freeze(self._freezes().new_commit(rt, old, new))
-
-    async def _poll_git(self) -> None:
-        for url in sorted({rt.config.source.repo_url for rt in self._apps.values()}):
-            try:
-                moved = await self.git.changed(url)
-            except GitError as exc:
-                self._fetch_failed(url, exc)
-                continue
-            if self._fetched_ok(url) or moved:
-                await self._refresh_repo(url)
-
-    def _fetch_failed(self, url: str, exc: GitError) -> None:
-        """A repository that cannot be fetched makes its apps Unknown with the reason: the last
-        commit seen may no longer be what Git says."""
-        log.warning("%s", exc)
-        self._git_errors[url] = str(exc)
-        self._mark_repo(url)
-
-    def _fetched_ok(self, url: str) -> bool:
-        """Clear a fetch error; True when there was one (its apps need evaluating again)."""
-        if self._git_errors.pop(url, None) is None:
-            return False
-        self._mark_repo(url)
-        return True
-
-    def _mark_repo(self, url: str) -> None:
-        for rt in self._apps.values():
-            if rt.config.source.repo_url == url:
-                self._mark(rt.config.name)
-
-    async def _refresh_repo(self, url: str) -> None:
-        """After a fetch: re-evaluate the apps whose files changed; only move the others' revision.
-
-        A directory app whose path no commit touched renders to the same objects, so it keeps its
-        verdict and just shows the new revision. With many apps in one repository this keeps a push
-        from re-rendering the whole fleet.
-        """
-        self._revisions.forget(url)
-        changed: dict[tuple[str, str], set[str] | None] = {}
-        for rt in [rt for rt in self._apps.values() if rt.config.source.repo_url == url]:
-            try:
-                sha = await self._revisions.resolve(rt.config)
-            except GitError:
-                self._mark(rt.config.name)
-                continue
-            if sha == rt.sha:
-                continue
-            if rt.sha is None or rt.rendered_sha != rt.sha or rt.config.source.type != "directory" \
-                    or rt.status is None:
-                self._mark(rt.config.name)
-                continue
-            if (rt.sha, sha) not in changed:
-                try:
-                    changed[(rt.sha, sha)] = set(await self.git.changed_files(url, rt.sha, sha))
-                except GitError:
-                    changed[(rt.sha, sha)] = None
-            files = changed[(rt.sha, sha)]
-            if files is None or any(under(f, rt.config.source.path) for f in files):
-                self._mark(rt.config.name)
-                continue
-            rt.sha = rt.rendered_sha = sha
-            rt.status = replace(rt.status, revision=sha)
-            self._publish(rt.config, rt.status)
 
     async def _all_apps(self) -> list[AppConfig]:
         """The configured apps plus those the generators make; a generator that fails (its

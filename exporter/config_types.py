@@ -36,6 +36,10 @@ class RepoCredentials:
     token_env: str | None = None
     ssh_key_file: str | None = None
     known_hosts_file: str | None = None
+    #: Chart repositories and OCI registries: talk plain HTTP (a registry on loopback), or skip
+    #: TLS verification.
+    plain_http: bool = False
+    insecure_skip_tls_verify: bool = False
 
 
 @dataclass
@@ -61,6 +65,16 @@ class SourceConfig:
     type: SourceType = "directory"
     directory: DirectoryOptions = field(default_factory=DirectoryOptions)
     helm: HelmOptions = field(default_factory=HelmOptions)
+    #: A chart in a Helm repository (``repo_url`` http(s)://) or an OCI registry (``oci://``);
+    #: ``target_revision`` is then a chart version or a semver range, and ``path`` is unused.
+    chart: str | None = None
+    #: The name other sources of the app use for this one's checkout (``$ref/path`` value files).
+    ref: str | None = None
+
+    @property
+    def renders(self) -> bool:
+        """Whether the source contributes objects: a ``ref`` source with no path only lends files."""
+        return self.chart is not None or self.ref is None or self.path not in ("", ".")
 
 
 @dataclass
@@ -210,6 +224,13 @@ class AppConfig:
     notifications: NotifyPolicy = field(default_factory=NotifyPolicy)
     #: "file:line" of the app's entry, for messages.
     origin: str = ""
+    #: Further sources of a multi-source app (Argo CD's ``sources:``); ``source`` is the first.
+    more_sources: list[SourceConfig] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[SourceConfig]:
+        """Every source of the app, the first one first."""
+        return [self.source, *self.more_sources]
 
 
 @dataclass

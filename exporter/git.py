@@ -86,14 +86,32 @@ def _basic_header(scope: str, user: str, password: str, auth: GitAuth) -> None:
     auth.secrets += [s for s in (user, password, basic) if len(s) >= 4]
 
 
+def matching_credentials(url: str, credentials: Sequence[RepoCredentials]) -> RepoCredentials | None:
+    """The ``repositories[]`` entry for ``url``: the longest matching prefix."""
+    matching = [c for c in credentials if url.startswith(c.url) or safe_url(url).startswith(c.url)]
+    return max(matching, key=lambda c: len(c.url)) if matching else None
+
+
+def basic_credentials(url: str, credentials: Sequence[RepoCredentials], what: str) -> tuple[str, str] | None:
+    """(user, secret) for ``url``, from the URL itself or its ``repositories[]`` entry (a file or an
+    environment variable, never the configuration). Raises ``GitError`` when the secret is unreadable."""
+    in_url = url_credentials(url)
+    if in_url is not None:
+        return in_url
+    creds = matching_credentials(url, credentials)
+    if creds is None:
+        return None
+    token = _read_secret(creds.token_file, creds.token_env, what)
+    return (creds.username or "x-access-token", token) if token else None
+
+
 def auth_for(url: str, credentials: Sequence[RepoCredentials]) -> GitAuth:
     """Environment for ``url``: credentials written into the URL itself, else the longest
     matching credentials prefix. Either way they travel in ``GIT_CONFIG_*`` variables, never on
     git's command line, where ``ps`` would show them."""
     auth = GitAuth(env={}, secrets=[])
     in_url = url_credentials(url)
-    matching = [c for c in credentials if url.startswith(c.url) or safe_url(url).startswith(c.url)]
-    creds = max(matching, key=lambda c: len(c.url)) if matching else None
+    creds = matching_credentials(url, credentials)
     if in_url is not None:
         _basic_header(safe_url(url), *in_url, auth)
     elif creds is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,9 +162,25 @@ def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
         helm.values = merge_values(helm.values, values)
     return helm
 
+_REF_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+def _chart(ctx: _Ctx, f: dict[str, yaml.Node], path: str, source: SourceConfig) -> None:
+    """``chart``: the source is a chart in a Helm repository or an OCI registry."""
+    source.chart = _str(ctx, f["chart"], f"{path}.chart")
+    if not source.chart or "/" in source.chart:
+        ctx.error(f["chart"], f"{path}.chart", f"must be a chart name, not '{source.chart}'")
+    if not source.repo_url.startswith(("http://", "https://", "oci://")):
+        ctx.error(f["repoURL"], f"{path}.repoURL", "a chart source needs a Helm repository (http:// or "
+                  f"https://) or an OCI registry (oci://), not '{safe_url(source.repo_url)}'")
+    if "targetRevision" not in f:
+        source.target_revision = "*"  # the newest stable version, as helm pull without --version
+    if "path" in f:
+        ctx.error(f["path"], f"{path}.path", "does not apply to a chart source (the chart is the whole source)")
+    source.type = "helm"
+
 def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
-    f = _mapping(ctx, node, path, ("repoURL", "targetRevision", "path", "type", "directory", "helm"),
-                 required=("repoURL",))
+    f = _mapping(ctx, node, path, ("repoURL", "targetRevision", "path", "type", "directory", "helm", "chart",
+                                   "ref"), required=("repoURL",))
     if f is None or "repoURL" not in f:
         return None
     repo_url = _str(ctx, f["repoURL"], f"{path}.repoURL")
@@ -205,21 +222,58 @@ def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
             ctx.error(f["helm"], f"{path}.helm", f"only applies to type helm, not {source.type}")
     if "directory" in f and source.type != "directory":
         ctx.error(f["directory"], f"{path}.directory", f"only applies to type directory, not {source.type}")
+    if "chart" in f:
+        _chart(ctx, f, path, source)
+    if "ref" in f and (ref := _str(ctx, f["ref"], f"{path}.ref")) is not None:
+        if not _REF_NAME.fullmatch(ref):
+            ctx.error(f["ref"], f"{path}.ref", f"must be a name of letters, digits, '-' and '_', not '{ref}'")
+        source.ref = ref
     return source
 
-_APP_KEYS = ("name", "project", "labels", "source", "destination", "compare", "ignoreDifferences",
+def _sources(ctx: _Ctx, f: dict[str, yaml.Node], path: str) -> list[SourceConfig] | None:
+    """``source``, or Argo CD's ``sources:`` list; ``$ref/...`` value files must name a ``ref``."""
+    if "source" in f and "sources" in f:
+        ctx.error(f["sources"], f"{path}.sources", "set either source or sources, not both")
+        return None
+    if "source" in f:
+        one = _source(ctx, f["source"], f"{path}.source")
+        return [one] if one is not None else None
+    items = _sequence(ctx, f["sources"], f"{path}.sources")
+    if not items:
+        ctx.error(f["sources"], f"{path}.sources", "needs at least one source")
+        return None
+    sources = [_source(ctx, item, f"{path}.sources[{i}]") for i, item in enumerate(items)]
+    if any(s is None for s in sources):
+        return None
+    found = [s for s in sources if s is not None]
+    refs = [s.ref for s in found if s.ref]
+    for i, (item, source) in enumerate(zip(items, found, strict=True)):
+        for name in source.helm.value_files:
+            ref = name[1:].split("/", 1)[0] if name.startswith("$") else None
+            if ref is not None and ref not in refs:
+                ctx.error(item, f"{path}.sources[{i}].helm.valueFiles",
+                          f"'{name}' names no source: {_unknown_name('ref', ref, refs)}")
+    if not any(s.renders for s in found):
+        ctx.error(f["sources"], f"{path}.sources", "every source only lends files (ref without path or chart); "
+                  "nothing would be rendered")
+    return found
+
+_APP_KEYS = ("name", "project", "labels", "source", "sources", "destination", "compare", "ignoreDifferences",
              "notifications")
 
 def _app(ctx: _Ctx, node: yaml.Node, path: str, defaults: _Defaults,
          clusters: Collection[str] | None, channels: Collection[str] | None) -> AppConfig | None:
-    f = _mapping(ctx, node, path, _APP_KEYS, required=("name", "source", "destination"))
+    f = _mapping(ctx, node, path, _APP_KEYS, required=("name", "destination"))
     if f is None:
         return None
+    if "source" not in f and "sources" not in f:
+        ctx.error(node, f"{path}.source", "is required")
     name = _str(ctx, f["name"], f"{path}.name") if "name" in f else None
     if name is not None and not name.strip():
         ctx.error(f["name"], f"{path}.name", "must not be empty")
         name = None
-    source = _source(ctx, f["source"], f"{path}.source") if "source" in f else None
+    sources = _sources(ctx, f, path) if "source" in f or "sources" in f else None
+    source = sources[0] if sources else None
     destination = None
     if "destination" in f:
         d = _mapping(ctx, f["destination"], f"{path}.destination", ("cluster", "namespace"),
@@ -240,7 +294,7 @@ def _app(ctx: _Ctx, node: yaml.Node, path: str, defaults: _Defaults,
     notifications = defaults.notifications
     if "notifications" in f:
         notifications = _notify_policy(ctx, f["notifications"], f"{path}.notifications", notifications, channels)
-    app = AppConfig(name=name or "", source=source or SourceConfig(repo_url=""),
+    app = AppConfig(name=name or "", source=source or SourceConfig(repo_url=""), more_sources=(sources or [])[1:],
                     destination=destination or Destination(cluster=""),
                     compare=copy.deepcopy(compare), notifications=copy.deepcopy(notifications),
                     origin=ctx.loc(node))

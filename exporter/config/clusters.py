@@ -45,7 +45,8 @@ def _repositories(ctx: _Ctx, node: yaml.Node) -> list[RepoCredentials]:
     for i, item in enumerate(_sequence(ctx, node, "repositories")):
         path = f"repositories[{i}]"
         f = _mapping(ctx, item, path,
-                     ("url", "username", "tokenFile", "tokenEnv", "sshKeyFile", "knownHostsFile"),
+                     ("url", "username", "tokenFile", "tokenEnv", "sshKeyFile", "knownHostsFile", "plainHttp",
+                      "insecureSkipTlsVerify"),
                      secrets={"token": "tokenFile or tokenEnv", "password": "tokenFile or tokenEnv",
                               "sshPrivateKey": "sshKeyFile", "sshKey": "sshKeyFile"},
                      required=("url",))
@@ -63,6 +64,9 @@ def _repositories(ctx: _Ctx, node: yaml.Node) -> list[RepoCredentials]:
                           ("knownHostsFile", "known_hosts_file")):
             if key in f and (v := _str(ctx, f[key], f"{path}.{key}")) is not None:
                 setattr(creds, attr, ctx.path(v))
+        for key, attr in (("plainHttp", "plain_http"), ("insecureSkipTlsVerify", "insecure_skip_tls_verify")):
+            if key in f and (b := _bool(ctx, f[key], f"{path}.{key}")) is not None:
+                setattr(creds, attr, b)
         if creds.token_file and creds.token_env:
             ctx.error(item, path, "set only one of tokenFile and tokenEnv")
         out.append(creds)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependencies
 from exporter.clock import Clock
-from exporter.config_types import AppConfig
+from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
 from exporter.model import AppStatus, KubeObject, ObjectKey
 from exporter.render import RenderError, render
@@ -44,24 +46,74 @@ class AppRuntime:
     internal_error: str | None = None
 
 
-class Revisions:
-    """Commit SHAs by (repository, revision), resolved once until the repository is fetched again."""
+#: What one source resolved to: a commit SHA, or a chart version with its digest.
+SourceRevision = str | ChartVersion
 
-    def __init__(self, git: GitCache) -> None:
+
+class Revisions:
+    """What each source's ``targetRevision`` names now: commit SHAs by (repository, revision),
+    resolved once until the repository is fetched again, and chart versions from the chart cache
+    (which keeps version lists until its repository is read again)."""
+
+    def __init__(self, git: GitCache, charts: ChartCache | None = None) -> None:
         self.git = git
+        self.charts = charts or ChartCache(git.cache_dir / "charts", git.credentials, timeout=git.timeout)
         self._shas: dict[tuple[str, str], str] = {}
 
-    async def resolve(self, app: AppConfig) -> str:
-        key = (app.source.repo_url, app.source.target_revision)
+    async def resolve_source(self, source: SourceConfig) -> SourceRevision:
+        """Raises ``GitError`` or ``ChartError``."""
+        if source.chart is not None:
+            return await self.charts.resolve(source)
+        key = (source.repo_url, source.target_revision)
         sha = self._shas.get(key)
         if sha is None:
             sha = await self.git.resolve(*key)
             self._shas[key] = sha
         return sha
 
+    async def resolve_all(self, app: AppConfig) -> list[SourceRevision]:
+        return [await self.resolve_source(source) for source in app.sources]
+
+    async def resolve(self, app: AppConfig) -> str:
+        """The app's revision: the commit of a one-repository app, else every source's part."""
+        return revision_text(app, await self.resolve_all(app))
+
     def forget(self, repo_url: str) -> None:
         for key in [k for k in self._shas if k[0] == repo_url]:
             del self._shas[key]
+
+
+def revision_text(app: AppConfig, parts: list[SourceRevision]) -> str:
+    """One string that changes whenever any source moves: the SHA alone for an app of one Git
+    source (as always), else ``web 1.4.2 (sha256:…) + <sha>`` in source order."""
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return parts[0]
+    return " + ".join(f"{source.chart} {part}" if isinstance(part, ChartVersion) else part
+                      for source, part in zip(app.sources, parts, strict=True))
+
+
+async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions: Revisions,
+                         time_limit: float) -> list[KubeObject]:
+    """Check out or fetch every source, then render the ones that declare objects, with the
+    checkouts of ``ref`` sources at hand for ``$ref/...`` value files."""
+    trees: list[Path] = []
+    refs: dict[str, Path] = {}
+    for source, part in zip(app.sources, parts, strict=True):
+        if isinstance(part, ChartVersion):
+            trees.append(await revisions.charts.fetch(source, part))
+            continue
+        tree = await revisions.git.checkout(source.repo_url, part)
+        if source.type == "helm" and source.renders:
+            tree = await with_dependencies(tree, source.path.strip("/") or ".", revisions.charts.root / "dependencies",
+                                           time_limit)
+        trees.append(tree)
+        if source.ref:
+            refs[source.ref] = tree
+    objects: list[KubeObject] = []
+    for source, tree in zip(app.sources, trees, strict=True):
+        if source.renders:
+            objects += await render(app, tree, timeout=time_limit, source=source, refs=refs)
+    return objects
 
 
 async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, render_timeout: float,
@@ -70,9 +122,10 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     (Git or render error, or a failed render still backing off), or None."""
     app = rt.config
     try:
-        sha = await revisions.resolve(app)
-    except GitError as exc:
+        parts = await revisions.resolve_all(app)
+    except (GitError, ChartError) as exc:
         return str(exc)
+    sha = revision_text(app, parts)
     if rt.sha is not None and sha != rt.sha:
         on_new_commit(rt, rt.sha, sha)
     rt.sha = sha
@@ -81,9 +134,8 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     if rt.render_error is not None and rt.render_error[0] == sha and clock.now() < rt.render_retry_at:
         return rt.render_error[1]  # the same commit failed moments ago: back off
     try:
-        tree = await revisions.git.checkout(app.source.repo_url, sha)
-        rt.desired = await render(app, tree, timeout=render_timeout)
-    except (GitError, RenderError) as exc:
+        rt.desired = await render_sources(app, parts, revisions, render_timeout)
+    except (GitError, ChartError, RenderError) as exc:
         render_failed(rt, sha, str(exc), clock)
         return str(exc)
     rt.rendered_sha = sha

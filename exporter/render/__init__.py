@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-from exporter.config_types import AppConfig
+from exporter.config_types import AppConfig, SourceConfig
 from exporter.instruments import RENDER_DURATION
 from exporter.model import KubeObject
 from exporter.render.directory import render_directory
@@ -33,9 +34,12 @@ def source_root(tree: Path, path: str) -> tuple[Path, str]:
     return root, rel
 
 
-async def render(app: AppConfig, tree: Path, timeout: float = 60) -> list[KubeObject]:  # noqa: ASYNC109
-    """The objects Git declares for ``app`` in the checkout at ``tree``. Raises ``RenderError``."""
-    source = app.source
+async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109
+                 source: SourceConfig | None = None, refs: Mapping[str, Path] | None = None) -> list[KubeObject]:
+    """The objects ``source`` (the app's first one by default) declares in ``tree``: its checkout,
+    or a chart fetched from a repository. ``refs`` are the app's other checkouts by ref name.
+    Raises ``RenderError``."""
+    source = source or app.source
     started = time.monotonic()
     result = "error"
     try:
@@ -44,7 +48,7 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60) -> list[KubeOb
             objects = await render_kustomize(root, tree, rel, timeout)
         elif source.type == "helm":
             objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
-                                        app.destination.namespace or None, timeout)
+                                        app.destination.namespace or None, timeout, refs)
         else:
             try:
                 objects = await asyncio.wait_for(in_thread(render_directory, root, tree, source.directory), timeout)

@@ -14,6 +14,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,22 @@ from exporter.render.sandbox import NO_NETWORK_ENV, check_links
 from exporter.values import merge_values
 
 
-def _value_file_path(chart: Path, tree: Path, name: str, rel: str) -> tuple[Path, str]:
+def _value_file_path(chart: Path, tree: Path, name: str, rel: str,
+                     refs: Mapping[str, Path]) -> tuple[Path, str]:
     if "://" in name:
         raise RenderError(f"value file '{name}': only files in the repository are supported", rel)
+    if name.startswith("$"):
+        # "$values/env/prod.yaml": a file of the multi-source app's source with ref "values".
+        ref, _, inner = name[1:].partition("/")
+        if ref not in refs:
+            raise RenderError(f"value file '{name}': no source has ref '{ref}'", rel)
+        root = refs[ref].resolve()
+        path = (root / inner).resolve()
+        if not path.is_relative_to(root):
+            raise RenderError(f"value file '{name}' is outside the repository of ref '{ref}'", rel)
+        if not path.is_file():
+            raise RenderError(f"value file '{name}' not found in the repository of ref '{ref}'", rel)
+        return path, name
     path = (chart / name).resolve()
     if not path.is_relative_to(tree.resolve()):
         raise RenderError(f"value file '{name}' is outside the repository", rel)
@@ -38,13 +52,14 @@ def _value_file_path(chart: Path, tree: Path, name: str, rel: str) -> tuple[Path
     return path, shown
 
 
-def load_values(chart: Path, tree: Path, options: HelmOptions, rel: str) -> dict[str, Any]:
+def load_values(chart: Path, tree: Path, options: HelmOptions, rel: str,
+                refs: Mapping[str, Path] | None = None) -> dict[str, Any]:
     """The value files in order, then the inline values on top. Also checks the chart for
     symbolic links out of the repository. Blocking: run it on the render threads."""
     check_links(chart, tree)
     values: dict[str, Any] = {}
     for name in options.value_files:
-        path, shown = _value_file_path(chart, tree, name, rel)
+        path, shown = _value_file_path(chart, tree, name, rel, refs or {})
         try:
             docs = load_yaml_documents(path.read_text(encoding="utf-8"), shown)
         except UnicodeDecodeError:
@@ -149,9 +164,11 @@ async def _render_binary(chart: Path, values: dict[str, Any], release: str, name
 
 
 async def render_helm(chart: Path, tree: Path, rel: str, options: HelmOptions, release: str,
-                      namespace: str | None, time_limit: float) -> list[KubeObject]:
-    """The objects of the chart at ``chart`` (``rel`` is its path in the repository)."""
-    values = await in_thread(load_values, chart, tree, options, rel)
+                      namespace: str | None, time_limit: float,
+                      refs: Mapping[str, Path] | None = None) -> list[KubeObject]:
+    """The objects of the chart at ``chart`` (``rel`` is its path in the repository); ``refs``
+    are the checkouts of the app's other sources, by ref name, for ``$ref/...`` value files."""
+    values = await in_thread(load_values, chart, tree, options, rel, refs)
     renderer = _render_binary if shutil.which("helm") else _render_sdk
     async with process_slot():
         return await renderer(chart, values, release, namespace, options.skip_crds, rel, time_limit)
