@@ -1,0 +1,121 @@
+"""Chart sources and multi-source apps in the config file, and what users are told when they are wrong."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from exporter.config import ConfigError
+from exporter.wiring import load_config
+
+
+def load(tmp_path: Path, apps: str, extra: str = ""):
+    path = tmp_path / "config.yaml"
+    path.write_text("clusters:\n  - name: prod\n" + textwrap.dedent(extra) + "apps:\n" +
+                    textwrap.indent(textwrap.dedent(apps), "  "))
+    return load_config(str(path))
+
+
+def errors(tmp_path: Path, apps: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, apps)
+    return [e.split(":", 1)[1] for e in info.value.errors]
+
+
+def test_a_chart_from_a_helm_repository_is_a_helm_source_with_its_version_range(tmp_path):
+    config = load(tmp_path, """\
+        - name: web
+          source: {repoURL: https://charts.example.com, chart: web, targetRevision: ^1.4.0,
+                   helm: {valueFiles: [values-prod.yaml]}}
+          destination: {cluster: prod}
+    """)
+    source = config.apps[0].source
+    assert (source.repo_url, source.chart, source.target_revision, source.type) == \
+        ("https://charts.example.com", "web", "^1.4.0", "helm")
+    assert source.helm.value_files == ["values-prod.yaml"]
+
+
+def test_a_chart_without_a_target_revision_follows_the_newest_stable_version(tmp_path):
+    config = load(tmp_path, """\
+        - name: web
+          source: {repoURL: "oci://registry.example.com/charts", chart: web}
+          destination: {cluster: prod}
+    """)
+    assert config.apps[0].source.target_revision == "*"
+
+
+def test_sources_keep_their_order_and_the_first_is_the_app_source(tmp_path):
+    config = load(tmp_path, """\
+        - name: web
+          sources:
+            - repoURL: https://charts.example.com
+              chart: web
+              targetRevision: 1.2.3
+              helm: {valueFiles: [$values/env/prod/web.yaml]}
+            - {repoURL: https://git.example.com/values.git, targetRevision: main, ref: values}
+          destination: {cluster: prod}
+    """)
+    app = config.apps[0]
+    assert [s.chart for s in app.sources] == ["web", None]
+    assert app.more_sources[0].ref == "values"
+    assert [s.renders for s in app.sources] == [True, False]
+
+
+def test_a_value_file_naming_an_unknown_ref_is_refused_with_the_refs_there_are(tmp_path):
+    assert errors(tmp_path, """\
+        - name: web
+          sources:
+            - {repoURL: https://charts.example.com, chart: web, helm: {valueFiles: [$valeus/prod.yaml]}}
+            - {repoURL: https://git.example.com/values.git, ref: values}
+          destination: {cluster: prod}
+    """) == ["6: apps[0].sources[0].helm.valueFiles: '$valeus/prod.yaml' names no source: "
+             "unknown ref 'valeus'; did you mean 'values'?"]
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("{repoURL: https://git.example.com/deploy.git, chart: web, path: charts/web}",
+     "apps[0].source.path: does not apply to a chart source (the chart is the whole source)"),
+    ("{repoURL: git@github.com:org/charts.git, chart: web}",
+     "apps[0].source.repoURL: a chart source needs a Helm repository (http:// or https://) or an OCI registry "
+     "(oci://), not 'git@github.com:org/charts.git'"),
+    ("{repoURL: https://charts.example.com, chart: org/web}",
+     "apps[0].source.chart: must be a chart name, not 'org/web'"),
+    ("{repoURL: https://git.example.com/values.git, ref: 'my values'}",
+     "apps[0].source.ref: must be a name of letters, digits, '-' and '_', not 'my values'"),
+])
+def test_a_malformed_chart_source_is_named_by_its_field(tmp_path, source, message):
+    found = errors(tmp_path, f"- name: web\n  source: {source}\n  destination: {{cluster: prod}}\n")
+    assert [e.split(": ", 1)[1] for e in found] == [message]
+
+
+def test_source_and_sources_together_are_refused(tmp_path):
+    assert [e.split(": ", 1)[1] for e in errors(tmp_path, """\
+        - name: web
+          source: {repoURL: https://git.example.com/a.git}
+          sources: [{repoURL: https://git.example.com/b.git}]
+          destination: {cluster: prod}
+    """)] == ["apps[0].sources: set either source or sources, not both"]
+
+
+def test_sources_that_only_lend_files_render_nothing_and_are_refused(tmp_path):
+    assert [e.split(": ", 1)[1] for e in errors(tmp_path, """\
+        - name: web
+          sources: [{repoURL: https://git.example.com/values.git, ref: values}]
+          destination: {cluster: prod}
+    """)] == ["apps[0].sources: every source only lends files (ref without path or chart); nothing would be rendered"]
+
+
+def test_a_chart_repository_may_be_plain_http_with_its_password_in_a_file(tmp_path):
+    (tmp_path / "pw").write_text("x")
+    config = load(tmp_path, """\
+        - name: web
+          source: {repoURL: "oci://127.0.0.1:5000/charts", chart: web}
+          destination: {cluster: prod}
+    """, extra=f"""\
+        repositories:
+          - {{url: "oci://127.0.0.1:5000", username: reader, tokenFile: {tmp_path / 'pw'}, plainHttp: true}}
+    """)
+    creds = config.repositories[0]
+    assert (creds.plain_http, creds.insecure_skip_tls_verify, creds.username) == (True, False, "reader")
