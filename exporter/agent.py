@@ -123,6 +123,10 @@ class Agent:
         """A push webhook: refetch the repository now and re-evaluate the apps on that branch."""
         return await self._sources.on_push(repo_urls, branch)
 
+    async def poll_sources(self) -> None:
+        """Fetch every Git repository and read every chart repository now (the poll interval's job)."""
+        await self._sources.poll()
+
     # ---- life cycle ------------------------------------------------------------------------------
 
     async def start(self, *, watch: bool = True) -> None:
@@ -138,7 +142,7 @@ class Agent:
         if watch:
             self._scheduler.start([
                 ("full-pass", self.config.interval, self._full_pass),
-                ("git-poll", self.config.git_poll_interval, self._sources.poll),
+                ("git-poll", self.config.git_poll_interval, self.poll_sources),
                 ("tick", 15.0, self._tick),
             ])
 

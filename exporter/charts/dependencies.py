@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from exporter.charts.fetching import ChartError, run_worker
+from exporter.charts.fetching import ChartCache, ChartError, run_worker
+from exporter.config_types import SourceConfig
 
 __all__ = ["missing_dependencies", "with_dependencies"]
 
@@ -39,16 +40,30 @@ def _declared(chart: Path) -> list[dict[str, Any]]:
     return found
 
 
-def missing_dependencies(chart: Path) -> list[str]:
-    """Declared dependencies with no archive or directory under ``charts/`` (blocking: reads files)."""
+def _missing(chart: Path) -> list[dict[str, Any]]:
     vendored = chart / "charts"
     present = {p.name for p in vendored.iterdir()} if vendored.is_dir() else set()
-    missing = []
-    for dep in _declared(chart):
-        name = str(dep["name"])
-        if name not in present and not any(p.startswith(f"{name}-") and p.endswith(".tgz") for p in present):
-            missing.append(name)
-    return missing
+    return [dep for dep in _declared(chart) if str(dep["name"]) not in present
+            and not any(p.startswith(f"{dep['name']}-") and p.endswith(".tgz") for p in present)]
+
+
+def missing_dependencies(chart: Path) -> list[str]:
+    """Declared dependencies with no archive or directory under ``charts/`` (blocking: reads files)."""
+    return [str(dep["name"]) for dep in _missing(chart)]
+
+
+async def _check_repositories(missing: list[dict[str, Any]], rel: str, charts: ChartCache) -> None:
+    """Ask each dependency's repository first: its answer names the chart, the repository and the
+    versions there are, where Helm's own failure would only say its cache is empty."""
+    for dep in missing:
+        repository = str(dep.get("repository") or "")
+        if not repository.startswith(("http://", "https://", "oci://")):
+            continue
+        source = SourceConfig(repo_url=repository, chart=str(dep["name"]), target_revision=str(dep.get("version") or "*"))
+        try:
+            await charts.resolve(source)
+        except ChartError as exc:
+            raise ChartError(f"{rel}: dependency {dep['name']}: {exc}") from None
 
 
 def _linked_copy(tree: Path, target: Path) -> None:
@@ -57,10 +72,10 @@ def _linked_copy(tree: Path, target: Path) -> None:
         os.chmod(directory, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 
 
-def _plan(tree: Path, rel: str, cache: Path) -> tuple[list[str], Path, bool]:
+def _plan(tree: Path, rel: str, cache: Path) -> tuple[list[dict[str, Any]], Path, bool]:
     """What is missing, where the copy with it lives, and whether that copy is made already.
     Copies whose checkout the Git cache has pruned go too, so the cache stays bounded."""
-    missing = missing_dependencies(tree / rel)
+    missing = _missing(tree / rel)
     target = cache / hashlib.sha256(f"{tree.resolve()}\0{rel}".encode()).hexdigest()[:24]
     if missing:
         cache.mkdir(parents=True, exist_ok=True)
@@ -76,22 +91,25 @@ def _keep(copy: Path, target: Path, tree: Path) -> None:
     (target / ".origin").write_text(str(tree.resolve()))
 
 
-async def with_dependencies(tree: Path, rel: str, cache: Path, time_limit: float) -> Path:
+async def with_dependencies(tree: Path, rel: str, charts: ChartCache, time_limit: float) -> Path:
     """The tree to render the chart at ``tree/rel`` from: ``tree`` itself when nothing is missing,
     else a copy with the dependencies fetched. Raises ``ChartError``."""
     loop = asyncio.get_running_loop()
+    cache = charts.root / "dependencies"
     missing, target, made = await loop.run_in_executor(None, _plan, tree, rel, cache)
     if not missing:
         return tree
     if made:
         return target
+    await _check_repositories(missing, rel, charts)
     tmp = Path(tempfile.mkdtemp(prefix=".deps-", dir=cache))
     try:
         copy = tmp / "tree"
         await loop.run_in_executor(None, _linked_copy, tree, copy)
         locked = any((copy / rel / name).is_file() for name in ("Chart.lock", "requirements.lock"))
         request = {"op": "dependencies", "chart_dir": str(copy / rel), "locked": locked}
-        what = f"{rel}: helm dependency {'build' if locked else 'update'} ({', '.join(missing)})"
+        names = ", ".join(str(dep["name"]) for dep in missing)
+        what = f"{rel}: helm dependency {'build' if locked else 'update'} ({names})"
         answer = await run_worker(request, time_limit, what)
         bad = [f"{d.get('name')} {d.get('version')}: {d.get('status')}" for d in answer.get("dependencies", [])
                if d.get("status") not in ("ok", "unpacked")]

@@ -104,8 +104,7 @@ async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions:
             continue
         tree = await revisions.git.checkout(source.repo_url, part)
         if source.type == "helm" and source.renders:
-            tree = await with_dependencies(tree, source.path.strip("/") or ".", revisions.charts.root / "dependencies",
-                                           time_limit)
+            tree = await with_dependencies(tree, source.path.strip("/") or ".", revisions.charts, time_limit)
         trees.append(tree)
         if source.ref:
             refs[source.ref] = tree

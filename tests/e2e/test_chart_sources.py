@@ -1,0 +1,118 @@
+"""Apps whose chart comes from a Helm repository, with values from a Git repository, on a running
+agent: a new chart version re-renders only the apps whose range takes it, a values commit only the
+apps that read that repository."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from chart_servers import HelmRepo
+from e2e_support import GitRepo, eventually, live
+
+from exporter.agent import Agent
+from exporter.model import AppState
+from exporter.wiring import load_config
+
+
+@pytest.fixture
+def helm_repo(tmp_path: Path) -> Iterator[HelmRepo]:
+    repo = HelmRepo(tmp_path / "helm-repo")
+    yield repo
+    repo.close()
+
+
+def configmap(app: str, version: str, greeting: str) -> str:
+    return (f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {app}-web}}\n"
+            f"data: {{chartVersion: \"{version}\", greeting: {greeting}}}\n")
+
+
+@pytest.fixture
+async def agent(sim, tmp_path, helm_repo) -> AsyncIterator[tuple[Agent, GitRepo]]:
+    values = GitRepo(tmp_path / "values")
+    values.commit({"env/prod.yaml": "greeting: from-git\n"})
+    helm_repo.publish("web", "1.0.0")
+    for app, greeting in (("follower", "hello"), ("pinned", "hello"), ("multi", "from-git")):
+        sim.apply(live(configmap(app, "1.0.0", greeting)))
+    chart = {"repoURL": helm_repo.url, "chart": "web"}
+    apps = [
+        {"name": "follower", "source": {**chart, "targetRevision": "^1.0.0"}},
+        {"name": "pinned", "source": {**chart, "targetRevision": "1.0.0"}},
+        {"name": "multi", "sources": [
+            {**chart, "targetRevision": "1.0.0", "helm": {"valueFiles": ["$values/env/prod.yaml"]}},
+            {"repoURL": values.url, "targetRevision": "main", "ref": "values"}]},
+    ]
+    config = {
+        "clusters": [{"name": "sim", "kubeconfig": sim.write_kubeconfig(str(tmp_path / "kubeconfig")),
+                      "context": "sim"}],
+        "cacheDir": str(tmp_path / "cache"), "interval": "1h", "gitPollInterval": "1h",
+        "apps": [{**a, "destination": {"cluster": "sim", "namespace": "prod"}} for a in apps],
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    running = Agent(load_config(str(tmp_path / "config.yaml")))
+    await running.start()
+    yield running, values
+    await running.close()
+
+
+def status(agent: Agent, app: str):
+    return agent.snapshot()[app][1]
+
+
+async def test_chart_apps_render_from_the_repository_and_match_the_cluster(agent):
+    running, _values = agent
+    assert {name: status(running, name).state for name in ("follower", "pinned", "multi")} == \
+        dict.fromkeys(("follower", "pinned", "multi"), AppState.HEALTHY)
+    assert status(running, "pinned").revision.startswith("web 1.0.0 (sha256:")
+
+
+async def test_a_new_chart_version_re_renders_only_the_apps_whose_range_takes_it(agent, helm_repo):
+    running, _values = agent
+    pinned, multi = status(running, "pinned"), status(running, "multi")
+    helm_repo.publish("web", "1.1.0")
+    await running.poll_sources()
+    await eventually(lambda: status(running, "follower").revision.startswith("web 1.1.0 (sha256:"))
+    await eventually(lambda: status(running, "follower").state is AppState.OUT_OF_SYNC)
+    assert "chartVersion" in running.diff_text(*running.snapshot()["follower"])
+    assert status(running, "pinned") is pinned and status(running, "multi") is multi  # not evaluated again
+    assert sum(p == "/web-1.1.0.tgz" for p in helm_repo.requests) == 1
+
+
+async def test_a_values_commit_re_renders_only_the_apps_that_read_that_repository(agent):
+    running, values = agent
+    follower, pinned = status(running, "follower"), status(running, "pinned")
+    sha = values.commit({"env/prod.yaml": "greeting: changed-in-git\n"})
+    await running.on_git_push([values.url], "main")
+    await eventually(lambda: status(running, "multi").revision.endswith(f" + {sha}"))
+    assert status(running, "multi").state is AppState.OUT_OF_SYNC
+    assert "changed-in-git" in running.diff_text(*running.snapshot()["multi"])
+    assert status(running, "follower") is follower and status(running, "pinned") is pinned
+
+
+async def test_a_chart_repository_that_goes_away_makes_its_apps_unknown_with_the_reason(agent, helm_repo):
+    running, _values = agent
+    helm_repo.close()
+    await running.poll_sources()
+    await eventually(lambda: status(running, "pinned").state is AppState.UNKNOWN)
+    assert "connection refused" in status(running, "pinned").reason
+    assert {status(running, n).state for n in ("follower", "multi")} == {AppState.UNKNOWN}
+
+
+async def test_a_chart_in_git_gets_its_undeclared_dependencies_from_their_repository(sim, repo, write_config,
+                                                                                      helm_repo):
+    helm_repo.publish("db", "1.2.0")
+    deps = [{"name": "db", "version": "^1.0.0", "repository": helm_repo.url}]
+    repo.commit({"web/Chart.yaml": yaml.safe_dump({"apiVersion": "v2", "name": "web", "version": "0.1.0",
+                                                   "dependencies": deps}),
+                 "web/templates/cm.yaml": configmap("{{ .Release.Name }}", "0.1.0", "hello")})
+    sim.apply(live(configmap("shop", "0.1.0", "hello")))
+    sim.apply(live(configmap("shop", "1.2.0", "hello").replace("shop-web", "shop-db")))
+    running = Agent(load_config(write_config({"shop": {"path": "web", "helm": {"releaseName": "shop"}}}, repo.url)))
+    await running.start()
+    try:
+        shop = status(running, "shop")
+        assert (shop.state, [o.key.name for o in shop.objects]) == (AppState.HEALTHY, ["shop-db", "shop-web"])
+    finally:
+        await running.close()
