@@ -229,7 +229,7 @@ class Agent:
         if source_error is not None:
             return [], source_error
         problem = await update_desired(rt, self._revisions, self.clock, self.config.render_timeout,
-                                       self._on_new_commit)
+                                       self._on_new_commit, self.config.kustomize_build_options)
         if problem is not None:
             return [], problem
         cluster = self._clusters.get(app.destination.cluster)

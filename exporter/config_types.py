@@ -70,6 +70,8 @@ class SourceConfig:
     chart: str | None = None
     #: The name other sources of the app use for this one's checkout (``$ref/path`` value files).
     ref: str | None = None
+    #: ``kustomize build`` options for this source; None takes the config's ``kustomize.buildOptions``.
+    kustomize_build_options: list[str] | None = None
 
     @property
     def renders(self) -> bool:
@@ -262,6 +264,8 @@ class Config:
     git_poll_interval: float = 180.0
     git_timeout: float = 60.0
     render_timeout: float = 60.0
+    #: ``kustomize.buildOptions``: options for every kustomize source that sets none of its own.
+    kustomize_build_options: list[str] = field(default_factory=list)
     #: How long a cluster watch may fail (or stay silent) before its apps are Unknown.
     stale_after: float = 30.0
     #: Where Git clones and rendered trees are cached.

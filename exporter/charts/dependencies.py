@@ -22,7 +22,7 @@ import yaml
 from exporter.charts.fetching import ChartCache, ChartError, run_worker
 from exporter.config_types import SourceConfig
 
-__all__ = ["missing_dependencies", "with_dependencies"]
+__all__ = ["linked_copy", "missing_dependencies", "with_dependencies"]
 
 
 def _declared(chart: Path) -> list[dict[str, Any]]:
@@ -66,7 +66,9 @@ async def _check_repositories(missing: list[dict[str, Any]], rel: str, charts: C
             raise ChartError(f"{rel}: dependency {dep['name']}: {exc}") from None
 
 
-def _linked_copy(tree: Path, target: Path) -> None:
+def linked_copy(tree: Path, target: Path) -> None:
+    """A copy of the read-only checkout ``tree`` whose files are hard links and whose directories
+    are writable, so tools can add files without touching the checkout."""
     shutil.copytree(tree, target, copy_function=os.link, symlinks=True)
     for directory, _dirs, _files in os.walk(target):
         os.chmod(directory, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
@@ -105,7 +107,7 @@ async def with_dependencies(tree: Path, rel: str, charts: ChartCache, time_limit
     tmp = Path(tempfile.mkdtemp(prefix=".deps-", dir=cache))
     try:
         copy = tmp / "tree"
-        await loop.run_in_executor(None, _linked_copy, tree, copy)
+        await loop.run_in_executor(None, linked_copy, tree, copy)
         locked = any((copy / rel / name).is_file() for name in ("Chart.lock", "requirements.lock"))
         request = {"op": "dependencies", "chart_dir": str(copy / rel), "locked": locked}
         names = ", ".join(str(dep["name"]) for dep in missing)

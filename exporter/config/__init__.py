@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from exporter.config.apps import _app, _Defaults, _defaults
+from exporter.config.apps import _app, _Defaults, _defaults, kustomize_options
 from exporter.config.checks import _health_checks, _windows
 from exporter.config.clusters import _clusters, _repositories
 from exporter.config.generators import _generators, parse_app, template_substitution
@@ -41,7 +41,7 @@ __all__ = ["Config", "ConfigError", "ContentChecks", "is_local_path", "load_conf
 
 _TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "healthChecks", "windows",
              "notifications", "interval", "gitPollInterval", "gitTimeout", "renderTimeout", "cacheDir", "webhook",
-             "freezeLog", "staleAfter")
+             "freezeLog", "staleAfter", "kustomize")
 
 #: Checks of what only a later stage can judge (health check code, ignore rules, window schedules),
 #: handed in by the wiring: the config stage itself imports none of those stages.
@@ -100,6 +100,8 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
     if "windows" in f:
         config.windows = _windows(ctx, f["windows"])
     _settings(ctx, f, config)
+    if "kustomize" in f:
+        config.kustomize_build_options = kustomize_options(ctx, f["kustomize"], "kustomize") or []
     if "webhook" in f:
         _webhook(ctx, f["webhook"], config)
     errors = ctx.errors + (checks(config) if checks is not None else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,6 +165,46 @@ def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
 
 _REF_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
+#: ``kustomize build`` options the agent passes on, and how many values each takes. Others are
+#: refused: plugins and exec functions would run code from the repository, ``--network`` and
+#: ``--mount`` reach past the checkout, ``--output`` writes files, and ``--helm-command`` is the agent's.
+KUSTOMIZE_OPTIONS = {"--enable-helm": 0, "--load-restrictor": 1, "--helm-kube-version": 1,
+                     "--helm-api-versions": 1, "--enable-managedby-label": 0, "--reorder": 1,
+                     "--helm-debug": 0}
+_LOAD_RESTRICTORS = ("LoadRestrictionsRootOnly", "LoadRestrictionsNone")
+
+def kustomize_options(ctx: _Ctx, node: yaml.Node, path: str) -> list[str] | None:
+    """``kustomize: {buildOptions: "..."}``: the options as a list, each one checked."""
+    f = _mapping(ctx, node, path, ("buildOptions",))
+    if f is None or "buildOptions" not in f:
+        return None
+    sub = f"{path}.buildOptions"
+    text = _str(ctx, f["buildOptions"], sub)
+    try:
+        words = shlex.split(text or "")
+    except ValueError as exc:
+        ctx.error(f["buildOptions"], sub, f"cannot be split into options: {exc}")
+        return None
+    options: list[str] = []
+    while words:
+        word = words.pop(0)
+        name, eq, value = word.partition("=")
+        if name not in KUSTOMIZE_OPTIONS:
+            ctx.error(f["buildOptions"], sub, f"'{name}' is not passed to kustomize; allowed: "
+                      + ", ".join(sorted(KUSTOMIZE_OPTIONS)))
+            return None
+        if KUSTOMIZE_OPTIONS[name] and not eq:
+            if not words:
+                ctx.error(f["buildOptions"], sub, f"'{name}' needs a value")
+                return None
+            value = words.pop(0)
+        if name == "--load-restrictor" and value not in _LOAD_RESTRICTORS:
+            ctx.error(f["buildOptions"], sub, f"--load-restrictor must be one of {', '.join(_LOAD_RESTRICTORS)}, "
+                      f"not '{value}'")
+            return None
+        options += [name, value] if KUSTOMIZE_OPTIONS[name] else [name]
+    return options
+
 def _chart(ctx: _Ctx, f: dict[str, yaml.Node], path: str, source: SourceConfig) -> None:
     """``chart``: the source is a chart in a Helm repository or an OCI registry."""
     source.chart = _str(ctx, f["chart"], f"{path}.chart")
@@ -180,7 +221,7 @@ def _chart(ctx: _Ctx, f: dict[str, yaml.Node], path: str, source: SourceConfig) 
 
 def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
     f = _mapping(ctx, node, path, ("repoURL", "targetRevision", "path", "type", "directory", "helm", "chart",
-                                   "ref"), required=("repoURL",))
+                                   "ref", "kustomize"), required=("repoURL",))
     if f is None or "repoURL" not in f:
         return None
     repo_url = _str(ctx, f["repoURL"], f"{path}.repoURL")
@@ -222,6 +263,12 @@ def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
             ctx.error(f["helm"], f"{path}.helm", f"only applies to type helm, not {source.type}")
     if "directory" in f and source.type != "directory":
         ctx.error(f["directory"], f"{path}.directory", f"only applies to type directory, not {source.type}")
+    if "kustomize" in f:
+        source.kustomize_build_options = kustomize_options(ctx, f["kustomize"], f"{path}.kustomize")
+        if not explicit_type:
+            source.type = "kustomize"
+        elif source.type != "kustomize":
+            ctx.error(f["kustomize"], f"{path}.kustomize", f"only applies to type kustomize, not {source.type}")
     if "chart" in f:
         _chart(ctx, f, path, source)
     if "ref" in f and (ref := _str(ctx, f["ref"], f"{path}.ref")) is not None:

@@ -9,16 +9,16 @@ or a changed app definition renders at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependencies
+from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependencies, with_inflated_charts
 from exporter.clock import Clock
 from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
 from exporter.model import AppStatus, KubeObject, ObjectKey
-from exporter.render import RenderError, render
+from exporter.render import RenderError, chart_uses, render, source_root
 
 #: After a failed render, the same commit is tried again after this long, doubling up to the cap.
 RENDER_BACKOFF = 10.0
@@ -93,9 +93,10 @@ def revision_text(app: AppConfig, parts: list[SourceRevision]) -> str:
 
 
 async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions: Revisions,
-                         time_limit: float) -> list[KubeObject]:
+                         time_limit: float, build_options: Sequence[str] = ()) -> list[KubeObject]:
     """Check out or fetch every source, then render the ones that declare objects, with the
-    checkouts of ``ref`` sources at hand for ``$ref/...`` value files."""
+    checkouts of ``ref`` sources at hand for ``$ref/...`` value files. Charts that a Git chart
+    depends on, or that a kustomization inflates, are fetched first: rendering is offline."""
     trees: list[Path] = []
     refs: dict[str, Path] = {}
     for source, part in zip(app.sources, parts, strict=True):
@@ -105,18 +106,23 @@ async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions:
         tree = await revisions.git.checkout(source.repo_url, part)
         if source.type == "helm" and source.renders:
             tree = await with_dependencies(tree, source.path.strip("/") or ".", revisions.charts, time_limit)
+        elif source.type == "kustomize" and source.renders:
+            uses = await chart_uses(source_root(tree, source.path)[0], tree)
+            tree = await with_inflated_charts(tree, uses, revisions.charts, time_limit)
         trees.append(tree)
         if source.ref:
             refs[source.ref] = tree
     objects: list[KubeObject] = []
     for source, tree in zip(app.sources, trees, strict=True):
         if source.renders:
-            objects += await render(app, tree, timeout=time_limit, source=source, refs=refs)
+            objects += await render(app, tree, timeout=time_limit, source=source, refs=refs,
+                                    build_options=build_options)
     return objects
 
 
 async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, render_timeout: float,
-                         on_new_commit: Callable[[AppRuntime, str, str], None]) -> str | None:
+                         on_new_commit: Callable[[AppRuntime, str, str], None],
+                         build_options: Sequence[str] = ()) -> str | None:
     """Bring ``rt.desired`` to the commit the app's revision names now; the reason it could not
     (Git or render error, or a failed render still backing off), or None."""
     app = rt.config
@@ -133,7 +139,7 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     if rt.render_error is not None and rt.render_error[0] == sha and clock.now() < rt.render_retry_at:
         return rt.render_error[1]  # the same commit failed moments ago: back off
     try:
-        rt.desired = await render_sources(app, parts, revisions, render_timeout)
+        rt.desired = await render_sources(app, parts, revisions, render_timeout, build_options)
     except (GitError, ChartError, RenderError) as exc:
         render_failed(rt, sha, str(exc), clock)
         return str(exc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from exporter.config_types import AppConfig, SourceConfig
@@ -16,11 +16,11 @@ from exporter.instruments import RENDER_DURATION
 from exporter.model import KubeObject
 from exporter.render.directory import render_directory
 from exporter.render.helm import render_helm
-from exporter.render.kustomize import render_kustomize
+from exporter.render.kustomize import chart_uses, render_kustomize
 from exporter.render.manifests import RenderError
 from exporter.render.pool import in_thread
 
-__all__ = ["RenderError", "render", "source_root"]
+__all__ = ["RenderError", "chart_uses", "render", "source_root"]
 
 
 def source_root(tree: Path, path: str) -> tuple[Path, str]:
@@ -35,9 +35,11 @@ def source_root(tree: Path, path: str) -> tuple[Path, str]:
 
 
 async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109
-                 source: SourceConfig | None = None, refs: Mapping[str, Path] | None = None) -> list[KubeObject]:
+                 source: SourceConfig | None = None, refs: Mapping[str, Path] | None = None,
+                 build_options: Sequence[str] = ()) -> list[KubeObject]:
     """The objects ``source`` (the app's first one by default) declares in ``tree``: its checkout,
-    or a chart fetched from a repository. ``refs`` are the app's other checkouts by ref name.
+    or a chart fetched from a repository. ``refs`` are the app's other checkouts by ref name;
+    ``build_options`` the config's ``kustomize build`` options for sources without their own.
     Raises ``RenderError``."""
     source = source or app.source
     started = time.monotonic()
@@ -45,7 +47,8 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
     try:
         root, rel = source_root(tree, source.path)
         if source.type == "kustomize":
-            objects = await render_kustomize(root, tree, rel, timeout)
+            options = source.kustomize_build_options
+            objects = await render_kustomize(root, tree, rel, timeout, build_options if options is None else options)
         elif source.type == "helm":
             objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
                                         app.destination.namespace or None, timeout, refs)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import shlex
 import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+from exporter.charts import ChartUse
 from exporter.model import KubeObject
 from exporter.render.manifests import RenderError, parse_yaml
 from exporter.render.pool import in_thread, process_slot
@@ -20,17 +26,38 @@ def kustomize_command(directory: Path) -> list[str]:
     raise RenderError("kustomize build failed: neither kustomize nor kubectl is installed")
 
 
-async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: float) -> list[KubeObject]:
+@functools.cache
+def helm_command() -> str:
+    """An executable for ``--helm-command``: :mod:`exporter.render.helm_cli` under this Python."""
+    directory = Path(tempfile.mkdtemp(prefix="gitops-helm-"))
+    script = directory / "helm"
+    script.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -P -m exporter.render.helm_cli \"$@\"\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+async def chart_uses(directory: Path, tree: Path) -> list[ChartUse]:
+    """The charts the kustomization at ``directory`` (and its bases) inflate; ``RenderError`` when
+    the kustomization is refused."""
+    try:
+        return await in_thread(check_kustomization, directory, tree)
+    except RenderError as exc:
+        raise RenderError(f"kustomize build failed: {exc}") from None
+
+
+async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: float,
+                           build_options: Sequence[str] = ()) -> list[KubeObject]:
     """The objects ``kustomize build`` produces for ``directory`` (``rel`` names it in messages).
 
     The kustomization and its bases are checked first (no remote resources, nothing outside the
-    checkout), and kustomize runs without network."""
-    try:
-        await in_thread(check_kustomization, directory, tree)
-    except RenderError as exc:
-        raise RenderError(f"kustomize build failed: {exc}") from None
+    checkout), and kustomize runs without network; charts it inflates must be in their chart homes
+    already (see :mod:`exporter.charts.inflation`) and render through Helm's SDK."""
+    uses = await chart_uses(directory, tree)
+    argv = [*kustomize_command(directory), *build_options]
+    if uses:
+        argv = [a for a in argv if a != "--enable-helm"] + ["--enable-helm", "--helm-command", helm_command()]
     async with process_slot():
-        out = await run_tool(kustomize_command(directory), cwd=directory, time_limit=time_limit,
+        out = await run_tool(argv, cwd=directory, time_limit=time_limit,
                              what="kustomize build", env=NO_NETWORK_ENV)
     try:
         return await in_thread(parse_yaml, out, f"{rel} (kustomize output)")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from exporter.charts import ChartUse
 from exporter.render.manifests import RenderError, load_yaml_documents
 
 #: A closed port on loopback (discard): where a renderer's HTTP(S) requests are sent to fail.
@@ -34,6 +35,7 @@ _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomizatio
 _PATH_LISTS = ("resources", "bases", "components", "crds", "patchesStrategicMerge", "configurations",
                "generators", "transformers", "validators")
 _PATH_ITEMS = ("patches", "patchesJson6902", "replacements")
+_HELM_FILES = ("valuesFile", "additionalValuesFiles")
 _GENERATORS = ("configMapGenerator", "secretGenerator")
 
 
@@ -66,10 +68,13 @@ def check_links(root: Path, tree: Path) -> None:
             refuse_outside_link(Path(dirpath) / name, tree)
 
 
-def check_kustomization(root: Path, tree: Path) -> None:
+def check_kustomization(root: Path, tree: Path) -> list[ChartUse]:
     """Walk the kustomization at ``root`` and every local base it names, refusing remote
     resources and paths that leave the checkout; kustomize would fetch a path it cannot find
-    locally from the network, so a path must exist inside the checkout."""
+    locally from the network, so a path must exist inside the checkout. Returns the charts the
+    kustomizations inflate (``helmCharts``), which must come from a Helm repository or registry
+    (fetched by the agent beforehand) or lie in the chart home already."""
+    uses: list[ChartUse] = []
     seen: set[Path] = set()
     todo = [root.resolve()]
     while todo:
@@ -88,12 +93,37 @@ def check_kustomization(root: Path, tree: Path) -> None:
         file = shown(kustomization, tree)
         docs = load_yaml_documents(kustomization.read_text(encoding="utf-8"), file)
         spec = docs[0] if docs and isinstance(docs[0], dict) else {}
-        if spec.get("helmCharts") or spec.get("helmChartInflationGenerator"):
-            raise RenderError("helmCharts need kustomize's Helm inflator, which is not enabled", file)
+        if spec.get("helmChartInflationGenerator"):
+            raise RenderError("helmChartInflationGenerator is kustomize's retired form; use helmCharts", file)
+        uses += _chart_uses(directory, spec, file, tree)
         for field, entry in _references(spec):
             target = _local(directory, entry, field, file, tree)
             if target.is_dir():
                 todo.append(target.resolve())
+    return uses
+
+
+def _chart_uses(directory: Path, spec: dict[str, Any], file: str, tree: Path) -> list[ChartUse]:
+    found = spec.get("helmGlobals")
+    globals_: dict[str, Any] = found if isinstance(found, dict) else {}
+    home = directory / str(globals_.get("chartHome") or "charts")
+    if not inside(home, tree):
+        raise RenderError(f"helmGlobals.chartHome: '{globals_.get('chartHome')}' is outside the repository", file)
+    uses = []
+    for i, item in enumerate(_as_list(spec.get("helmCharts"))):
+        where = f"helmCharts[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+            raise RenderError(f"{where}: needs a chart name", file)
+        repo = str(item.get("repo") or "")
+        if repo and not repo.startswith(("http://", "https://", "oci://")):
+            raise RenderError(f"{where}.repo: '{repo}' is not a Helm repository (http:// or https://) or an OCI "
+                              "registry (oci://)", file)
+        use = ChartUse(file, shown(home, tree), item["name"], repo, str(item.get("version") or ""))
+        if not repo and not (tree / use.directory).is_dir():
+            raise RenderError(f"{where}: chart '{use.name}' has no repo and is not in the chart home "
+                              f"({use.directory})", file)
+        uses.append(use)
+    return uses
 
 
 def _check_entries(directory: Path, tree: Path) -> None:
@@ -120,6 +150,12 @@ def _references(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
                         yield f"{field}.{key}", entry.rpartition("=")[2]
             if isinstance(item.get("env"), str):
                 yield f"{field}.env", item["env"]
+    for item in _as_list(spec.get("helmCharts")):
+        if isinstance(item, dict):
+            for key in _HELM_FILES:
+                for entry in _as_list(item.get(key)) if key != "valuesFile" else [item.get(key)]:
+                    if isinstance(entry, str) and entry:
+                        yield f"helmCharts.{key}", entry
     openapi = spec.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
         yield "openapi.path", openapi["path"]

@@ -119,3 +119,32 @@ def test_a_chart_repository_may_be_plain_http_with_its_password_in_a_file(tmp_pa
     """)
     creds = config.repositories[0]
     assert (creds.plain_http, creds.insecure_skip_tls_verify, creds.username) == (True, False, "reader")
+
+
+def test_kustomize_build_options_are_split_and_kept_per_source_and_for_all(tmp_path):
+    config = load(tmp_path, """\
+        - name: web
+          source: {repoURL: https://git.example.com/a.git, path: k,
+                   kustomize: {buildOptions: "--enable-helm --load-restrictor=LoadRestrictionsNone"}}
+          destination: {cluster: prod}
+    """, extra="kustomize: {buildOptions: --enable-helm}\n")
+    source = config.apps[0].source
+    assert (source.type, source.kustomize_build_options) == \
+        ("kustomize", ["--enable-helm", "--load-restrictor", "LoadRestrictionsNone"])
+    assert config.kustomize_build_options == ["--enable-helm"]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ("--enable-exec", "'--enable-exec' is not passed to kustomize; allowed: --enable-helm, --enable-managedby-label, "
+                      "--helm-api-versions, --helm-debug, --helm-kube-version, --load-restrictor, --reorder"),
+    ("--load-restrictor LoadRestrictionsAny",
+     "--load-restrictor must be one of LoadRestrictionsRootOnly, LoadRestrictionsNone, not 'LoadRestrictionsAny'"),
+    ("--helm-kube-version", "'--helm-kube-version' needs a value"),
+])
+def test_kustomize_build_options_that_would_run_code_or_are_malformed_are_refused(tmp_path, options, message):
+    found = errors(tmp_path, f"""\
+        - name: web
+          source: {{repoURL: https://git.example.com/a.git, kustomize: {{buildOptions: "{options}"}}}}
+          destination: {{cluster: prod}}
+    """)
+    assert [e.split(": ", 1)[1] for e in found] == [f"apps[0].source.kustomize.buildOptions: {message}"]

@@ -116,3 +116,41 @@ async def test_a_chart_in_git_gets_its_undeclared_dependencies_from_their_reposi
         assert (shop.state, [o.key.name for o in shop.objects]) == (AppState.HEALTHY, ["shop-db", "shop-web"])
     finally:
         await running.close()
+
+
+KUSTOMIZE_BASE = """\
+helmCharts:
+  - name: web
+    repo: {repo}
+    version: 1.0.0
+    releaseName: monitoring
+    namespace: prod
+    valuesFile: values.yaml
+"""
+
+PROD_OVERLAY = """\
+resources: [../../base]
+labels:
+  - pairs: {env: prod}
+"""
+
+
+async def test_a_kustomize_overlay_on_a_helm_chart_base_inflates_the_chart_from_its_repository(
+        sim, repo, write_config, helm_repo):
+    helm_repo.publish("web", "1.0.0")
+    repo.commit({"monitoring/base/kustomization.yaml": KUSTOMIZE_BASE.format(repo=helm_repo.url),
+                 "monitoring/base/values.yaml": "greeting: from-the-base\n",
+                 "monitoring/overlays/prod/kustomization.yaml": PROD_OVERLAY})
+    expected = live(configmap("monitoring", "1.0.0", "from-the-base"))
+    expected["metadata"]["labels"] = {"env": "prod"}
+    sim.apply(expected)
+    running = Agent(load_config(write_config({"monitoring": {"path": "monitoring/overlays/prod",
+                                                             "type": "kustomize"}}, repo.url)))
+    await running.start()
+    try:
+        assert status(running, "monitoring").state is AppState.HEALTHY, status(running, "monitoring").reason
+        sim.apply({**expected, "data": {**expected["data"], "greeting": "edited-live"}})
+        await eventually(lambda: status(running, "monitoring").state is AppState.OUT_OF_SYNC)
+    finally:
+        await running.close()
+    assert not (Path(repo.path) / "monitoring" / "base" / "charts").exists()
