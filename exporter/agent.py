@@ -21,7 +21,7 @@ from typing import Any
 
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
-from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
+from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config, SyncWindowConfig
 from exporter.generators import expand, without_clashes
 from exporter.git import GitCache
 from exporter.health import HealthEngine
@@ -37,6 +37,7 @@ from exporter.model import (
     Sync,
 )
 from exporter.notify import Notifier
+from exporter.pipeline.argo_apps import AppSourceError, read_applications
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
 from exporter.pipeline.desired import AppRuntime, Revisions, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
@@ -78,6 +79,8 @@ class Agent:
         self._sources = SourceWatch(self._revisions, self._apps.values, self._mark,
                                     lambda rt: self._publish(rt.config, rt.status) if rt.status else None)
         self._ready = False
+        self._resync_pending = False
+        self._argo_read: dict[str, tuple[list[AppConfig], list[SyncWindowConfig]]] = {}
 
     def _new_cluster(self, config: ClusterConfig) -> Cluster:
         return Cluster(config, stale_after=self.config.stale_after, on_event=self._on_event,
@@ -168,6 +171,13 @@ class Agent:
                 await self._clusters[c.name].connect()
         for name in set(self._clusters) - {c.name for c in config.clusters}:
             await self._clusters.pop(name).close()
+        await self._resync_apps()
+        log.info("config reloaded: %d apps", len(self._apps))
+
+    async def _resync_apps(self) -> None:
+        """Work out the apps again (config, generators, Argo CD), keeping the state of every app
+        whose definition did not change."""
+        self._resync_pending = False
         new_apps = {a.name: a for a in await self._all_apps()}
         for name in set(self._apps) - set(new_apps):
             self._forget_app(name)
@@ -177,7 +187,6 @@ class Agent:
                 self._apps[name] = AppRuntime(app, status=rt.status if rt else None)
                 self._mark(name)
         self._retrack()
-        log.info("config reloaded: %d apps", len(self._apps))
 
     # ---- evaluation ------------------------------------------------------------------------------
 
@@ -225,6 +234,8 @@ class Agent:
 
     async def _objects(self, rt: AppRuntime) -> tuple[list[ObjectStatus], str | None]:
         app = rt.config
+        if app.invalid is not None:
+            return [], app.invalid
         source_error = self._sources.error_for(rt)
         if source_error is not None:
             return [], source_error
@@ -281,6 +292,18 @@ class Agent:
                 log.error("app generator failed: %s", exc)
                 made = [rt.config for rt in self._apps.values() if rt.config.origin.startswith(f"{gen.origin} (")]
             apps += without_clashes(apps, made)
+        windows = list(self.config.windows)
+        for source in self.config.app_sources:
+            try:
+                made, found = await read_applications(source, self._clusters, [c.name for c in self.config.clusters])
+                self._argo_read[source.origin] = (made, found)
+            except AppSourceError as exc:
+                log.error("%s", exc)  # keep what it made last time: Unknown beats vanishing
+                made, found = self._argo_read.get(source.origin, ([], []))
+            apps += without_clashes(apps, made)
+            windows += found
+        if self.config.app_sources:
+            self.windows.replace(windows)
         if self.shard is not None:
             index, count = self.shard
             apps = [a for a in apps if shard_of(a.name, count) == index]
@@ -339,6 +362,10 @@ class Agent:
         apps that own or track the object."""
         if key.group == "apiextensions.k8s.io" and key.kind == "CustomResourceDefinition" and obj is not None:
             cluster.schemas.update(compare_mod.SchemaHints.from_crd(obj))
+        if key.group == "argoproj.io" and key.kind in ("Application", "AppProject") and self.config.app_sources \
+                and not self._resync_pending:
+            self._resync_pending = True
+            self._scheduler.spawn(self._resync_apps())
         for name in self._apps_for(cluster, key, obj):
             self._tell_freeze(self._freezes().live_change(self._apps[name], key, obj))
             self._mark(name)

@@ -211,6 +211,20 @@ class SyncWindowConfig:
     clusters: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     maintenance: bool = False
+    #: When set, the window only covers apps of these projects (an Argo CD AppProject's windows).
+    projects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArgoCDAppSource:
+    """``appSources[]``: Argo CD ``Application`` objects read (never written) from a cluster."""
+
+    cluster: str  #: the configured cluster where Argo CD keeps its Applications
+    namespace: str = "argocd"
+    label_selector: str = ""
+    #: Argo CD destination (server URL or cluster name) -> configured cluster name.
+    destinations: dict[str, str] = field(default_factory=dict)
+    origin: str = ""
 
 
 @dataclass
@@ -228,6 +242,9 @@ class AppConfig:
     origin: str = ""
     #: Further sources of a multi-source app (Argo CD's ``sources:``); ``source`` is the first.
     more_sources: list[SourceConfig] = field(default_factory=list)
+    #: Why the app cannot be evaluated as defined (an Argo CD Application the agent cannot
+    #: render); it stays Unknown with this reason.
+    invalid: str | None = None
 
     @property
     def sources(self) -> list[SourceConfig]:
@@ -264,6 +281,7 @@ class Config:
     git_poll_interval: float = 180.0
     git_timeout: float = 60.0
     render_timeout: float = 60.0
+    app_sources: list[ArgoCDAppSource] = field(default_factory=list)
     #: ``kustomize.buildOptions``: options for every kustomize source that sets none of its own.
     kustomize_build_options: list[str] = field(default_factory=list)
     #: How long a cluster watch may fail (or stay silent) before its apps are Unknown.

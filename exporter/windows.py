@@ -88,7 +88,10 @@ def _any_glob(patterns: Iterable[str], value: str) -> bool:
 
 
 def covers(window: SyncWindowConfig, app: AppConfig) -> bool:
-    """Whether ``window`` applies to ``app`` (any selector matches; labels must all match)."""
+    """Whether ``window`` applies to ``app`` (any selector matches; labels must all match; a
+    window of certain projects covers only their apps)."""
+    if window.projects and not _any_glob(window.projects, app.project):
+        return False
     if window.applications and _any_glob(window.applications, app.name):
         return True
     if window.namespaces and _any_glob(window.namespaces, app.destination.namespace):

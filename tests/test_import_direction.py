@@ -21,7 +21,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
                     "exporter.urls", "exporter.process", "exporter.logs", "exporter.instruments",
                     "exporter.sharding", "exporter.globs", "exporter.values")),
     ("config", ("exporter.config",)),
-    ("git", ("exporter.git", "exporter.generators", "exporter.charts")),
+    ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.argocd")),
     ("render", ("exporter.render",)),
     ("kube", ("exporter.kube", "exporter.simulator")),
     ("diff and health", ("exporter.diff", "exporter.health")),

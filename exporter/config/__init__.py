@@ -19,7 +19,7 @@ import yaml
 from exporter.config.apps import _app, _Defaults, _defaults, kustomize_options
 from exporter.config.checks import _health_checks, _windows
 from exporter.config.clusters import _clusters, _repositories
-from exporter.config.generators import _generators, parse_app, template_substitution
+from exporter.config.generators import _app_sources, _generators, parse_app, template_substitution
 from exporter.config.notifications import _notifications
 from exporter.config.reader import (
     ConfigError,
@@ -41,7 +41,7 @@ __all__ = ["Config", "ConfigError", "ContentChecks", "is_local_path", "load_conf
 
 _TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "healthChecks", "windows",
              "notifications", "interval", "gitPollInterval", "gitTimeout", "renderTimeout", "cacheDir", "webhook",
-             "freezeLog", "staleAfter", "kustomize")
+             "freezeLog", "staleAfter", "kustomize", "appSources")
 
 #: Checks of what only a later stage can judge (health check code, ignore rules, window schedules),
 #: handed in by the wiring: the config stage itself imports none of those stages.
@@ -95,6 +95,8 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
         config.apps = _apps(ctx, f["apps"], defaults, cluster_names, channel_names)
     if "appGenerators" in f:
         config.generators = _generators(ctx, f["appGenerators"], defaults, cluster_names, channel_names)
+    if "appSources" in f:
+        config.app_sources = _app_sources(ctx, f["appSources"], cluster_names)
     if "healthChecks" in f:
         config.health_checks = _health_checks(ctx, f["healthChecks"])
     if "windows" in f:

@@ -75,7 +75,7 @@ def _windows(ctx: _Ctx, node: yaml.Node) -> list[SyncWindowConfig]:
     for i, item in enumerate(_sequence(ctx, node, "windows")):
         path = f"windows[{i}]"
         f = _mapping(ctx, item, path, ("name", "kind", "schedule", "duration", "timeZone", "applications",
-                                       "namespaces", "clusters", "labels", "maintenance", "manualSync"),
+                                       "namespaces", "clusters", "labels", "maintenance", "manualSync", "projects"),
                      required=("kind", "schedule", "duration"))
         if f is None:
             continue
@@ -96,7 +96,7 @@ def _windows(ctx: _Ctx, node: yaml.Node) -> list[SyncWindowConfig]:
                 window.time_zone = tz
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 ctx.error(f["timeZone"], f"{path}.timeZone", f"unknown time zone '{tz}'")
-        for key in ("applications", "namespaces", "clusters"):
+        for key in ("applications", "namespaces", "clusters", "projects"):
             if key in f:
                 setattr(window, key, _str_list(ctx, f[key], f"{path}.{key}"))
         if "labels" in f:

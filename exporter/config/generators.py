@@ -21,11 +21,13 @@ from exporter.config.reader import (
     _node_kind,
     _sequence,
     _str,
+    _str_map,
     _unknown_name,
     is_local_path,
 )
 from exporter.config_types import (
     AppConfig,
+    ArgoCDAppSource,
     GitDirectoryGenerator,
 )
 
@@ -182,3 +184,32 @@ def parse_app(data: Mapping[str, Any], *, origin: str, path: str = "template",
     if ctx.errors or app is None:
         raise ConfigError(ctx.errors or [f"{origin}: {path}: is not a valid app"])
     return app
+
+
+def _app_sources(ctx: _Ctx, node: yaml.Node, clusters: Collection[str]) -> list[ArgoCDAppSource]:
+    """``appSources[]``: where to read Argo CD Applications, and how their destinations map."""
+    out: list[ArgoCDAppSource] = []
+    for i, item in enumerate(_sequence(ctx, node, "appSources")):
+        path = f"appSources[{i}]"
+        f = _mapping(ctx, item, path, ("argocd",), required=("argocd",))
+        if f is None or "argocd" not in f:
+            continue
+        path += ".argocd"
+        a = _mapping(ctx, f["argocd"], path, ("cluster", "namespace", "labelSelector", "destinations"),
+                     required=("cluster",))
+        if a is None or "cluster" not in a or (cluster := _str(ctx, a["cluster"], f"{path}.cluster")) is None:
+            continue
+        if cluster not in clusters:
+            ctx.error(a["cluster"], f"{path}.cluster", _unknown_name("cluster", cluster, clusters))
+        source = ArgoCDAppSource(cluster=cluster, origin=ctx.loc(item))
+        if "namespace" in a and (v := _str(ctx, a["namespace"], f"{path}.namespace")) is not None:
+            source.namespace = v
+        if "labelSelector" in a and (v := _str(ctx, a["labelSelector"], f"{path}.labelSelector")) is not None:
+            source.label_selector = v
+        if "destinations" in a:
+            source.destinations = _str_map(ctx, a["destinations"], f"{path}.destinations")
+            for server, name in source.destinations.items():
+                if name not in clusters:
+                    ctx.error(a["destinations"], f"{path}.destinations.{server}", _unknown_name("cluster", name, clusters))
+        out.append(source)
+    return out

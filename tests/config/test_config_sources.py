@@ -148,3 +148,23 @@ def test_kustomize_build_options_that_would_run_code_or_are_malformed_are_refuse
           destination: {{cluster: prod}}
     """)
     assert [e.split(": ", 1)[1] for e in found] == [f"apps[0].source.kustomize.buildOptions: {message}"]
+
+
+def test_argo_cd_app_sources_name_their_cluster_namespace_selector_and_destination_map(tmp_path):
+    config = load(tmp_path, "[]\n", extra="""\
+        appSources:
+          - argocd:
+              cluster: prod
+              namespace: gitops
+              labelSelector: team=shop
+              destinations: {"https://10.0.0.1:6443": prod}
+    """)
+    [source] = config.app_sources
+    assert (source.cluster, source.namespace, source.label_selector, source.destinations) == \
+        ("prod", "gitops", "team=shop", {"https://10.0.0.1:6443": "prod"})
+
+
+def test_an_app_source_on_an_unknown_cluster_is_refused_with_the_clusters_there_are(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "[]\n", extra="appSources:\n  - argocd: {cluster: prdo}\n")
+    assert [e.split(": ", 2)[2] for e in info.value.errors] == ["unknown cluster 'prdo'; did you mean 'prod'?"]
