@@ -46,6 +46,8 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
     result = "error"
     try:
         root, rel = source_root(tree, source.path)
+        if source.chart is not None:
+            rel = f"chart {source.chart}"  # a fetched chart: name it, not its place in the cache
         if source.type == "kustomize":
             options = source.kustomize_build_options
             objects = await render_kustomize(root, tree, rel, timeout, build_options if options is None else options)

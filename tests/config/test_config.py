@@ -252,7 +252,8 @@ def test_the_example_in_the_documentation_loads(tmp_path: Path) -> None:
     example = doc.rsplit("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "config.yaml").write_text(example)
     config = load_config(str(tmp_path / "config.yaml"))
-    assert [a.name for a in config.apps] == ["web", "api"] and len(config.generators) == 1
+    assert [a.name for a in config.apps] == ["web", "api", "monitoring", "payments"]
+    assert len(config.generators) == 1 and len(config.app_sources) == 1
 
 
 def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
