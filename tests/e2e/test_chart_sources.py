@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_servers import HelmRepo
+from chart_servers import HelmRepo, OciRegistry
 from e2e_support import GitRepo, eventually, live
 
 from exporter.agent import Agent
@@ -154,3 +154,23 @@ async def test_a_kustomize_overlay_on_a_helm_chart_base_inflates_the_chart_from_
     finally:
         await running.close()
     assert not (Path(repo.path) / "monitoring" / "base" / "charts").exists()
+
+
+async def test_a_chart_from_an_oci_registry_is_evaluated_and_its_tag_digest_is_the_revision(
+        sim, tmp_path, write_config):
+    registry = OciRegistry(tmp_path / "registry")
+    try:
+        registry.publish("web", "2.0.0", greeting="oci")
+        sim.apply(live(configmap("edge", "2.0.0", "oci")))
+        path = write_config({"edge": {"repoURL": registry.url, "chart": "web", "targetRevision": "~2.0"}}, "unused",
+                            repositories=[{"url": f"oci://{registry.host}", "plainHttp": True}])
+        running = Agent(load_config(path))
+        await running.start()
+        try:
+            edge = status(running, "edge")
+            assert edge.state is AppState.HEALTHY, edge.reason
+            assert edge.revision.startswith("web 2.0.0 (sha256:")
+        finally:
+            await running.close()
+    finally:
+        registry.close()
