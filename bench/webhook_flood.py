@@ -27,6 +27,7 @@ class Source:
     def ready(self): return True
     def not_ready_reason(self): return None
     def freezes(self): return []
+    def history_of(self, name): return []
     async def on_git_push(self, urls, branch): return 0
 
 async def main():

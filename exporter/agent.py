@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Conf
 from exporter.generators import expand, without_clashes
 from exporter.git import GitCache
 from exporter.health import HealthEngine
+from exporter.history import HistoryBook, Transition
 from exporter.instruments import EVALUATION_DURATION
 from exporter.kube.cache import Informer
 from exporter.kube.client import ResourceInfo
@@ -69,6 +71,7 @@ class Agent:
         if notifier is not None and notifier.windows is None:
             notifier.windows = self.windows
         self.freeze_log = FreezeLog(config.freeze_log, self.clock)
+        self.history = HistoryBook(config.state_file or os.path.join(self.git.cache_dir, "app-state.json"))
         self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
@@ -110,6 +113,10 @@ class Agent:
     def freezes(self) -> list[dict[str, Any]]:
         return self.freeze_log.to_json()
 
+    def history_of(self, name: str) -> list[Transition]:
+        """The app's state changes, oldest first (``/api/v1/apps/NAME/history``)."""
+        return self.history.entries(name)
+
     def app(self, name: str) -> tuple[AppConfig, AppStatus] | None:
         return self._snapshot.get(name)
 
@@ -137,6 +144,7 @@ class Agent:
         if self.notifier is not None:
             await self.notifier.start()
         await asyncio.gather(*(c.connect() for c in self._clusters.values()))
+        await self.history.load()
         for app in await self._all_apps():
             self._apps[app.name] = AppRuntime(app)
         self._retrack()
@@ -151,6 +159,7 @@ class Agent:
 
     async def close(self) -> None:
         await self._scheduler.close()
+        await self.history.save()
         for cluster in self._clusters.values():
             await cluster.close()
         if self.notifier is not None:
@@ -208,13 +217,18 @@ class Agent:
         now = self.clock.now()
         verdict = combine(objects, error)
         good = good_states(rt.config.notifications)
-        since, bad_since = clocks(rt.status, verdict.state, now, good)
+        # After a restart the history book carries the clocks over while the state still holds.
+        since, bad_since = clocks(rt.status or self.history.last_seen(name), verdict.state, now, good)
         frozen = self.windows.is_frozen(rt.config, now)
         status = AppStatus(
             name=name, state=verdict.state, sync=verdict.sync, health=verdict.health, reason=verdict.reason,
             revision=rt.sha, target_revision=rt.config.source.target_revision, objects=objects,
             since=since, bad_since=bad_since, evaluated_at=now, error=error, frozen=frozen,
         )
+        if self.history.observe(status) is not None or not rt.status:
+            status.state_changes = tuple((a, b, n) for (a, b), n in sorted(self.history.changes(name).items()))
+        else:
+            status.state_changes = rt.status.state_changes
         if rt.status is None or rt.status.state is not status.state:
             log.info("app %s is %s: %s", name, status.state.value, status.reason or "all good",
                      extra={"app": name, "state": status.state.value})
@@ -420,6 +434,8 @@ class Agent:
             self._mark(name)
 
     async def _tick(self) -> None:
+        self.history.keep_only(self._apps)
+        await self.history.save()
         now = self.clock.now()
         self.windows.update_metrics(now)
         for rt in self._apps.values():
@@ -450,7 +466,6 @@ def _tracking_of(options: CompareOptions) -> tuple[str, str]:
 
 
 def _default_cache_dir() -> str:
-    import os
     import tempfile
     return os.environ.get("GITOPS_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "gitops-drift-exporter")
 

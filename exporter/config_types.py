@@ -282,6 +282,8 @@ class Config:
     git_timeout: float = 60.0
     render_timeout: float = 60.0
     app_sources: list[ArgoCDAppSource] = field(default_factory=list)
+    #: Where each app's clocks and state history are kept across restarts; default: in cacheDir.
+    state_file: str | None = None
     #: ``kustomize.buildOptions``: options for every kustomize source that sets none of its own.
     kustomize_build_options: list[str] = field(default_factory=list)
     #: How long a cluster watch may fail (or stay silent) before its apps are Unknown.

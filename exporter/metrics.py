@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from exporter.config_types import AppConfig
@@ -30,6 +30,7 @@ APP_METRIC_FAMILIES: dict[str, str] = {
     "gitops_app_resources": "gauge",
     "gitops_app_last_evaluation_timestamp_seconds": "gauge",
     "gitops_app_frozen": "gauge",
+    "gitops_app_state_changes_total": "counter",
     "gitops_apps": "gauge",
     "gitops_agent_ready": "gauge",
 }
@@ -48,6 +49,7 @@ _APP_FAMILIES: tuple[tuple[str, str], ...] = (
     ("gitops_app_resources", "Objects of the app by health and sync."),
     ("gitops_app_last_evaluation_timestamp_seconds", "When the app was last evaluated."),
     ("gitops_app_frozen", "1 while a sync window freezes the app."),
+    ("gitops_app_state_changes_total", "State changes of the app, by previous and new state (kept across restarts)."),
 )
 _INFO_LABELS = ("app", "project", "cluster", "namespace", "repo", "path", "target_revision", "revision")
 
@@ -78,6 +80,7 @@ def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], 
         [(("app", "health", "sync"), (name, h, y), n) for (h, y), n in sorted(by.items())],
         [(("app",), (name,), st.evaluated_at)],
         [(("app",), (name,), 1 if st.frozen else 0)],
+        [(("app", "from", "to"), (name, a, b), n) for a, b, n in st.state_changes],
     ]
 
 
@@ -106,11 +109,13 @@ class AppStatusCollector(Collector):
         return []
 
     def collect(self) -> Iterator[Metric]:
-        families = [GaugeMetricFamily(name, doc) for name, doc in _APP_FAMILIES]
+        families: list[Metric] = [
+            CounterMetricFamily(name.removesuffix("_total"), doc) if APP_METRIC_FAMILIES[name] == "counter"
+            else GaugeMetricFamily(name, doc) for name, doc in _APP_FAMILIES]
         for app, st in self._snapshot().values():
-            for family, samples in zip(families, _samples(app, st), strict=True):
+            for family, (fam, _doc), samples in zip(families, _APP_FAMILIES, _samples(app, st), strict=True):
                 for names, values, value in samples:
-                    family.add_sample(family.name, dict(zip(names, values, strict=True)), value)
+                    family.add_sample(fam, dict(zip(names, values, strict=True)), value)
         yield from families
         yield from self._totals()
 
@@ -143,7 +148,7 @@ class AppStatusCollector(Collector):
         self._text_cache = fresh
         out: list[str] = []
         for (fam, doc), column in zip(_APP_FAMILIES, columns, strict=True):
-            out.append(f"# HELP {fam} {doc}\n# TYPE {fam} gauge\n")
+            out.append(f"# HELP {fam} {doc}\n# TYPE {fam} {APP_METRIC_FAMILIES[fam]}\n")
             out.extend(column)
         for metric in self._totals():
             out.append(f"# HELP {metric.name} {metric.documentation}\n# TYPE {metric.name} gauge\n")

@@ -179,3 +179,5 @@ class AppStatus:
     #: Set when the app could not be evaluated (state Unknown): git, render, cluster or RBAC errors.
     error: str | None = None
     frozen: bool = False
+    #: (from, to, count) of the app's state changes so far (``gitops_app_state_changes_total``).
+    state_changes: tuple[tuple[str, str, int], ...] = ()

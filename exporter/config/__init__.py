@@ -41,7 +41,7 @@ __all__ = ["Config", "ConfigError", "ContentChecks", "is_local_path", "load_conf
 
 _TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "healthChecks", "windows",
              "notifications", "interval", "gitPollInterval", "gitTimeout", "renderTimeout", "cacheDir", "webhook",
-             "freezeLog", "staleAfter", "kustomize", "appSources")
+             "freezeLog", "staleAfter", "kustomize", "appSources", "stateFile")
 
 #: Checks of what only a later stage can judge (health check code, ignore rules, window schedules),
 #: handed in by the wiring: the config stage itself imports none of those stages.
@@ -140,6 +140,8 @@ def _settings(ctx: _Ctx, f: dict[str, yaml.Node], config: Config) -> None:
         config.cache_dir = ctx.path(v)
     if "freezeLog" in f and (v := _str(ctx, f["freezeLog"], "freezeLog")) is not None:
         config.freeze_log = ctx.path(v)
+    if "stateFile" in f and (v := _str(ctx, f["stateFile"], "stateFile")) is not None:
+        config.state_file = ctx.path(v)
 
 
 def _webhook(ctx: _Ctx, node: yaml.Node, config: Config) -> None:

@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from exporter.atomic import write_atomic
 from exporter.notify.policy import AlertState
 
 log = logging.getLogger(__name__)
@@ -85,28 +84,10 @@ def incident_id(app: str, bad_since: float) -> str:
     return f"{app}@{bad_since:.3f}"
 
 
-def _write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".notify-state.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 async def save(path: str, state: NotifyState) -> None:
     """Write the state next to ``path`` and rename it over: a reader sees the old or the new file."""
     text = json.dumps(state.to_dict(), indent=1, sort_keys=True)
-    await asyncio.get_running_loop().run_in_executor(None, _write_atomic, path, text)
+    await asyncio.get_running_loop().run_in_executor(None, write_atomic, path, text)
 
 
 async def load(path: str) -> NotifyState:

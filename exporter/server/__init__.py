@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from exporter.config_types import AppConfig
+from exporter.history import Transition
 from exporter.model import AppStatus
 from exporter.server.app import build_app, serve
 from exporter.urls import normalise_repo_url
@@ -34,6 +35,10 @@ class StatusSource(Protocol):
 
     def freezes(self) -> list[dict[str, Any]]:
         """Freeze violations, as JSON-able dicts (``/api/v1/freezes``)."""
+        ...
+
+    def history_of(self, name: str) -> list[Transition]:
+        """The app's state changes, oldest first (``/api/v1/apps/NAME/history``)."""
         ...
 
     async def on_git_push(self, repo_urls: list[str], branch: str | None) -> int:

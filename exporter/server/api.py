@@ -17,6 +17,7 @@ from multidict import MultiMapping
 
 from exporter.config_types import AppConfig
 from exporter.diff.render import yaml_diff
+from exporter.history import Transition, time_in_state
 from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, ObjectStatus
 from exporter.urls import safe_url
 
@@ -202,3 +203,24 @@ def fallback_diff(status: AppStatus) -> str:
     return "".join(chunks)
 
 
+
+
+#: The window of ``timeInState`` when ``?since=`` is not given.
+DEFAULT_HISTORY_WINDOW = 7 * 24 * 3600.0
+
+
+def history_json(name: str, entries: list[Transition], window: float, now: float) -> dict[str, Any]:
+    """``/api/v1/apps/NAME/history``: every kept state change, oldest first, and the seconds spent in
+    each state over the last ``window`` seconds (with the share of the time the history covers)."""
+    start = now - window
+    totals = time_in_state(entries, start, now)
+    covered = sum(totals.values())
+    return {
+        "app": name,
+        "entries": [{"at": rfc3339(e.at), "atTimestamp": e.at, "from": e.previous, "to": e.state,
+                     "revision": e.revision, "reason": e.reason} for e in entries],
+        "window": {"since": rfc3339(start), "sinceTimestamp": start, "seconds": window},
+        "timeInState": {state: round(seconds, 3) for state, seconds in sorted(totals.items())},
+        "timeInStateShare": {state: round(seconds / covered, 4) for state, seconds in sorted(totals.items())}
+        if covered else {},
+    }

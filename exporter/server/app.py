@@ -22,14 +22,17 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from exporter.config_types import AppConfig
+from exporter.humanize import parse_duration
 from exporter.model import AppStatus
 from exporter.server.api import (
+    DEFAULT_HISTORY_WINDOW,
     AppFilter,
     FilterError,
     Snapshot,
     app_detail,
     app_summary,
     fallback_diff,
+    history_json,
     select,
     state_rank,
     to_json,
@@ -197,6 +200,23 @@ async def get_app(request: web.Request) -> web.Response:
     return json_response(app_detail(*entry))
 
 
+async def get_history(request: web.Request) -> web.Response:
+    name, entry = _lookup(request)
+    if entry is None:
+        query = f"?{request.query_string}" if request.query_string else ""
+        remote = await _from_owner(request, f"/history{query}", "application/json", _owner_down)
+        return _error(404, f"no app named {name!r}") if remote is None else remote
+    try:
+        window = parse_duration(request.query.get("since", "")) if "since" in request.query \
+            else DEFAULT_HISTORY_WINDOW
+    except ValueError as exc:
+        return _error(400, f"since: {exc}")
+    if window <= 0:
+        return _error(400, "since: must be a positive duration, e.g. 7d")
+    entries = request.app[SOURCE_KEY].history_of(name)
+    return json_response(history_json(name, entries, window, time.time()))
+
+
 async def _render_diff(app: web.Application, config: AppConfig, status: AppStatus) -> str:
     return await _in_executor(app[DIFF_KEY], config, status)
 
@@ -343,6 +363,7 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
     app.router.add_get("/api/v1/apps/{name}", get_app)
     app.router.add_get("/api/v1/apps/{name}/diff", get_diff)
     app.router.add_get("/api/v1/apps/{name}/badge.svg", get_badge)
+    app.router.add_get("/api/v1/apps/{name}/history", get_history)
     app.router.add_get("/api/v1/freezes", freezes)
     app.router.add_post("/api/webhook", webhook)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)

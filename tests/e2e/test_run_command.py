@@ -68,3 +68,45 @@ async def test_run_serves_reloads_on_sighup_logs_json_and_stops_on_sigterm(sim, 
     records = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
     assert any(r["msg"].startswith("config reloaded") for r in records)
     assert all({"ts", "level", "logger", "msg"} <= set(r) for r in records)
+
+
+async def start_run(config: str, port: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "exporter.cli", "run", "--config", config, "--listen", f"127.0.0.1:{port}",
+        stderr=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL)
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(proc.wait(), 30)
+    assert proc.returncode == 0
+
+
+async def test_a_restart_keeps_each_app_s_clocks_and_history(sim, repo, write_config):
+    repo.commit({"a/cm.yaml": cm("one")})
+    sim.apply(live(cm("one")))
+    config = write_config({"a": "a"}, repo.url, interval="1s")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        proc = await start_run(config, port)
+        try:
+            await wait_for(http, f"{base}/api/v1/apps/a", lambda code, body: code == 200 and body["status"] == "Healthy")
+            sim.delete("", "ConfigMap", "prod", "one")
+            before = await wait_for(http, f"{base}/api/v1/apps/a",
+                                    lambda code, body: code == 200 and body["status"] == "Missing")
+            history = await wait_for(http, f"{base}/api/v1/apps/a/history", lambda code, body: code == 200)
+        finally:
+            await stop(proc)
+        proc = await start_run(config, port)
+        try:
+            after = await wait_for(http, f"{base}/api/v1/apps/a", lambda code, body: code == 200 and body["status"])
+            again = await wait_for(http, f"{base}/api/v1/apps/a/history", lambda code, body: code == 200)
+            metrics = await wait_for(http, f"{base}/metrics", lambda code, body: code == 200)
+        finally:
+            await stop(proc)
+    assert after["status"] == "Missing"
+    assert (after["sinceTimestamp"], after["badSinceTimestamp"]) == (before["sinceTimestamp"], before["badSinceTimestamp"])
+    assert [(e["from"], e["to"]) for e in again["entries"]] == [(None, "Healthy"), ("Healthy", "Missing")]
+    assert again["entries"] == history["entries"]
+    assert 'gitops_app_state_changes_total{app="a",from="Healthy",to="Missing"} 1' in metrics

@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from exporter.config_types import AppConfig, Destination, SourceConfig
+from exporter.history import Transition
 from exporter.model import (
     AppState,
     AppStatus,
@@ -130,6 +131,8 @@ class FleetSource:
     is_ready: bool = True
     freeze_list: list[dict[str, Any]] = field(default_factory=list)
     pushes: list[tuple[list[str], str | None]] = field(default_factory=list)
+    #: State changes by app, as the agent's history book keeps them.
+    histories: dict[str, list[Transition]] = field(default_factory=dict)
 
     def snapshot(self) -> Mapping[str, tuple[AppConfig, AppStatus]]:
         return dict(self.apps)
@@ -142,6 +145,9 @@ class FleetSource:
 
     def freezes(self) -> list[dict[str, Any]]:
         return list(self.freeze_list)
+
+    def history_of(self, name: str) -> list[Transition]:
+        return list(self.histories.get(name, []))
 
     async def on_git_push(self, repo_urls: list[str], branch: str | None) -> int:
         self.pushes.append((repo_urls, branch))
