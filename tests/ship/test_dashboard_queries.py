@@ -113,9 +113,35 @@ def test_revision_annotation_marks_the_moment_a_new_revision_appears(promtool: s
     ]
     expr = _annotation("app-detail.json", "Revision changes")
     _evaluate(promtool, tmp_path, series, [
+        {"expr": expr, "eval_time": "0m", "exp_samples": []},  # Prometheus just started: nothing changed
         {"expr": expr, "eval_time": "5m", "exp_samples": []},
-        {"expr": expr, "eval_time": "10m", "exp_samples": [{"labels": '{app="shop",revision="ccc333"}', "value": 1}]},
+        {"expr": expr, "eval_time": "10m", "exp_samples": [
+            {"labels": f'{{{T},app="shop",cluster="prod",revision="ccc333"}}', "value": 1}]},
         {"expr": expr, "eval_time": "20m", "exp_samples": []},
+    ])
+
+
+def test_app_detail_keeps_one_app_name_on_two_clusters_apart(promtool: str, tmp_path: Path) -> None:
+    """The same app name on two clusters: each panel shows one series per cluster, and the cluster
+    filter shows only that cluster's."""
+    def info(instance: str, cluster: str) -> dict[str, str]:
+        return {"series": f'gitops_app_info{{job="gitops-drift-exporter",instance="{instance}",app="shop",project="retail",'
+                          f'cluster="{cluster}",namespace="shop",repo="r",path="p",target_revision="main",revision="a"}}',
+                "values": "1x30"}
+    series = [info("10.0.0.1:8080", "prod"), info("10.0.0.2:8080", "staging"),
+              {"series": 'gitops_app_resources{job="gitops-drift-exporter",instance="10.0.0.1:8080",app="shop",'
+                         'health="Healthy",sync="Synced"}', "values": "4x30"},
+              {"series": 'gitops_app_resources{job="gitops-drift-exporter",instance="10.0.0.2:8080",app="shop",'
+                         'health="Healthy",sync="Synced"}', "values": "2x30"}]
+    data = json.loads((REPO / "grafana" / "app-detail.json").read_text())
+    (panel,) = [p for p in data["panels"] if p["title"] == "Resources by health"]
+    expr = panel["targets"][0]["expr"]
+    _evaluate(promtool, tmp_path, series, [
+        {"expr": substitute_variables(expr, ALL), "eval_time": "5m", "exp_samples": [
+            {"labels": '{app="shop",cluster="prod",health="Healthy"}', "value": 4},
+            {"labels": '{app="shop",cluster="staging",health="Healthy"}', "value": 2}]},
+        {"expr": substitute_variables(expr, {**ALL, "cluster": "staging"}), "eval_time": "5m", "exp_samples": [
+            {"labels": '{app="shop",cluster="staging",health="Healthy"}', "value": 2}]},
     ])
 
 
