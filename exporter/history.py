@@ -63,6 +63,8 @@ def time_in_state(entries: list[Transition], start: float, now: float) -> dict[s
     """Seconds spent in each state between ``start`` and ``now``, from ``entries`` (oldest first);
     time before the oldest entry is not counted."""
     totals: dict[str, float] = {}
+    if not entries:
+        return totals
     for entry, following in zip(entries, [*entries[1:], None], strict=True):
         begin = max(entry.at, start)
         end = min(following.at if following else now, now)

@@ -46,6 +46,7 @@ from exporter.server.fleet import (
     PeerUnreachable,
     app_path,
     json_app,
+    json_history,
     merge_apps,
 )
 from exporter.server.page import render_app_detail, render_fleet_page
@@ -272,26 +273,28 @@ async def webhook(request: web.Request) -> web.Response:
     return await handle_webhook(request, gate=request.app[GATE_KEY], on_push=source.on_git_push)
 
 
-async def _remote_detail(client: FleetClient, name: str) -> tuple[dict[str, Any], str] | None:
-    """A sibling's app, as its API shows it, with its diff; None when the owner does not answer."""
+async def _remote_detail(client: FleetClient, name: str) -> tuple[dict[str, Any], str, dict[str, Any] | None] | None:
+    """A sibling's app, as its API shows it, with its diff and history; None when the owner does not answer."""
     owner = client.fleet.owner(name) if name else client.fleet.index
     if owner == client.fleet.index or owner not in client.fleet.peers:
         return None
     try:
-        detail, diff = await asyncio.gather(client.fetch(owner, app_path(name)),
-                                            client.fetch(owner, app_path(name, "/diff"), accept="text/plain"))
+        detail, diff, history = await asyncio.gather(
+            client.fetch(owner, app_path(name)), client.fetch(owner, app_path(name, "/diff"), accept="text/plain"),
+            client.fetch(owner, app_path(name, "/history")))
     except PeerUnreachable:
         return None
     data = json_app(detail)
     if data is None or diff.status != 200:
         return None
-    return data, diff.body.decode("utf-8", "replace")
+    return data, diff.body.decode("utf-8", "replace"), json_history(history)
 
 
 def _page_html(snapshot: Snapshot, remote: list[dict[str, Any]], app_filter: AppFilter, *,
-               shown: tuple[dict[str, Any], str] | None, now: float, **options: Any) -> str:
+               shown: tuple[dict[str, Any], str] | None, now: float, history: dict[str, Any] | None = None,
+               **options: Any) -> str:
     apps = merge_apps(_summaries(snapshot, AppFilter()), remote)
-    detail = render_app_detail(shown[0], shown[1], now, app_filter) if shown else None
+    detail = render_app_detail(shown[0], shown[1], now, app_filter, history) if shown else None
     return render_fleet_page(apps, app_filter, detail=detail, now=now, **options)
 
 
@@ -309,15 +312,19 @@ async def status_page(request: web.Request) -> web.Response:
     shown: tuple[dict[str, Any], str] | None = None
     remote_apps: list[dict[str, Any]] = []
     unreachable: list[int] = []
+    history = None
     if entry is not None:
         shown = (app_detail(*entry), await _render_diff(request.app, *entry))
+        history = history_json(name, source.history_of(name), DEFAULT_HISTORY_WINDOW, now)
     if client is not None:
         # The page lists every app and filters by hiding rows, so siblings are asked unfiltered.
         remote, remote_shown = await asyncio.gather(
             client.list_apps(), _remote_detail(client, name if entry is None else ""))
-        remote_apps, unreachable, shown = remote.apps, remote.unreachable, shown or remote_shown
+        remote_apps, unreachable = remote.apps, remote.unreachable
+        if shown is None and remote_shown is not None:
+            shown, history = remote_shown[:2], remote_shown[2]
     html = await _in_executor(functools.partial(
-        _page_html, snapshot, remote_apps, app_filter, shown=shown, ready=source.ready(), now=now,
+        _page_html, snapshot, remote_apps, app_filter, shown=shown, history=history, ready=source.ready(), now=now,
         refresh_seconds=request.app[REFRESH_KEY], shard_count=client.fleet.count if client else None,
         unreachable=unreachable))
     response = web.Response(text=html, content_type="text/html", headers=_PAGE_HEADERS)

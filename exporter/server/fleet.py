@@ -232,6 +232,15 @@ def json_app(answer: PeerAnswer) -> dict[str, Any] | None:
     return data if _is_app(data, DETAIL_FIELDS) else None
 
 
+def json_history(answer: PeerAnswer) -> dict[str, Any] | None:
+    """A sibling's ``/api/v1/apps/NAME/history`` answer, if it has the shape the page draws."""
+    data = json_body(answer) if answer.status == 200 else None
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list) \
+            or not isinstance(data.get("window"), dict) or not isinstance(data.get("timeInStateShare"), dict):
+        return None
+    return data
+
+
 def _json_list(answer: PeerAnswer) -> list[dict[str, Any]] | None:
     data = json_body(answer)
     if not isinstance(data, list) or not all(_is_app(a, SUMMARY_FIELDS) for a in data):

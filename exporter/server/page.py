@@ -168,8 +168,47 @@ def render_detail(config: AppConfig, status: AppStatus, diff_text: str | None, n
     return render_app_detail(app_detail(config, status), diff_text, now, app_filter)
 
 
+#: Changes listed under the timeline, newest first.
+HISTORY_ROWS = 20
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%" if share >= 0.01 or share == 0 else "<1%"
+
+
+def render_history(history: dict[str, Any], now: float) -> str:
+    """The detail panel's History: a bar of the states over the window, time in each state, and
+    the latest changes. Built from the history API's shape (``history_json``); ``status.js``
+    draws the same markup. An SVG, so no inline style is needed under the page's CSP."""
+    start = float(history["window"]["sinceTimestamp"])
+    span = max(now - start, 1.0)
+    entries = history["entries"]
+    rects = []
+    for entry, following in zip(entries, [*entries[1:], None] if entries else [], strict=True):
+        begin, end = max(float(entry["atTimestamp"]), start), min(float(following["atTimestamp"]) if following else now, now)
+        if end <= begin:
+            continue
+        x, width = (begin - start) / span * 1000, (end - begin) / span * 1000
+        rects.append(f'<rect class="s-{_attr(entry["to"])}" x="{x:.2f}" y="0" width="{width:.2f}" height="20">'
+                     f'<title>{escape(entry["to"])} from {escape(entry["at"] or "")}</title></rect>')
+    days = history["window"]["seconds"] / 86400
+    window = f"{days:g} days" if days >= 1 else human_duration(history["window"]["seconds"])
+    shares = sorted(history["timeInStateShare"].items(), key=lambda kv: -kv[1])
+    summary = " · ".join(f"{_chip(state)} {escape(_percent(share))}" for state, share in shares) or "no changes recorded"
+    label = "; ".join(f"{state} {_percent(share)}" for state, share in shares) or "no data"
+    items = "".join(
+        f'<li>{_time(e["atTimestamp"], now)} {_chip(e["from"]) + " → " if e["from"] else ""}{_chip(e["to"])}'
+        f'{" <code>" + escape(short_revision(e["revision"])) + "</code>" if e["revision"] else ""}'
+        f'{" <span class=reason>" + escape(e["reason"]) + "</span>" if e["reason"] else ""}</li>'
+        for e in reversed(entries[-HISTORY_ROWS:]))
+    return (f'<h3>History</h3><p class="tis">Last {escape(window)}: {summary}</p>'
+            f'<svg class="timeline" id="detail-timeline" viewBox="0 0 1000 20" preserveAspectRatio="none" role="img" '
+            f'aria-label="States over the last {_attr(window)}: {_attr(label)}">{"".join(rects)}</svg>'
+            f'<ol class="changes">{items or "<li>No changes recorded yet.</li>"}</ol>')
+
+
 def render_app_detail(app: dict[str, Any], diff_text: str | None, now: float,
-                      app_filter: AppFilter | None = None) -> str:
+                      app_filter: AppFilter | None = None, history: dict[str, Any] | None = None) -> str:
     """The detail panel from the API's ``app_detail`` shape, so a sibling shard's app shows the same."""
     facts = [
         ("State", _chip(app["status"])),
@@ -188,6 +227,7 @@ def render_app_detail(app: dict[str, Any], diff_text: str | None, now: float,
         f'<div class="detail-head"><h2 id="detail-title">{escape(app["name"])}</h2>'
         f'<a class="close" id="detail-close" href="?{_attr(filter_query(app_filter or AppFilter()))}">Close</a></div>'
         f'<dl class="facts">{dl}</dl>'
+        f'{render_history(history, now) if history is not None else ""}'
         f'<h3>Objects</h3><table class="objects"><thead><tr><th scope="col">Object and differences</th>'
         f'<th scope="col">Health</th><th scope="col">Sync</th></tr></thead>'
         f'<tbody>{objects or "<tr><td colspan=3>No objects</td></tr>"}</tbody></table>'

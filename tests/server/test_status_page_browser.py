@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from server_fleet import FleetSource, Served, Shards
 
+from exporter.history import Transition
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
 from exporter.server import build_app, serve
@@ -259,3 +261,52 @@ async def test_sharded_page_names_a_shard_that_stops_answering(browser: Browser,
     await expect(row(page, "payments-api")).to_have_count(0)
     assert "nightly-batch" in await visible_apps(page)
     assert await page.evaluate("window.notReloaded") is True
+
+
+# --- history: the timeline in the detail panel ----------------------------------------------------
+
+def flapping_history(now: float) -> list[Transition]:
+    """Healthy for five days, Degraded for a day, Progressing an hour, Degraded, Healthy again."""
+    day, hour = 86400.0, 3600.0
+    return [Transition(now - 6 * day, None, "Healthy", "a1b2c3d4e5f6a7b8", ""),
+            Transition(now - day - 2 * hour, "Healthy", "Degraded", "b2c3d4e5f6a7b8c9",
+                       "Deployment payments-api: 0 of 3 replicas available"),
+            Transition(now - 5 * hour, "Degraded", "Progressing", "c3d4e5f6a7b8c9d0", "rollout in progress"),
+            Transition(now - 4 * hour, "Progressing", "Degraded", "c3d4e5f6a7b8c9d0", "CrashLoopBackOff"),
+            Transition(now - hour, "Degraded", "Healthy", "d4e5f6a7b8c9d0e1", "")]
+
+
+@pytest.mark.parametrize("how", ["link", "click"])
+async def test_the_detail_panel_shows_the_app_s_history_as_a_timeline(
+        browser: Browser, live: Served, tmp_path: Path, how: str) -> None:
+    live.source.histories["payments-api"] = flapping_history(time.time())
+    query = "?app=payments-api" if how == "link" else ""
+    page = await open_page(browser, live, query, viewport={"width": 1440, "height": 900})
+    if how == "click":
+        await row(page, "payments-api").locator("a").click()
+    detail = page.locator("#detail")
+    timeline = detail.locator("#detail-timeline")
+    await expect(timeline).to_be_visible()
+    states = await timeline.locator("rect").evaluate_all("rs => rs.map(r => r.getAttribute('class'))")
+    assert states == ["s-Healthy", "s-Degraded", "s-Progressing", "s-Degraded", "s-Healthy"]
+    fills = await timeline.locator("rect").evaluate_all("rs => rs.map(r => getComputedStyle(r).fill)")
+    assert fills[1] == CHIP_RGB["Degraded"] and fills[0] == CHIP_RGB["Healthy"]
+    widths = await timeline.locator("rect").evaluate_all("rs => rs.map(r => r.getBoundingClientRect().width)")
+    assert widths[0] > widths[1] > widths[2] > 0, "the bar's segments follow the time spent"
+    await expect(detail.locator(".tis")).to_contain_text("Last 7 days:")
+    await expect(detail.locator(".tis .chip").first).to_have_text("Healthy")
+    changes = detail.locator("ol.changes li")
+    await expect(changes).to_have_count(5)
+    await expect(changes.first).to_contain_text("Degraded → Healthy")
+    await expect(changes.nth(3)).to_contain_text("0 of 3 replicas available")
+    await expect(changes.nth(3).locator("code")).to_have_text("b2c3d4e")
+    shot = tmp_path / "status-page-history.png"
+    await detail.screenshot(path=str(shot))
+    assert len(shot.read_bytes()) > 20_000, "screenshot looks blank"
+    if how == "link" and os.environ.get("GITOPS_SCREENSHOTS"):  # refresh docs/images on request
+        await detail.screenshot(path=os.path.join(os.environ["GITOPS_SCREENSHOTS"], "status-page-history.png"))
+
+
+async def test_an_app_without_history_says_so(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live, "?app=checkout")
+    await expect(page.locator("#detail ol.changes li")).to_have_text("No changes recorded yet.")

@@ -93,3 +93,7 @@ async def test_apps_no_longer_configured_are_dropped_from_the_file(tmp_path):
     book.keep_only(["api"])
     await book.save()
     assert list(json.loads(path.read_text())["apps"]) == ["api"]
+
+
+def test_an_app_with_no_history_has_no_time_in_any_state():
+    assert time_in_state([], 0, 100) == {}

@@ -217,7 +217,43 @@
     }).join("");
   }
 
-  function renderDetail(app, diffText) {
+  // History: the states over the API's window as an SVG bar (no inline styles under the CSP), time
+  // in each state, and the latest changes; the same markup page.py's render_history writes.
+  function percent(share) {
+    return share >= 0.01 || share === 0 ? Math.round(share * 100) + "%" : "<1%";
+  }
+
+  function renderHistory(h) {
+    if (!h) return "";
+    var now = Date.now() / 1000, start = h.window.sinceTimestamp, span = Math.max(now - start, 1);
+    var entries = h.entries, rects = "";
+    entries.forEach(function (e, i) {
+      var begin = Math.max(e.atTimestamp, start);
+      var end = Math.min(i + 1 < entries.length ? entries[i + 1].atTimestamp : now, now);
+      if (end <= begin) return;
+      rects += '<rect class="s-' + esc(e.to) + '" x="' + ((begin - start) / span * 1000).toFixed(2) + '" y="0" width="' +
+        ((end - begin) / span * 1000).toFixed(2) + '" height="20"><title>' + esc(e.to) + " from " + esc(e.at) +
+        "</title></rect>";
+    });
+    var days = h.window.seconds / 86400;
+    var win = days >= 1 ? String(days) + " days" : Math.round(h.window.seconds / 3600) + "h";
+    var shares = Object.keys(h.timeInStateShare).map(function (k) { return [k, h.timeInStateShare[k]]; })
+      .sort(function (a, b) { return b[1] - a[1]; });
+    var summary = shares.map(function (x) { return chip(x[0]) + " " + esc(percent(x[1])); }).join(" · ") ||
+      "no changes recorded";
+    var label = shares.map(function (x) { return x[0] + " " + percent(x[1]); }).join("; ") || "no data";
+    var items = entries.slice(-20).reverse().map(function (e) {
+      return "<li>" + timeTag(e.at, e.atTimestamp) + " " + (e.from ? chip(e.from) + " → " : "") + chip(e.to) +
+        (e.revision ? " <code>" + esc(shortRev(e.revision)) + "</code>" : "") +
+        (e.reason ? " <span class=reason>" + esc(e.reason) + "</span>" : "") + "</li>";
+    }).join("");
+    return '<h3>History</h3><p class="tis">Last ' + esc(win) + ": " + summary + "</p>" +
+      '<svg class="timeline" id="detail-timeline" viewBox="0 0 1000 20" preserveAspectRatio="none" role="img" ' +
+      'aria-label="States over the last ' + esc(win) + ": " + esc(label) + '">' + rects + "</svg>" +
+      '<ol class="changes">' + (items || "<li>No changes recorded yet.</li>") + "</ol>";
+  }
+
+  function renderDetail(app, diffText, history) {
     var facts = [
       ["State", chip(app.status)], ["Sync", esc(app.sync)], ["Health", esc(app.health)],
       ["Reason", esc(app.reason)], ["Repository", esc(app.repo)], ["Path", esc(app.path)],
@@ -227,7 +263,7 @@
     var rows = app.objects.map(objectRow).join("") || "<tr><td colspan=3>No objects</td></tr>";
     var html = '<div class="detail-head"><h2 id="detail-title">' + esc(app.name) + "</h2>" +
       '<a class="close" id="detail-close" href="?">Close</a></div>' +
-      '<dl class="facts">' + facts + "</dl>" +
+      '<dl class="facts">' + facts + "</dl>" + renderHistory(history) +
       '<h3>Objects</h3><table class="objects"><thead><tr><th scope="col">Object and differences</th><th scope="col">Health</th>' +
       '<th scope="col">Sync</th></tr></thead><tbody>' + rows + "</tbody></table>" +
       '<h3>Diff</h3><pre class="diff" id="detail-diff">' + diffHtml(diffText) + "</pre>";
@@ -250,8 +286,10 @@
 
   function loadDetail(name) {
     var base = "api/v1/apps/" + encodeURIComponent(name);
-    return Promise.all([api(base), api(base + "/diff", true)]).then(function (res) {
-      if (openApp === name) renderDetail(res[0], res[1]);
+    // A shard that predates the history route still shows the rest of the panel.
+    var history = api(base + "/history").catch(function () { return null; });
+    return Promise.all([api(base), api(base + "/diff", true), history]).then(function (res) {
+      if (openApp === name) renderDetail(res[0], res[1], res[2]);
     }, function () {
       if (openApp === name) closeDetail();
     });
