@@ -22,8 +22,7 @@ from typing import Any
 
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
-from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config, SyncWindowConfig
-from exporter.generators import expand, without_clashes
+from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
 from exporter.git import GitCache
 from exporter.health import HealthEngine
 from exporter.history import HistoryBook, Transition
@@ -39,14 +38,13 @@ from exporter.model import (
     Sync,
 )
 from exporter.notify import Notifier
-from exporter.pipeline.argo_apps import AppSourceError, read_applications
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
 from exporter.pipeline.desired import AppRuntime, Revisions, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.pipeline.freezes import FreezeWatch
+from exporter.pipeline.listing import AppLister
 from exporter.pipeline.scheduling import Scheduler
 from exporter.pipeline.sources import SourceWatch
-from exporter.sharding import shard_of
 from exporter.status import clocks, combine, good_states
 from exporter.windows import FreezeLog, FreezeViolation, WindowSchedule
 
@@ -57,7 +55,9 @@ class Agent:
 
     def __init__(self, config: Config, *, clock: Clock | None = None, shard: tuple[int, int] | None = None,
                  notifier: Notifier | None = None, cache_dir: str | None = None,
-                 concurrency: int = 8, windows: WindowSchedule | None = None) -> None:
+                 concurrency: int = 8, windows: WindowSchedule | None = None, keep_state: bool = True) -> None:
+        """``keep_state=False`` (one-shot commands) neither reads nor writes the history file, which
+        belongs to the running agent."""
         self.config = config
         self.clock = clock or SystemClock()
         self.shard = shard
@@ -71,7 +71,8 @@ class Agent:
         if notifier is not None and notifier.windows is None:
             notifier.windows = self.windows
         self.freeze_log = FreezeLog(config.freeze_log, self.clock)
-        self.history = HistoryBook(config.state_file or os.path.join(self.git.cache_dir, "app-state.json"))
+        self.history = HistoryBook((config.state_file or os.path.join(self.git.cache_dir, "app-state.json"))
+                                   if keep_state else None)
         self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
@@ -83,7 +84,7 @@ class Agent:
                                     lambda rt: self._publish(rt.config, rt.status) if rt.status else None)
         self._ready = False
         self._resync_pending = False
-        self._argo_read: dict[str, tuple[list[AppConfig], list[SyncWindowConfig]]] = {}
+        self._lister = AppLister(self.git, self._clusters, self.windows, shard)
 
     def _new_cluster(self, config: ClusterConfig) -> Cluster:
         return Cluster(config, stale_after=self.config.stale_after, on_event=self._on_event,
@@ -100,6 +101,9 @@ class Agent:
     def not_ready_reason(self) -> str | None:
         """Why ``/readyz`` should say no: caches not listed yet, or a cluster the agent cannot
         see (unreachable, or a watch that has failed for longer than the staleness bound)."""
+        never = self._lister.never_listed()
+        if never is not None:
+            return never
         if not self._ready:
             return next((c.error for c in self._clusters.values() if c.error), "caches have not synced yet")
         for cluster in self._clusters.values():
@@ -134,13 +138,18 @@ class Agent:
         return await self._sources.on_push(repo_urls, branch)
 
     async def poll_sources(self) -> None:
-        """Fetch every Git repository and read every chart repository now (the poll interval's job)."""
+        """Fetch every Git repository and read every chart repository now (the poll interval's job);
+        generators list their directories again, so a new directory is a new app, and a source
+        that failed to list its apps is tried again."""
         await self._sources.poll()
+        if self.config.generators or self._lister.errors:
+            await self._resync_apps()
 
     # ---- life cycle ------------------------------------------------------------------------------
 
-    async def start(self, *, watch: bool = True) -> None:
-        """Connect, expand generators, evaluate every app once, then (with ``watch``) keep going."""
+    async def start(self, *, watch: bool = True, only: str | None = None) -> None:
+        """Connect, expand generators, evaluate every app once (or only the app ``only``), then
+        (with ``watch``) keep going."""
         if self.notifier is not None:
             await self.notifier.start()
         await asyncio.gather(*(c.connect() for c in self._clusters.values()))
@@ -148,7 +157,10 @@ class Agent:
         for app in await self._all_apps():
             self._apps[app.name] = AppRuntime(app)
         self._retrack()
-        await self.evaluate_all()
+        if only is None:
+            await self.evaluate_all()
+        elif only in self._apps:
+            await self._scheduler.run_now(only)
         self._ready = all(c.error is None for c in self._clusters.values())
         if watch:
             self._scheduler.start([
@@ -295,33 +307,15 @@ class Agent:
         self._tell_freeze(self._freezes().new_commit(rt, old, new))
 
     async def _all_apps(self) -> list[AppConfig]:
-        """The configured apps plus those the generators make; a generator that fails (its
-        repository down) keeps the apps it made last time, so they stay visible as Unknown
-        rather than vanishing from dashboards."""
-        apps = list(self.config.apps)
-        for gen in self.config.generators:
-            try:
-                made = await expand(gen, self.git)
-            except Exception as exc:
-                log.error("app generator failed: %s", exc)
-                made = [rt.config for rt in self._apps.values() if rt.config.origin.startswith(f"{gen.origin} (")]
-            apps += without_clashes(apps, made)
-        windows = list(self.config.windows)
-        for source in self.config.app_sources:
-            try:
-                made, found = await read_applications(source, self._clusters, [c.name for c in self.config.clusters])
-                self._argo_read[source.origin] = (made, found)
-            except AppSourceError as exc:
-                log.error("%s", exc)  # keep what it made last time: Unknown beats vanishing
-                made, found = self._argo_read.get(source.origin, ([], []))
-            apps += without_clashes(apps, made)
-            windows += found
-        if self.config.app_sources:
-            self.windows.replace(windows)
-        if self.shard is not None:
-            index, count = self.shard
-            apps = [a for a in apps if shard_of(a.name, count) == index]
-        return apps
+        return await self._lister.apps(self.config)
+
+    def app_names(self) -> list[str]:
+        """Every app this agent evaluates, evaluated yet or not."""
+        return sorted(self._apps)
+
+    def listing_errors(self) -> list[str]:
+        """Why an app generator or Argo CD source could not list its apps (at the last try)."""
+        return list(self._lister.errors.values())
 
     def _track(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
         """Keep the tracked-objects index current; return the app the object is (or was) marked for."""

@@ -119,6 +119,12 @@ async def cmd_check(args: argparse.Namespace) -> int:
             print(_table(["APP", "STATE", "SYNC", "HEALTH", "REVISION", "REASON"],
                          [[s.name, s.state.value, s.sync.value, s.health.value, (s.revision or "")[:10],
                            s.reason] for _, s in rows]))
+        # A list that is not whole cannot be "all good": say what could not list its apps.
+        problems = agent.listing_errors() + ([] if rows else ["no apps were evaluated"])
+        for problem in problems:
+            print(f"check: {problem}", file=sys.stderr)
+        if problems:
+            return EXIT_ERROR
         bad = [s for a, s in rows if is_bad(s.state, a.notifications)]
         return EXIT_BAD if bad else EXIT_OK
     finally:

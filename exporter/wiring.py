@@ -241,16 +241,16 @@ def _webhook_secret(config: Any) -> str | None:
 async def evaluate_once(config_path: str, only: str | None, cache_dir: str | None) -> tuple[Any, Any]:
     from exporter.agent import Agent
     config = load_or_refuse(config_path)
-    agent = Agent(config, cache_dir=cache_dir)
+    agent = Agent(config, cache_dir=cache_dir, keep_state=False)
     try:
-        await agent.start(watch=False)
+        await agent.start(watch=False, only=only)
     except BaseException:
         await agent.close()
         raise
     if only is not None and only not in agent.snapshot():
         await agent.close()
         raise UsageError(f"no app named {only!r} in {config_path} "
-                         f"(apps: {', '.join(sorted(agent.snapshot())) or 'none'})")
+                         f"(apps: {', '.join(agent.app_names()) or 'none'})")
     return agent, config
 
 

@@ -147,3 +147,25 @@ async def test_apps_of_a_generator_whose_repository_went_away_stay_as_unknown(si
         assert set(agent.snapshot()) == {"one", "two"}
     finally:
         await agent.close()
+
+
+async def test_run_is_not_ready_while_a_generator_has_never_listed_its_apps(sim, write_config, tmp_path):
+    from e2e_support import GitRepo
+    services = tmp_path / "services"
+    generator = {"git": {"repoURL": str(services), "revision": "main", "directories": [{"path": "apps/*"}]},
+                 "template": {"name": "{{path.basename}}", "destination": {"cluster": "sim", "namespace": "prod"}}}
+    config_path = write_config({}, str(services), appGenerators=[generator], interval="1h", gitPollInterval="1h")
+    agent = Agent(load_config(config_path), cache_dir=str(tmp_path / "agent-cache"))
+    try:
+        await agent.start()
+        assert not agent.ready()
+        reason = agent.not_ready_reason()
+        assert reason is not None and reason.startswith(f"app generator {config_path}:") and str(services) in reason
+        GitRepo(services).commit({"apps/one/cm.yaml": cm("one")})
+        sim.apply(live(cm("one")))
+        await agent.poll_sources()
+        await eventually(lambda: "one" in agent.snapshot())
+        assert agent.ready() and agent.not_ready_reason() is None
+        await eventually(lambda: state(agent, "one") is AppState.HEALTHY)
+    finally:
+        await agent.close()

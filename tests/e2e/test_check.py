@@ -102,3 +102,46 @@ async def test_unknown_app_is_a_clear_error(sim, repo, write_config):
     repo.commit({"web/cm.yaml": CONFIGMAP})
     code, out, err = await cli("check", "--config", write_config({"web": "web"}, repo.url), "--app", "nope")
     assert code == 2 and "no app named 'nope'" in err
+
+
+async def test_an_app_generator_that_cannot_list_its_apps_makes_check_exit_two(sim, repo, write_config, tmp_path):
+    repo.commit({"web/cm.yaml": CONFIGMAP})
+    sim.apply(live(CONFIGMAP))
+    missing = tmp_path / "no-such-repo"
+    config = write_config({"web": "web"}, repo.url, appGenerators=[{
+        "git": {"repoURL": str(missing), "directories": [{"path": "services/*"}]},
+        "template": {"name": "svc-{{path.basename}}", "destination": {"cluster": "sim", "namespace": "prod"}}}])
+    code, out, err = await cli("check", "--config", config)
+    assert code == 2, out + err
+    assert "web" in out and "Healthy" in out  # what could be evaluated is still shown
+    assert f"check: app generator {config}:" in err and str(missing) in err and "Traceback" not in err
+
+
+async def test_a_config_with_no_apps_is_not_all_good(sim, write_config, repo):
+    code, out, err = await cli("check", "--config", write_config({}, repo.url))
+    assert code == 2
+    assert err.strip().endswith("check: no apps were evaluated")
+
+
+async def test_check_app_evaluates_only_that_app(sim, repo, write_config):
+    """The other app's repository is a listener on loopback: it is never even connected to."""
+    connections = 0
+
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        writer.close()
+
+    server = await asyncio.start_server(count, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    repo.commit({"web/cm.yaml": CONFIGMAP})
+    sim.apply(live(CONFIGMAP))
+    config = write_config({"web": "web", "other": {"repoURL": f"http://127.0.0.1:{port}/other.git", "path": "."}},
+                          repo.url)
+    try:
+        code, out, err = await cli("check", "--config", config, "--app", "web")
+    finally:
+        server.close()
+    assert code == 0, out + err
+    assert connections == 0
+    assert "other" not in out
