@@ -68,11 +68,11 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([f"{path}{line}: {problem}"]) from None
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "cannot be parsed"
+        raise ConfigError([f"{path}{where}: invalid YAML: {problem}"]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: {exc}"]) from None
+        raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
     config = Config(path=path)
     if root is None:
         return config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from exporter.config.kubeconfig import kubeconfig_problem
 from exporter.config.reader import _bool, _Ctx, _mapping, _sequence, _str
 from exporter.config_types import (
     ClusterConfig,
@@ -37,6 +38,10 @@ def _clusters(ctx: _Ctx, node: yaml.Node) -> list[ClusterConfig]:
             cluster.in_cluster = bool(_bool(ctx, f["inCluster"], f"{path}.inCluster"))
         if cluster.in_cluster and (cluster.kubeconfig or cluster.context):
             ctx.error(item, path, "inCluster cannot be combined with kubeconfig or context")
+        elif cluster.kubeconfig and (problem := kubeconfig_problem(cluster.kubeconfig, cluster.context)):
+            about_context = "context" in f and f"context '{cluster.context}'" in problem
+            field = "context" if about_context else "kubeconfig"
+            ctx.error(f[field], f"{path}.{field}", problem)
         out.append(cluster)
     return out
 

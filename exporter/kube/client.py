@@ -29,6 +29,7 @@ from kubernetes_asyncio.client import Configuration
 from kubernetes_asyncio.config.config_exception import ConfigException
 
 from exporter import __version__
+from exporter.config.kubeconfig import kubeconfig_problem
 from exporter.config_types import ClusterConfig
 from exporter.instruments import KUBE_REQUESTS_TOTAL
 from exporter.kube.errors import (
@@ -81,6 +82,11 @@ def _describe(res: ResourceInfo, namespace: str | None) -> str:
 async def load_configuration(cluster: ClusterConfig) -> Configuration:
     """Credentials and endpoint for a cluster, from in-cluster files or a kubeconfig context."""
     cfg = Configuration()
+    if not cluster.in_cluster:
+        problem = await asyncio.get_running_loop().run_in_executor(
+            None, kubeconfig_problem, cluster.kubeconfig, cluster.context)
+        if problem is not None:
+            raise KubeError(f"cluster {cluster.name}: {problem}", cluster=cluster.name)
     try:
         if cluster.in_cluster:
             kconfig.load_incluster_config(client_configuration=cfg)

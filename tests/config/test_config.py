@@ -26,6 +26,12 @@ apps:
 """
 
 
+def copy_full_example(tmp_path: Path) -> None:
+    """full.yaml as config.yaml, with the kubeconfig it names beside it."""
+    shutil.copy(DATA / "full.yaml", tmp_path / "config.yaml")
+    shutil.copytree(DATA / "kube", tmp_path / "kube")
+
+
 def write(tmp_path: Path, text: str) -> str:
     path = tmp_path / "config.yaml"
     path.write_text(textwrap.dedent(text))
@@ -42,7 +48,7 @@ def errors_of(tmp_path: Path, text: str) -> list[str]:
 
 
 def test_full_example_loads_every_section(tmp_path: Path) -> None:
-    shutil.copy(DATA / "full.yaml", tmp_path / "config.yaml")
+    copy_full_example(tmp_path)
     config = load_config(str(tmp_path / "config.yaml"))
 
     assert (config.interval, config.git_poll_interval, config.git_timeout, config.render_timeout) == (
@@ -89,7 +95,7 @@ def test_full_example_loads_every_section(tmp_path: Path) -> None:
 
 
 def test_defaults_apply_to_apps_that_do_not_override(tmp_path: Path) -> None:
-    shutil.copy(DATA / "full.yaml", tmp_path / "config.yaml")
+    copy_full_example(tmp_path)
     web, api = load_config(str(tmp_path / "config.yaml")).apps
 
     # api sets no thresholds: it gets the defaults; web overrides threshold only.
@@ -99,7 +105,7 @@ def test_defaults_apply_to_apps_that_do_not_override(tmp_path: Path) -> None:
 
 
 def test_global_ignore_rules_come_before_the_apps_own(tmp_path: Path) -> None:
-    shutil.copy(DATA / "full.yaml", tmp_path / "config.yaml")
+    copy_full_example(tmp_path)
     web, api = load_config(str(tmp_path / "config.yaml")).apps
 
     assert [r.json_pointers or r.jq_path_expressions or r.managed_fields_managers
@@ -138,7 +144,7 @@ def test_two_apps_with_one_name_are_refused(tmp_path: Path) -> None:
     assert errors[0].endswith("config.yaml:4)")
 
 
-def test_yaml_that_does_not_parse_names_file_and_line(tmp_path: Path) -> None:
+def test_yaml_that_does_not_parse_says_invalid_yaml_with_file_line_and_column(tmp_path: Path) -> None:
     errors = errors_of(tmp_path, """\
         clusters:
           - name: prod
@@ -146,7 +152,12 @@ def test_yaml_that_does_not_parse_names_file_and_line(tmp_path: Path) -> None:
           - name: web
             source: repoURL: x
         """)
-    assert errors == ["5: mapping values are not allowed in this context"]
+    assert errors == ["5:20: invalid YAML: mapping values are not allowed in this context"]
+
+
+def test_a_missing_key_in_a_flow_mapping_says_invalid_yaml_where(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, "clusters:\n  - {name: prod\napps: []\n")
+    assert errors == ["3:5: invalid YAML: did not find expected ',' or '}'"]
 
 
 def test_inline_git_token_is_refused(tmp_path: Path) -> None:
@@ -251,6 +262,7 @@ def test_the_example_in_the_documentation_loads(tmp_path: Path) -> None:
     doc = (Path(__file__).parents[2] / "docs/configuration.md").read_text()
     example = doc.rsplit("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "config.yaml").write_text(example)
+    shutil.copytree(DATA / "kube", tmp_path / "kube")
     config = load_config(str(tmp_path / "config.yaml"))
     assert [a.name for a in config.apps] == ["web", "api", "monitoring", "payments"]
     assert len(config.generators) == 1 and len(config.app_sources) == 1

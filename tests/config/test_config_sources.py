@@ -168,3 +168,58 @@ def test_an_app_source_on_an_unknown_cluster_is_refused_with_the_clusters_there_
     with pytest.raises(ConfigError) as info:
         load(tmp_path, "[]\n", extra="appSources:\n  - argocd: {cluster: prdo}\n")
     assert [e.split(": ", 2)[2] for e in info.value.errors] == ["unknown cluster 'prdo'; did you mean 'prod'?"]
+
+
+# --- kubeconfig problems are named at load, with the field's line ---------------------------------
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+current-context: admin
+contexts:
+  - {name: admin, context: {cluster: prod, user: admin}}
+  - {name: reader, context: {cluster: prod, user: reader}}
+clusters:
+  - {name: prod, cluster: {server: "https://127.0.0.1:6443"}}
+users:
+  - {name: admin, user: {token: x}}
+"""
+
+
+def cluster_errors(tmp_path, cluster: str) -> list[str]:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"clusters:\n  - {cluster}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    return [e.removeprefix(f"{path}:") for e in info.value.errors]
+
+
+def test_a_kubeconfig_that_does_not_exist_is_named_at_load(tmp_path):
+    assert cluster_errors(tmp_path, "{name: prod, kubeconfig: kube/prod.yaml}") == [
+        f"2: clusters[0].kubeconfig: kubeconfig {tmp_path}/kube/prod.yaml does not exist"]
+
+
+def test_an_unreadable_kubeconfig_is_named_at_load(tmp_path):
+    (tmp_path / "kube").mkdir()
+    assert cluster_errors(tmp_path, "{name: prod, kubeconfig: kube}") == [
+        f"2: clusters[0].kubeconfig: kubeconfig {tmp_path}/kube is a directory, not a file"]
+
+
+def test_a_context_the_kubeconfig_lacks_is_named_with_the_contexts_it_has(tmp_path):
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    assert cluster_errors(tmp_path, "{name: prod, kubeconfig: kubeconfig, context: prod-admin}") == [
+        f"2: clusters[0].context: kubeconfig {tmp_path}/kubeconfig has no context 'prod-admin' (contexts: admin, reader)"]
+
+
+def test_a_context_whose_user_is_missing_is_named(tmp_path):
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    assert cluster_errors(tmp_path, "{name: prod, kubeconfig: kubeconfig, context: reader}") == [
+        f"2: clusters[0].context: context 'reader' in kubeconfig {tmp_path}/kubeconfig names user 'reader', "
+        "which the file does not define"]
+
+
+def test_a_kubeconfig_that_is_not_yaml_says_where(tmp_path):
+    (tmp_path / "kubeconfig").write_text("contexts: [\n")
+    assert cluster_errors(tmp_path, "{name: prod, kubeconfig: kubeconfig}") == [
+        f"2: clusters[0].kubeconfig: kubeconfig {tmp_path}/kubeconfig is not valid YAML at line 2, column 1: "
+        "did not find expected node content"]

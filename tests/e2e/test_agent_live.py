@@ -169,3 +169,25 @@ async def test_run_is_not_ready_while_a_generator_has_never_listed_its_apps(sim,
         await eventually(lambda: state(agent, "one") is AppState.HEALTHY)
     finally:
         await agent.close()
+
+
+async def test_a_missing_default_kubeconfig_is_the_app_s_reason_and_the_readiness_reason(
+        repo, tmp_path, monkeypatch):
+    from exporter.wiring import parse_config
+    missing = tmp_path / "nowhere" / "config"
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    repo.commit({"a/cm.yaml": cm("one")})
+    config = parse_config(f"""
+clusters: [{{name: prod}}]
+cacheDir: {tmp_path / 'cache'}
+apps: [{{name: a, source: {{repoURL: "{repo.url}", path: a}}, destination: {{cluster: prod}}}}]
+""", str(tmp_path / "config.yaml"))
+    agent = Agent(config)
+    try:
+        await agent.start(watch=False)
+        status = agent.snapshot()["a"][1]
+        assert status.state is AppState.UNKNOWN
+        assert status.reason == f"cluster prod: kubeconfig {missing} does not exist"
+        assert agent.not_ready_reason() == f"cluster prod: kubeconfig {missing} does not exist"
+    finally:
+        await agent.close()

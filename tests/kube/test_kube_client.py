@@ -152,14 +152,16 @@ async def test_an_unreachable_cluster_is_a_clear_error(tmp_path: pathlib.Path) -
 
 async def test_a_missing_kubeconfig_names_the_file(tmp_path: pathlib.Path) -> None:
     missing = tmp_path / "nope.yaml"
-    with pytest.raises(KubeError, match=rf"cluster edge: cannot load credentials from kubeconfig {missing}"):
+    with pytest.raises(KubeError) as err:
         await KubeClient.connect(ClusterConfig("edge", kubeconfig=str(missing)))
+    assert str(err.value) == f"cluster edge: kubeconfig {missing} does not exist"
 
 
 async def test_an_unknown_context_names_the_context(sim: SimulatedCluster, tmp_path: pathlib.Path) -> None:
     path = sim.write_kubeconfig(str(tmp_path / "kubeconfig"))
-    with pytest.raises(KubeError, match="context staging"):
+    with pytest.raises(KubeError) as err:
         await KubeClient.connect(ClusterConfig("edge", kubeconfig=path, context="staging"))
+    assert str(err.value) == f"cluster edge: kubeconfig {path} has no context 'staging' (contexts: sim)"
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "post"])
