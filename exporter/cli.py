@@ -146,8 +146,8 @@ async def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from exporter.health import classify_file
-    results = [classify_file(path) for path in args.files]
+    from exporter.health import classify_documents
+    results = [result for path in args.files for result in classify_documents(path)]
     if args.output == "json":
         for result in results:
             print(json.dumps(result))

@@ -28,7 +28,7 @@ from exporter.health.cel_check import CelCheck
 from exporter.health.lua_check import LuaCheck
 from exporter.model import Health, HealthResult, KubeObject
 
-__all__ = ["HealthEngine", "assess", "classify_file", "load_first_document"]
+__all__ = ["HealthEngine", "assess", "classify_documents", "classify_file", "load_first_document"]
 
 Check = Callable[[KubeObject], HealthResult | None]
 
@@ -178,3 +178,49 @@ def classify_file(path: str, engine: HealthEngine | None = None) -> dict[str, An
     if result is not None:
         out.update(status=result.status.value, message=result.message)
     return out
+
+
+def _objects_of(document: Any) -> list[Any]:
+    """A document's objects: the items of a ``List`` (``kind: List`` or any ``*List`` with items),
+    else the document itself."""
+    if isinstance(document, dict) and str(document.get("kind", "")).endswith("List") \
+            and isinstance(document.get("items"), list):
+        return list(document["items"])
+    return [document]
+
+
+def classify_documents(path: str, engine: HealthEngine | None = None) -> list[dict[str, Any]]:
+    """Classify every object in ``path`` (every YAML document, and the items of a List), as the
+    ``health`` command does. Never raises; problems are Unknown results naming the file, and the
+    document (or line and column) they are in."""
+    def unknown(message: str) -> dict[str, Any]:
+        return {"file": path, "apiVersion": None, "kind": None, "name": None,
+                "status": Health.UNKNOWN.value, "message": message}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            documents = [d for d in yaml.load_all(fh.read(), Loader=_Loader) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
+        return [unknown(f"{where}: invalid YAML: {problem}")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [unknown(f"{path}: cannot read: {exc}")]
+    if not documents:
+        return [unknown(f"{path}: expected a Kubernetes object, got empty")]
+    results = []
+    for number, document in enumerate(documents, 1):
+        for obj in _objects_of(document):
+            if not isinstance(obj, dict):
+                where = f"{path}: document {number}" if len(documents) > 1 else path
+                results.append(unknown(f"{where}: expected a Kubernetes object, got {type(obj).__name__}"))
+                continue
+            meta = obj.get("metadata")
+            out: dict[str, Any] = {"file": path, "apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
+                                   "name": meta.get("name") if isinstance(meta, dict) else None,
+                                   "status": None, "message": ""}
+            result = (engine or _BUILTIN).assess(obj)
+            if result is not None:
+                out.update(status=result.status.value, message=result.message)
+            results.append(out)
+    return results

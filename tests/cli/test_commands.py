@@ -45,6 +45,23 @@ def test_health_prints_one_json_line_per_file_and_exits_one_when_something_is_ba
     assert lines[1]["status"] is None
 
 
+def test_health_classifies_every_document_of_a_file_and_every_item_of_a_list(tmp_path: Path):
+    manifests = tmp_path / "rendered.yaml"
+    manifests.write_text(DEPLOYMENT_DEGRADED + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n"
+                         "apiVersion: v1\nkind: List\nitems:\n"
+                         "  - {apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: data}, "
+                         "status: {phase: Bound}}\n"
+                         "  - {apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: logs}, "
+                         "status: {phase: Lost}}\n---\n- not an object\n")
+    result = cli("health", "--output", "json", str(manifests))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["kind"], r["name"], r["status"]) for r in lines] == [
+        ("Deployment", "api", "Degraded"), ("ConfigMap", "c", None), ("PersistentVolumeClaim", "data", "Healthy"),
+        ("PersistentVolumeClaim", "logs", "Degraded"), (None, None, "Unknown")]
+    assert lines[-1]["message"] == f"{manifests}: document 4: expected a Kubernetes object, got list"
+    assert result.returncode == 1
+
+
 def test_report_freeze_prints_the_recorded_violations_as_markdown(tmp_path: Path):
     log_path = tmp_path / "freeze.jsonl"
     FreezeLog(str(log_path), FakeClock(time.time() - 3600)).record_git("payments", "a" * 40, "b" * 40)
