@@ -197,12 +197,20 @@ def write_config(root: Path, repo: Path, kubeconfig: str) -> Path:
         "clusters": [{"name": "demo", "kubeconfig": kubeconfig, "context": "sim"}],
         "interval": "30s",
         "gitPollInterval": "30s",
+        # Unknown: an app whose Git path is not in the repository (a typo, or a directory not merged yet).
+        "apps": [{
+            "name": "billing",
+            "project": "demo",
+            "labels": {"team": "billing"},
+            "source": {"repoURL": f"file://{repo}", "targetRevision": "main", "path": "apps/billing"},
+            "destination": {"cluster": "demo", "namespace": NS},
+        }],
         "appGenerators": [{
             "git": {"repoURL": f"file://{repo}", "revision": "main", "directories": [{"path": "apps/*"}]},
             "template": {
                 "name": "{{path.basename}}",
                 "project": "demo",
-                "labels": {"team": "platform"},
+                "labels": {"team": "{{path.basename}}"},  # the status page's label filter suggests team=payments
                 "source": {"repoURL": f"file://{repo}", "targetRevision": "main", "path": "{{path}}",
                            "type": "directory"},
                 "destination": {"cluster": "demo", "namespace": NS},
@@ -246,7 +254,8 @@ async def run_demo(host: str, port: int, *, duration: float | None = None) -> in
                 Config          {config}
                 Simulated API   {sim.url}
                 Expect: web Healthy, payments OutOfSync (live edit), worker Degraded (crash loop),
-                        cache Missing, api Progressing, reports Suspended. Ctrl-C stops.
+                        cache Missing, api Progressing, reports Suspended, billing Unknown (its Git
+                        path is missing). Ctrl-C stops.
             """)
             return await run_agent(str(config), host, port, cache_dir=str(root / "cache"), banner=banner,
                                    duration=duration)

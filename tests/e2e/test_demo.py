@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import sys
@@ -16,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ship.promql import dashboard_queries, exposed_sample_names, referenced_metrics, rule_queries
 
 EXPECTED = {"web": "Healthy", "payments": "OutOfSync", "worker": "Degraded", "cache": "Missing",
-            "api": "Progressing", "reports": "Suspended"}
+            "api": "Progressing", "reports": "Suspended", "billing": "Unknown"}
 
 
 def free_port() -> int:
@@ -63,6 +64,24 @@ def test_the_demo_shows_one_app_in_each_state(demo):
     base, _ = demo
     apps = {a["name"]: a["status"] for a in json.loads(get(f"{base}/api/v1/apps"))}
     assert apps == EXPECTED
+
+
+def test_the_demo_has_every_one_of_the_seven_states(demo):
+    base, _ = demo
+    apps = json.loads(get(f"{base}/api/v1/apps"))
+    assert {a["status"] for a in apps} == {"Healthy", "Progressing", "Suspended", "OutOfSync", "Missing",
+                                           "Degraded", "Unknown"}
+    billing = next(a for a in apps if a["name"] == "billing")
+    assert billing["reason"] == "path 'apps/billing' not found in the repository"
+
+
+def test_the_label_filter_s_example_matches_a_demo_app(demo):
+    base, _ = demo
+    page = get(f"{base}/")
+    example = re.search(r'id="f-label"[^>]*placeholder="([^"]+)"', page).group(1)
+    key, _, value = example.partition("=")
+    apps = json.loads(get(f"{base}/api/v1/apps?label={example}"))
+    assert [a["name"] for a in apps] == ["payments"] and apps[0]["labels"][key] == value
 
 
 def test_the_demo_explains_the_live_edit(demo):
