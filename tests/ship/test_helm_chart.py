@@ -314,6 +314,32 @@ def test_without_notification_secret_nothing_is_mounted(default_docs: list[dict[
 # --- sharding ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("shards", [1, 3])
+def test_persistence_keeps_app_state_on_a_claim_that_outlives_the_pod(shards: int) -> None:
+    docs = render({"shards": shards, "persistence": {"enabled": True, "size": "1Gi", "storageClassName": "fast"}})
+    mounts = {m["name"]: m["mountPath"] for m in container(docs)["volumeMounts"]}
+    assert mounts["state"] == "/var/lib/gitops-drift-exporter"
+    config = yaml.safe_load(one(docs, "ConfigMap")["data"]["config.yaml"])
+    assert config["stateFile"] == "/var/lib/gitops-drift-exporter/app-state.json"
+    if shards == 1:
+        claim = one(docs, "PersistentVolumeClaim")
+        volumes = {v["name"]: v for v in workload(docs)["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["state"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        spec = claim["spec"]
+    else:
+        assert of_kind(docs, "PersistentVolumeClaim") == []
+        (template,) = workload(docs)["spec"]["volumeClaimTemplates"]
+        assert template["metadata"]["name"] == "state"
+        spec = template["spec"]
+    assert spec["resources"]["requests"]["storage"] == "1Gi" and spec["storageClassName"] == "fast"
+    assert spec["accessModes"] == ["ReadWriteOnce"]
+
+
+def test_without_persistence_app_state_stays_in_the_cache_volume(default_docs: list[dict[str, Any]]) -> None:
+    config = yaml.safe_load(one(default_docs, "ConfigMap")["data"]["config.yaml"])
+    assert "stateFile" not in config and of_kind(default_docs, "PersistentVolumeClaim") == []
+
+
 def test_one_shard_is_a_single_deployment_replaced_not_rolled(default_docs: list[dict[str, Any]]) -> None:
     assert not of_kind(default_docs, "StatefulSet")
     deployment = one(default_docs, "Deployment")

@@ -46,11 +46,15 @@ app.kubernetes.io/part-of: gitops-drift-exporter
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The configuration as rendered into the ConfigMap: cacheDir points at the cache volume unless set. */}}
+{{/* The configuration as rendered into the ConfigMap: cacheDir points at the cache volume unless
+set, and stateFile at the persistent volume when there is one. */}}
 {{- define "gitops-drift-exporter.config" -}}
 {{- $config := deepCopy (default dict .Values.config) }}
 {{- if not (hasKey $config "cacheDir") }}
 {{- $_ := set $config "cacheDir" "/var/cache/gitops-drift-exporter" }}
+{{- end }}
+{{- if and .Values.persistence.enabled (not (hasKey $config "stateFile")) }}
+{{- $_ := set $config "stateFile" "/var/lib/gitops-drift-exporter/app-state.json" }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}
