@@ -136,9 +136,10 @@ def test_unknown_kind_without_status_gets_no_verdict() -> None:
     assert assess({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {}}) is None
 
 
-def test_unknown_kind_with_ready_false_is_degraded() -> None:
+def test_unknown_kind_with_ready_false_for_a_failure_reason_is_degraded() -> None:
     obj = {"apiVersion": "example.com/v1", "kind": "Widget",
-           "status": {"conditions": [{"type": "Ready", "status": "False", "message": "bad credentials"}]}}
+           "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "AuthenticationFailed",
+                                      "message": "bad credentials"}]}}
     assert assess(obj).status is Health.DEGRADED
 
 

@@ -12,7 +12,8 @@ from exporter.model import Health, HealthResult
 
 WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
           "spec": {"items": list(range(300))},
-          "status": {"phase": "Broken", "conditions": [{"type": "Ready", "status": "False", "message": "disk full"}]}}
+          "status": {"phase": "Broken", "conditions": [{"type": "Ready", "status": "False", "reason": "VolumeFailed",
+                                                         "message": "disk full"}]}}
 
 LUA_OK = """
 hs = {}
