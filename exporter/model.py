@@ -79,6 +79,10 @@ class HealthResult:
 
     status: Health
     message: str = ""
+    #: Which check gave the verdict: "specific" (a built-in check for this kind), "family" (a rule
+    #: for every kind of an operator's group), "fallback" (the generic condition reader) or "user".
+    #: Not part of equality: two checks that agree give the same verdict.
+    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, order=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -97,27 +98,34 @@ class HealthEngine:
             return HealthResult(Health.UNKNOWN, f"health check failed: {type(exc).__name__}: {exc}")
 
     def _assess(self, obj: KubeObject) -> HealthResult | None:
+        """The first of: deletion in progress, a user's check, the built-in check for the kind, the
+        rule of its operator's family, the generic condition reader; each verdict says which."""
         if not isinstance(obj, dict):
             return None
         meta = obj.get("metadata")
         if isinstance(meta, dict) and meta.get("deletionTimestamp"):
-            return HealthResult(Health.PROGRESSING, "Pending deletion")
+            return HealthResult(Health.PROGRESSING, "Pending deletion", "fallback")
         group, kind = _group_kind(obj)
         if self._user:
             user = self._user_check(group, kind)
             if user is not None:
                 result = user(obj)
                 if result is not None:
-                    return result
+                    return _from(result, "user")
         builtin = core.CORE_CHECKS.get((group, kind))
         if builtin is not None:
-            return builtin(obj)
-        steps = crds.rule_for(group, kind)
-        if steps is not None:
+            return _from(builtin(obj), "specific")
+        found = crds.rule_for(group, kind)
+        if found is not None:
+            steps, family = found
             result = rules.evaluate(steps, obj)
             if result is not None:
-                return result
-        return generic.assess(obj)
+                return _from(result, "family" if family else "specific")
+        return _from(generic.assess(obj), "fallback")
+
+
+def _from(result: HealthResult | None, source: str) -> HealthResult | None:
+    return None if result is None else replace(result, source=source)
 
 
 _BUILTIN = HealthEngine()
@@ -218,9 +226,9 @@ def classify_documents(path: str, engine: HealthEngine | None = None) -> list[di
             meta = obj.get("metadata")
             out: dict[str, Any] = {"file": path, "apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
                                    "name": meta.get("name") if isinstance(meta, dict) else None,
-                                   "status": None, "message": ""}
+                                   "status": None, "message": "", "source": None}
             result = (engine or _BUILTIN).assess(obj)
             if result is not None:
-                out.update(status=result.status.value, message=result.message)
+                out.update(status=result.status.value, message=result.message, source=result.source or None)
             results.append(out)
     return results

@@ -124,6 +124,12 @@ def _short_json(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: How the detail panel names where a health verdict came from; a specific check says nothing.
+HEALTH_SOURCES = {"family": "judged by its operator family's rule",
+                  "fallback": "judged from its conditions only (no check for this kind)",
+                  "user": "judged by your health check"}
+
+
 def _object_row(data: dict[str, Any]) -> str:
     group_kind = f'{data["group"]}/{data["kind"]}' if data["group"] else data["kind"]
     where = f'{data["namespace"]}/{data["name"]}' if data["namespace"] else data["name"]
@@ -137,6 +143,9 @@ def _object_row(data: dict[str, Any]) -> str:
         notes.append("not counted for health")
     note = f'<div class="note">{escape("; ".join(notes))}</div>' if notes else ""
     message = f'<div class="note">{escape(data["healthMessage"])}</div>' if data["healthMessage"] else ""
+    source = HEALTH_SOURCES.get(data.get("healthSource") or "")
+    if source:
+        message += f'<div class="note source">{escape(source)}</div>'
     return (
         f'<tr><th scope="row" data-label="Object"><span class="kind">{escape(group_kind)}</span> '
         f"{escape(where)}{note}{_differences(data)}</th>"

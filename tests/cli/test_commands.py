@@ -41,7 +41,8 @@ def test_health_prints_one_json_line_per_file_and_exits_one_when_something_is_ba
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 1
     assert lines[0] == {"file": str(bad), "apiVersion": "apps/v1", "kind": "Deployment", "name": "api",
-                        "status": "Degraded", "message": 'Deployment "api" exceeded its progress deadline'}
+                        "status": "Degraded", "message": 'Deployment "api" exceeded its progress deadline',
+                        "source": "specific"}
     assert lines[1]["status"] is None
 
 

@@ -95,3 +95,18 @@ def test_reasons_are_read_word_by_word():
     assert reason_words("ReconciliationFailed") == ["reconciliation", "failed"]
     assert reason_words("HTTPRouteNotAccepted") == ["http", "route", "not", "accepted"]
     assert names_failure("BackOff") and names_failure("timed_out") and not names_failure("Failover")
+
+
+# --- every verdict says which check gave it -------------------------------------------------------
+
+def test_a_verdict_names_its_source_so_users_know_when_to_write_their_own():
+    from exporter.config_types import HealthCheckConfig
+    from exporter.health import HealthEngine
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "generation": 1},
+                  "spec": {"replicas": 1}, "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                                                      "availableReplicas": 1, "readyReplicas": 1}}
+    assert assess(deployment).source == "specific"
+    assert assess(widget(ready("True"))).source == "fallback"
+    user = HealthEngine([HealthCheckConfig(group="widgets.example.com", kind="Widget",
+                                           cel=[{"when": "true", "status": "Healthy"}])])
+    assert user.assess(widget(ready("False", "Failed"))).source == "user"

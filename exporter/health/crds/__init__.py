@@ -42,13 +42,15 @@ for _family in FAMILIES:
     WILDCARDS.extend(_family.WILDCARDS)
 
 
-def rule_for(group: str, kind: str) -> Sequence[Step] | None:
+def rule_for(group: str, kind: str) -> tuple[Sequence[Step], bool] | None:
+    """The steps for a kind, and whether they are a family's (matched by group and a kind
+    pattern) rather than the kind's own."""
     steps = RULES.get((group, kind))
     if steps is not None:
-        return steps
+        return steps, False
     for g, k, wild in WILDCARDS:
         if fnmatch.fnmatchcase(group, g) and fnmatch.fnmatchcase(kind, k):
-            return wild
+            return wild, True
     return None
 
 

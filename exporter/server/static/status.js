@@ -5,6 +5,12 @@
 
   var STATES = ["Unknown", "Degraded", "Missing", "OutOfSync", "Progressing", "Suspended", "Healthy"];
   var BAD = { Unknown: 1, Degraded: 1, Missing: 1, OutOfSync: 1, Progressing: 1 };
+  // Where a health verdict came from (page.py's HEALTH_SOURCES); a specific check says nothing.
+  var HEALTH_SOURCES = {
+    family: "judged by its operator family's rule",
+    fallback: "judged from its conditions only (no check for this kind)",
+    user: "judged by your health check"
+  };
   var body = document.body;
   var refreshMs = Math.max(1, Number(body.getAttribute("data-refresh")) || 5) * 1000;
   var form = document.getElementById("filters");
@@ -204,7 +210,8 @@
     if (o.healthExcluded) notes.push("not counted for health");
     return '<tr><th scope="row" data-label="Object"><span class="kind">' + esc(gk) + "</span> " + esc(where) +
       (notes.length ? '<div class="note">' + esc(notes.join("; ")) + "</div>" : "") + differences(o) + "</th>" +
-      '<td data-label="Health">' + chip(o.health) + (o.healthMessage ? '<div class="note">' + esc(o.healthMessage) + "</div>" : "") + "</td>" +
+      '<td data-label="Health">' + chip(o.health) + (o.healthMessage ? '<div class="note">' + esc(o.healthMessage) + "</div>" : "") +
+      (HEALTH_SOURCES[o.healthSource] ? '<div class="note source">' + esc(HEALTH_SOURCES[o.healthSource]) + "</div>" : "") + "</td>" +
       '<td data-label="Sync">' + chip(o.sync) + "</td></tr>";
   }
 
