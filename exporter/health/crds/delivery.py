@@ -357,3 +357,24 @@ def flagger_canary(obj: KubeObject) -> HealthResult:
     return HealthResult(verdict.status, f"{phase} --- {weight}{text(promoted.get('message'))}")
 
 RULES[("flagger.app", "Canary")] = [flagger_canary]
+
+
+def tekton_run(obj: KubeObject) -> HealthResult:
+    """Tekton's runs (``PipelineRun``, ``TaskRun``, ``CustomRun`` and runs added later) report one
+    ``Succeeded`` condition: True when done, False when failed or cancelled, Unknown while running.
+    Tekton docs, "PipelineRuns: Monitoring execution status"."""
+    succeeded = next((c for c in conditions(obj) if c.get("type") == "Succeeded"), None)
+    kind = text(obj.get("kind"))
+    if succeeded is None:
+        pending = get(obj, "spec.status") in ("PipelineRunPending", "TaskRunPending")
+        return HealthResult(S if pending else P, f"{kind} is pending" if pending else f"Waiting for {kind} to start")
+    message = text(succeeded.get("message")) or text(succeeded.get("reason"))
+    if succeeded.get("status") == "True":
+        return HealthResult(H, message)
+    if succeeded.get("status") == "False":
+        cancelled = "cancel" in text(succeeded.get("reason")).lower()
+        return HealthResult(S if cancelled else D, message)
+    return HealthResult(P, message)
+
+
+WILDCARDS.append(("tekton.dev", "*Run", [tekton_run]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, H, P, S, _cstatus, _current, _is_progress, _Rules
+from exporter.health.crds.common import D, H, P, S, _cstatus, _current, _is_progress, _Rules, conventional
 from exporter.health.paths import condition, conditions, get, text
 from exporter.health.rules import Step
 from exporter.model import HealthResult, KubeObject
@@ -86,6 +86,10 @@ def gateway_route(obj: KubeObject) -> HealthResult:
         for c in conds:
             if _cstatus(c) != "True":
                 return HealthResult(P, f"Parent {name}: {text(c.get('message') or c.get('reason'))}")
+        # The Gateway API requires a controller to set Accepted on every parent it handles: until
+        # it does, the route is not known to be attached.
+        if not any(c.get("type") == "Accepted" for c in conds):
+            return HealthResult(P, f"Parent {name}: waiting for the Accepted condition")
     return HealthResult(H, f"{kind} is healthy")
 
 def policy_attachment(*, judged_by_every_ancestor: bool) -> Step:
@@ -128,3 +132,12 @@ for _k in ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute"):
 RULES[("gateway.networking.k8s.io", "BackendTLSPolicy")] = [policy_attachment(judged_by_every_ancestor=True)]
 
 WILDCARDS.append(("microgateway.airlock.com", "*", [policy_attachment(judged_by_every_ancestor=False)]))
+
+# Families, by group: every Gateway API route kind (TLSRoute and routes added later, standard or
+# experimental) reads like HTTPRoute; listener sets report Accepted/Programmed like a Gateway;
+# Envoy Gateway's policies attach like Gateway API policies, one status per ancestor.
+for _group in ("gateway.networking.k8s.io", "gateway.networking.x-k8s.io"):
+    WILDCARDS.append((_group, "*Route", [gateway_route]))
+    WILDCARDS.append((_group, "*ListenerSet", [conventional]))
+WILDCARDS.append(("gateway.envoyproxy.io", "*Policy", [policy_attachment(judged_by_every_ancestor=True)]))
+WILDCARDS.append(("gateway.envoyproxy.io", "Backend", [conventional]))

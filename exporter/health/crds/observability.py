@@ -79,3 +79,23 @@ RULES[("beat.k8s.elastic.co", "Beat")] = [
     {"field": "status.expectedNodes", "health": "Progressing", "message": "Elastic Beat phase is progressing"},
     default("Unknown", "Elastic Beat status is unknown"),
 ]
+
+
+def prometheus_operator(obj: KubeObject) -> HealthResult | None:
+    """The Prometheus Operator's kinds (``Prometheus``, ``Alertmanager``, ``ThanosRuler``,
+    ``PrometheusAgent``, and any it adds) share one status shape: an ``Available`` condition whose
+    status may also be ``Degraded`` (some replicas unavailable), and ``Reconciled``. Its
+    configuration kinds (``ServiceMonitor``, ``PrometheusRule`` ...) report no status: no verdict.
+    Operator docs: "Prometheus Operator API", ``ConditionStatus`` (True, Degraded, False, Unknown)."""
+    status = obj.get("status")
+    if not isinstance(status, dict) or not status:
+        return None
+    available = next((c for c in conditions(obj) if c.get("type") == "Available"), None)
+    if available is not None and available.get("status") == "Degraded":
+        return HealthResult(D, text(available.get("message")) or f"{text(obj.get('kind'))} is degraded")
+    return conventional(obj)
+
+
+# One rule for the whole group: Prometheus keeps its listing in CONVENTIONAL (Argo CD's cases), the
+# others (Alertmanager, ThanosRuler, PrometheusAgent, and kinds the operator adds later) take this.
+WILDCARDS.append(("monitoring.coreos.com", "*", [prometheus_operator]))
