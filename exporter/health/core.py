@@ -209,6 +209,12 @@ def ingress(obj: KubeObject) -> HealthResult:
 
 
 def job(obj: KubeObject) -> HealthResult:
+    """Failed, Complete or Suspended conditions that are True (a ``Failed=False`` condition is not
+    a failure: see ``deviations.OUTSIDE_CONFORMANCE``); malformed conditions are Unknown, not a
+    guess of Progressing."""
+    raw = get(obj, "status.conditions")
+    if raw is not None and (not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw)):
+        return HealthResult(U, "status.conditions is not a list of conditions")
     failed = complete = suspended = False
     fail_message = message = ""
     for cond in conditions(obj):

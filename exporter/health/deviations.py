@@ -42,3 +42,30 @@ for _input in (
     "kubevirt.io/VirtualMachineInstance/testdata/suspended_succeeded.yaml",
 ):
     DELIBERATE[f"crd/{_input}"] = ("Progressing", _PENDING_DELETION)
+
+
+#: Deliberate differences from Argo CD on objects its conformance cases do not cover: a name for
+#: the case, then (Argo CD's status, ours, why). Each has a test built from the description.
+OUTSIDE_CONFORMANCE: dict[str, tuple[str, str, str]] = {
+    "batch/Job with a Failed=False condition": (
+        "Degraded", "Progressing",
+        "Argo CD counts any condition of type Failed as a failure, whatever its status; the Job API "
+        "sets Failed=True when a Job fails, and a False condition is no failure (some controllers and "
+        "tools write Failed=False while the Job runs). Only True conditions count here.",
+    ),
+    "policy/PodDisruptionBudget with DisruptionAllowed=False (InsufficientPods) alone": (
+        "Healthy", "Progressing",
+        "Fewer healthy pods than the budget wants means evictions are blocked until pods come up: "
+        "work under way, not healthy. A SyncFailed condition beside it is Degraded, as in Argo CD.",
+    ),
+    "flink.apache.org/FlinkDeployment with status.lifecycleState ROLLING_BACK": (
+        "Healthy", "Progressing",
+        "The Flink operator is rolling back to the last stable spec (its docs: lifecycle state "
+        "ROLLING_BACK); the job is not where the spec says until ROLLED_BACK.",
+    ),
+    "flink.apache.org/FlinkDeployment suspended in the spec, lifecycleState still UPGRADING": (
+        "Healthy", "Progressing",
+        "spec.job.state: suspended asks the operator to suspend; until the lifecycle state says "
+        "SUSPENDED the job is still being stopped.",
+    ),
+}

@@ -77,7 +77,7 @@ def deployment(name: str, namespace: str, *, health: Health = Health.HEALTHY, me
                                reason="changed live by kubectl-set"))
     return ObjectStatus(
         key=ObjectKey("apps", "Deployment", namespace, name), api_version="apps/v1", exists=True,
-        sync=Sync.OUT_OF_SYNC if diffs else Sync.SYNCED, health=HealthResult(health, message),
+        sync=Sync.OUT_OF_SYNC if diffs else Sync.SYNCED, health=HealthResult(health, message, "specific"),
         diff=ObjectDiff(
             sync=Sync.OUT_OF_SYNC if diffs else Sync.SYNCED, differences=diffs,
             ignored=[FieldDiff("/spec/replicas", 2, 5, ignored_by="managedFieldsManagers: kube-controller-manager")],
@@ -89,7 +89,7 @@ def service(name: str, namespace: str, *, exists: bool = True) -> ObjectStatus:
     return ObjectStatus(
         key=ObjectKey("", "Service", namespace, name), api_version="v1", exists=exists,
         sync=Sync.SYNCED if exists else Sync.OUT_OF_SYNC,
-        health=HealthResult(Health.HEALTHY if exists else Health.MISSING),
+        health=HealthResult(Health.HEALTHY if exists else Health.MISSING, "", "fallback" if exists else ""),
     )
 
 

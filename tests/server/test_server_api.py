@@ -120,6 +120,8 @@ async def test_app_detail_lists_objects_with_differences_and_ignored_fields(serv
     assert deploy["ignored"] == [{"path": "/spec/replicas",
                                   "ignoredBy": "managedFieldsManagers: kube-controller-manager"}]
     assert (svc["group"], svc["kind"], svc["health"], svc["differences"]) == ("", "Service", "Healthy", [])
+    # where each verdict came from, so users know when to write their own check
+    assert (deploy["healthSource"], svc["healthSource"]) == ("specific", "fallback")
 
 
 async def test_missing_object_is_marked_as_not_existing(served: Served) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from exporter.health.crds.common import (
@@ -26,6 +27,18 @@ RULES = _Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
+def _partition(value: object, replicas: int) -> int:
+    """Pods a partition holds back: a count, or a percentage of replicas rounded up (Kruise docs,
+    CloneSet "Partition": "it can be an absolute number or a percentage")."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            percent = float(value.strip()[:-1])
+        except ValueError:
+            return 0
+        return math.ceil(replicas * percent / 100)
+    return as_int(value)
+
+
 def kruise_workload(noun: str, ready_field: str, want_field: str) -> Step:
     """CloneSet, Advanced StatefulSet and Advanced DaemonSet: paused or held by a partition is a
     deliberate stop (Suspended); fewer updated-and-ready pods than wanted is Degraded."""
@@ -39,7 +52,7 @@ def kruise_workload(noun: str, ready_field: str, want_field: str) -> Step:
         rolling: dict[str, object] = nested if isinstance(nested, dict) else strategy
         if rolling.get("paused") is True or strategy.get("paused") is True:
             return HealthResult(S, f"{noun} is paused")
-        if as_int(rolling.get("partition")) > 0:
+        if _partition(rolling.get("partition"), as_int(get(obj, "spec.replicas"), 1)) > 0:
             return HealthResult(S, f"{noun} needs manual intervention")
         want = as_int(status.get(want_field))
         ready = as_int(status.get(ready_field))

@@ -142,17 +142,28 @@ def threescale(obj: KubeObject) -> HealthResult:
         return HealthResult(P, f"Waiting for 3scale {kind} status...")
     return verdict
 
+#: Flink operator lifecycle states that are work under way (Flink Kubernetes Operator docs,
+#: "Custom Resource Overview", ResourceLifecycleState): never Healthy or Suspended yet.
+_FLINK_UNDER_WAY = {"CREATED", "DEPLOYED", "UPGRADING", "ROLLING_BACK"}
+
+
 def flink_deployment(obj: KubeObject) -> HealthResult:
-    """Apache Flink operator: the job manager deployment status, the reconciliation error, and a
-    job the user suspended (``spec.job.state: suspended``)."""
+    """Apache Flink operator: the reconciliation error, the lifecycle state, the job manager
+    deployment status, and a job the user suspended (``spec.job.state: suspended``). A rollback in
+    progress, or a suspension the operator has not finished, is Progressing."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for deploying")
+        return HealthResult(P, "Waiting for the Flink operator to deploy the job")
     error = get(obj, "status.reconciliationStatus.error")
     deployment = text(status.get("jobManagerDeploymentStatus"))
-    if error or deployment == "ERROR":
+    lifecycle = text(status.get("lifecycleState")).upper()
+    if error or deployment == "ERROR" or lifecycle == "FAILED":
         return HealthResult(D, text(error) or "Job manager deployment failed")
+    if lifecycle == "ROLLING_BACK":
+        return HealthResult(P, "Rolling back to the last stable spec")
     if text(get(obj, "spec.job.state")).lower() == "suspended":
+        if lifecycle in _FLINK_UNDER_WAY:
+            return HealthResult(P, "Suspending the Flink job")
         return HealthResult(S, "Flink job is suspended")
     if deployment == "READY":
         return HealthResult(H, "")
