@@ -1,7 +1,9 @@
-"""The container image, checked statically (no container engine is needed to run these tests).
+"""The container image, checked statically (no container engine is needed to run these tests;
+``.ci/image`` builds and runs the real one in CI).
 
-The image must run the agent as an unprivileged user, pin everything it pulls, verify what it
-downloads, and agree with the Helm chart about image name, command line and port.
+The image must run the agent as an unprivileged user, take everything from the base image, Debian's
+archive and PyPI (no release-page downloads), and agree with the Helm chart about image name,
+command line and port.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import shlex
 import tomllib
 from dataclasses import dataclass
 
@@ -74,7 +75,8 @@ def stages() -> list[list[Instruction]]:
 
 
 def final_stage() -> list[Instruction]:
-    return stages()[-1]
+    """The stage users run: ``runtime`` (a later stage only adds the test tools CI uses)."""
+    return next(stage for stage in stages() if stage[0].args.split()[-1] == "runtime")
 
 
 def resolve(image: str) -> str:
@@ -127,24 +129,19 @@ def test_runtime_has_git_and_ssh_from_debian() -> None:
     assert "rm -rf /var/lib/apt/lists" in installs
 
 
-def test_every_download_is_checked_against_a_pinned_sha256() -> None:
-    runs = [i.args for i in INSTRUCTIONS if i.keyword == "RUN"]
-    downloads = sum(len(re.findall(r"\bcurl\b[^;&|]*https://", run)) for run in runs)
-    checks = sum(run.count("sha256sum --check") for run in runs)
-    assert downloads >= 2 and checks == downloads
-    shas = {name: value for name, value in ARGS.items() if "SHA256" in name}
-    assert shas
-    for name, value in shas.items():
-        assert re.fullmatch(r"[0-9a-f]{64}", value), f"{name} is not a sha256"
-    for tool in ("KUSTOMIZE", "HELM"):
-        assert re.fullmatch(r"\d+\.\d+\.\d+", ARGS[f"{tool}_VERSION"]), f"{tool}_VERSION must be an exact version"
-    assert not re.search(r"\bADD\s+https?://", DOCKERFILE), "ADD of a URL skips the checksum"
+def test_nothing_is_downloaded_from_release_pages() -> None:
+    """kustomize is Debian's package, Helm is helm-python-sdk: the build needs only the base image,
+    Debian's archive and PyPI, which is all a locked-down build machine can reach."""
+    runs = " ".join(i.args for i in INSTRUCTIONS if i.keyword == "RUN")
+    assert not re.search(r"\b(curl|wget)\b", runs)
+    assert not re.search(r"\bADD\s+https?://", DOCKERFILE)
+    assert "apt-get download -qq kustomize/trixie" in runs
 
 
 def test_dependencies_are_installed_with_the_constraints_file() -> None:
-    pip = [i.args for i in INSTRUCTIONS if i.keyword == "RUN" and "pip install" in i.args]
+    pip = [i.args for i in INSTRUCTIONS if i.keyword == "RUN" and "pip install" in i.args and '".[' in i.args]
     assert pip and all("--constraint constraints.txt" in p and "--no-cache-dir" in p for p in pip)
-    assert '".[helm]"' in pip[0] or ".[helm]" in shlex.split(pip[0])
+    assert '".[helm,demo]"' in pip[0]
 
 
 def test_constraints_pin_every_runtime_dependency_to_a_version_pyproject_allows() -> None:
