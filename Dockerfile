@@ -60,7 +60,7 @@ RUN set -eu; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /usr/share/doc /usr/share/man; \
     groupadd --system --gid 65532 gitops; \
     useradd --system --uid 65532 --gid 65532 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin gitops; \
-    install -d -o 65532 -g 65532 -m 0750 /var/cache/gitops-drift-exporter
+    install -d -o 65532 -g 65532 -m 1777 /var/cache/gitops-drift-exporter  # (a tmpfs mounted over it keeps this mode)
 COPY --from=build /out/kustomize /usr/local/bin/kustomize
 COPY --from=build /opt/gitops-drift-exporter /opt/gitops-drift-exporter
 ENV PATH=/opt/gitops-drift-exporter/bin:$PATH \

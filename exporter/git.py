@@ -158,8 +158,11 @@ class GitCache:
         self.max_checkouts = max_checkouts
         self._mirrors = self.cache_dir / "mirrors"
         self._trees = self.cache_dir / "trees"
-        self._mirrors.mkdir(parents=True, exist_ok=True)
-        self._trees.mkdir(parents=True, exist_ok=True)
+        try:
+            self._mirrors.mkdir(parents=True, exist_ok=True)
+            self._trees.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GitError(f"cannot use the cache directory {self.cache_dir}: {exc.strerror or exc}") from None
         self._fetches: dict[str, asyncio.Task[None]] = {}
         self._fetched: set[str] = set()
         self._checkouts: dict[Path, asyncio.Task[Path]] = {}

@@ -18,6 +18,7 @@ from exporter.config import Config, ConfigError
 from exporter.config import load_config as load_structure
 from exporter.config import parse_config as parse_structure
 from exporter.diff import validate_rules
+from exporter.git import GitError
 from exporter.health import HealthEngine
 from exporter.windows import WindowError, WindowSchedule
 
@@ -110,7 +111,10 @@ def build_agent(config: Config, config_path: str, *, shard: tuple[int, int] | No
         notifier = Notifier(config.notifications, windows=windows) if config.notifications.channels else None
     except NotifyError as exc:
         raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
-    return Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir, windows=windows)
+    try:
+        return Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir, windows=windows)
+    except GitError as exc:  # the cache directory cannot be made: say so, not a traceback
+        raise UsageError(str(exc)) from None
 
 
 async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet | None) -> Any:
@@ -241,7 +245,10 @@ def _webhook_secret(config: Any) -> str | None:
 async def evaluate_once(config_path: str, only: str | None, cache_dir: str | None) -> tuple[Any, Any]:
     from exporter.agent import Agent
     config = load_or_refuse(config_path)
-    agent = Agent(config, cache_dir=cache_dir, keep_state=False)
+    try:
+        agent = Agent(config, cache_dir=cache_dir, keep_state=False)
+    except GitError as exc:  # the cache directory cannot be made: say so, not a traceback
+        raise UsageError(str(exc)) from None
     try:
         await agent.start(watch=False, only=only)
     except BaseException:

@@ -145,3 +145,13 @@ async def test_check_app_evaluates_only_that_app(sim, repo, write_config):
     assert code == 0, out + err
     assert connections == 0
     assert "other" not in out
+
+
+async def test_a_cache_directory_that_cannot_be_made_is_a_clear_error(sim, repo, write_config, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache should go\n")
+    repo.commit({"web/cm.yaml": CONFIGMAP})
+    code, out, err = await cli("check", "--config", write_config({"web": "web"}, repo.url),
+                               "--cache-dir", str(blocker / "cache"))
+    assert code == 2 and "Traceback" not in err
+    assert f"cannot use the cache directory {blocker / 'cache'}: Not a directory" in err
