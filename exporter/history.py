@@ -59,6 +59,14 @@ class AppHistory:
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
+def _as_dict(snapshot: list[tuple[str, str, float, float | None, tuple[Transition, ...],
+                                  dict[tuple[str, str], int]]]) -> dict[str, Any]:
+    return {"version": VERSION, "apps": {
+        name: {"state": state, "since": since, "bad_since": bad_since, "entries": [e.to_dict() for e in entries],
+               "changes": [[a, b, n] for (a, b), n in sorted(changes.items())]}
+        for name, state, since, bad_since, entries, changes in sorted(snapshot)}}
+
+
 def time_in_state(entries: list[Transition], start: float, now: float) -> dict[str, float]:
     """Seconds spent in each state between ``start`` and ``now``, from ``entries`` (oldest first);
     time before the oldest entry is not counted."""
@@ -142,11 +150,13 @@ class HistoryBook:
     # ---- the file -------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": VERSION, "apps": {
-            name: {"state": r.state, "since": r.since, "bad_since": r.bad_since,
-                   "entries": [e.to_dict() for e in r.entries],
-                   "changes": [[a, b, n] for (a, b), n in sorted(r.changes.items())]}
-            for name, r in sorted(self.apps.items())}}
+        return _as_dict(self._snapshot())
+
+    def _snapshot(self) -> list[tuple[str, str, float, float | None, tuple[Transition, ...], dict[tuple[str, str], int]]]:
+        """The book as immutable pieces (the entries are frozen): cheap to take on the event loop,
+        safe to encode on another thread while the loop records more."""
+        return [(name, r.state, r.since, r.bad_since, tuple(r.entries), dict(r.changes))
+                for name, r in self.apps.items()]
 
     def _read(self, data: dict[str, Any]) -> None:
         if data.get("version") != VERSION:
@@ -190,9 +200,11 @@ class HistoryBook:
         if self.path is None or not self._dirty:
             return
         self._dirty = False
-        text = json.dumps(self.to_dict(), separators=(",", ":"))
+        snapshot, path = self._snapshot(), self.path
         try:
-            await asyncio.get_running_loop().run_in_executor(None, write_atomic, self.path, text)
+            # Encoding a fleet's history takes a while: off the event loop, with the file write.
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: write_atomic(path, json.dumps(_as_dict(snapshot), separators=(",", ":"))))
         except OSError as exc:
             self._dirty = True
             log.warning("%s: cannot write the app state: %s", self.path, exc.strerror or exc)
