@@ -30,11 +30,14 @@ RUN set -eu; \
 RUN python3 -m venv /opt/gitops-drift-exporter
 ENV PATH=/opt/gitops-drift-exporter/bin:$PATH
 WORKDIR /src
-COPY constraints.txt pyproject.toml README.md ./
+COPY constraints.txt requirements.lock pyproject.toml README.md ./
 COPY exporter ./exporter
+# Dependencies by exact version and sha256 (requirements.lock), then the agent itself without them.
 RUN --mount=type=secret,id=ca,required=false set -eu; \
     if [ -f /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
-    pip install -q --no-cache-dir --constraint constraints.txt ".[helm,demo]"; \
+    pip install -q --no-cache-dir --require-hashes --only-binary=:all: --no-deps -r requirements.lock; \
+    pip install -q --no-cache-dir --no-deps --constraint constraints.txt ".[helm,demo]"; \
+    pip check; \
     pip uninstall -q -y pip setuptools; \
     site=$(echo /opt/gitops-drift-exporter/lib/python3*/site-packages); \
     # helm-python-sdk ships its 85 MB library three times (.so, .so.0, .so.0.2.2): keep one.

@@ -138,10 +138,21 @@ def test_nothing_is_downloaded_from_release_pages() -> None:
     assert "apt-get download -qq kustomize/trixie" in runs
 
 
-def test_dependencies_are_installed_with_the_constraints_file() -> None:
-    pip = [i.args for i in INSTRUCTIONS if i.keyword == "RUN" and "pip install" in i.args and '".[' in i.args]
-    assert pip and all("--constraint constraints.txt" in p and "--no-cache-dir" in p for p in pip)
-    assert '".[helm,demo]"' in pip[0]
+def test_dependencies_are_installed_by_hash_and_the_agent_without_them() -> None:
+    pip = [i.args for i in INSTRUCTIONS if i.keyword == "RUN" and '".[helm,demo]"' in i.args]
+    assert len(pip) == 1
+    assert "--require-hashes --only-binary=:all: --no-deps -r requirements.lock" in pip[0]
+    assert '--no-deps --constraint constraints.txt ".[helm,demo]"' in pip[0] and "pip check" in pip[0]
+
+
+def test_the_lock_pins_every_constraint_with_hashes() -> None:
+    def pins(text: str) -> dict[str, str]:
+        found = re.findall(r"^([A-Za-z0-9._-]+)==([\w.+!-]+)", text, re.M)
+        return {canonicalize_name(name): version for name, version in found}
+    lock = (REPO / "requirements.lock").read_text()
+    assert pins(lock) == pins((REPO / "constraints.txt").read_text())
+    for block in re.split(r"\n(?=\S)", lock.split("\n", 5)[-1].strip()):
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", block), block.splitlines()[0]
 
 
 def test_constraints_pin_every_runtime_dependency_to_a_version_pyproject_allows() -> None:
@@ -229,6 +240,7 @@ def _ignored(path: str, patterns: list[str]) -> bool:
         ("exporter/__init__.py", False),
         ("pyproject.toml", False),
         ("constraints.txt", False),
+        ("requirements.lock", False),
         ("README.md", False),
     ],
 )
