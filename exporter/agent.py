@@ -81,7 +81,7 @@ class Agent:
         self._tracking: list[CompareOptions] | None = None
         self._revisions = Revisions(self.git)
         self._sources = SourceWatch(self._revisions, self._apps.values, self._mark,
-                                    lambda rt: self._publish(rt.config, rt.status) if rt.status else None)
+                                    lambda rts: self._publish(*((rt.config, rt.status) for rt in rts if rt.status)))
         self._ready = False
         self._resync_pending = False
         self._lister = AppLister(self.git, self._clusters, self.windows, shard)
@@ -245,7 +245,7 @@ class Agent:
             log.info("app %s is %s: %s", name, status.state.value, status.reason or "all good",
                      extra={"app": name, "state": status.state.value})
         rt.status = status
-        self._publish(rt.config, status)
+        self._publish((rt.config, status))
         EVALUATION_DURATION.observe(time.perf_counter() - started)
         if self.notifier is not None and name in self._apps:
             try:
@@ -438,9 +438,12 @@ class Agent:
         if self.notifier is not None:
             await self.notifier.tick()
 
-    def _publish(self, app: AppConfig, status: AppStatus) -> None:
+    def _publish(self, *entries: tuple[AppConfig, AppStatus]) -> None:
+        """Replace the snapshot the server reads with one that has ``entries``: one copy for any
+        number of apps (a push that moves thousands of apps' revision copies it once, not per app)."""
         snap = dict(self._snapshot)
-        snap[app.name] = (app, status)
+        for app, status in entries:
+            snap[app.name] = (app, status)
         self._snapshot = MappingProxyType(snap)
 
     def _forget_app(self, name: str) -> None:

@@ -36,7 +36,7 @@ class SourceWatch:
     """Polls the apps' repositories, remembers which cannot be read, and marks the apps to evaluate."""
 
     def __init__(self, revisions: Revisions, apps: Callable[[], Iterable[AppRuntime]],
-                 mark: Callable[[str], None], publish: Callable[[AppRuntime], None]) -> None:
+                 mark: Callable[[str], None], publish: Callable[[list[AppRuntime]], None]) -> None:
         self.revisions = revisions
         self._apps = apps
         self._mark = mark
@@ -109,6 +109,7 @@ class SourceWatch:
         whole fleet, and a new chart version re-renders only the apps whose range takes it."""
         self.revisions.forget(url)
         changed: dict[tuple[str, str], set[str] | None] = {}
+        moved_only: list[AppRuntime] = []
         for rt in self._readers(url):
             try:
                 sha = await self.revisions.resolve(rt.config)
@@ -131,4 +132,6 @@ class SourceWatch:
                 continue
             rt.sha = rt.rendered_sha = sha
             rt.status = replace(rt.status, revision=sha)
-            self._publish(rt)
+            moved_only.append(rt)
+        if moved_only:
+            self._publish(moved_only)
