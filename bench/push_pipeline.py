@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
 import statistics
@@ -66,6 +67,26 @@ def make_repo(root: Path, apps: int, objects: int) -> Path:
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "apps"]):
         subprocess.run(["git", *args], cwd=repo, env=GIT_ENV, check=True, capture_output=True)
     return repo
+
+
+_PATHS = {"Service": "/api/v1/namespaces/{ns}/services", "ServiceAccount": "/api/v1/namespaces/{ns}/serviceaccounts",
+          "ConfigMap": "/api/v1/namespaces/{ns}/configmaps",
+          "Role": "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+          "RoleBinding": "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings"}
+
+
+def load(plane: ControlPlane, apps: int, objects: int) -> None:
+    """Create every app's objects as ``kubectl apply`` would (its field manager), eight at a time:
+    one kubectl apply of ten thousand objects takes minutes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(doc: dict) -> None:
+        path = _PATHS[doc["kind"]].format(ns=doc["metadata"]["namespace"])
+        plane.request("POST", f"{path}?fieldManager=kubectl-client-side-apply", json.dumps(doc))
+
+    docs = [doc for i in range(apps) for doc in app_objects(i, objects)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, docs))
 
 
 def children_cpu() -> float:
@@ -116,8 +137,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"team-{i:04d}"}}
                           for i in range(args.apps)]
             plane.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(namespaces))
-            plane.kubectl("apply", "-R", "-f", str(repo))
-            results["setup: apps applied with kubectl apply s"] = round(time.perf_counter() - t, 1)
+            await asyncio.to_thread(load, plane, args.apps, args.objects)
+            results["setup: apps created in the API server s"] = round(time.perf_counter() - t, 1)
             config = {"clusters": [{"name": "real", "kubeconfig": str(plane.agent_kubeconfig)}],
                       "cacheDir": str(root / "cache"), "interval": "1h", "gitPollInterval": "1h",
                       "apps": [{"name": f"app-{i:04d}", "source": {"repoURL": f"file://{repo}",
