@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,17 +67,26 @@ def _as_dict(snapshot: list[tuple[str, str, float, float | None, tuple[Transitio
         for name, state, since, bad_since, entries, changes in sorted(snapshot)}}
 
 
+def spans(starts: Sequence[float], start: float, now: float) -> list[tuple[int, float, float]]:
+    """``(index, begin, end)`` of each entry's stretch within ``start``..``now``, given when each
+    entry began (oldest first): an entry lasts until the next begins, the last one until now.
+    Stretches that fall outside the window are left out."""
+    out = []
+    for index, began in enumerate(starts):
+        begin = max(began, start)
+        end = min(starts[index + 1] if index + 1 < len(starts) else now, now)
+        if end > begin:
+            out.append((index, begin, end))
+    return out
+
+
 def time_in_state(entries: list[Transition], start: float, now: float) -> dict[str, float]:
     """Seconds spent in each state between ``start`` and ``now``, from ``entries`` (oldest first);
     time before the oldest entry is not counted."""
     totals: dict[str, float] = {}
-    if not entries:
-        return totals
-    for entry, following in zip(entries, [*entries[1:], None], strict=True):
-        begin = max(entry.at, start)
-        end = min(following.at if following else now, now)
-        if end > begin:
-            totals[entry.state] = totals.get(entry.state, 0.0) + end - begin
+    for index, begin, end in spans([e.at for e in entries], start, now):
+        state = entries[index].state
+        totals[state] = totals.get(state, 0.0) + end - begin
     return totals
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from exporter.charts import ChartError
+from exporter.config_types import SourceConfig
 from exporter.git import GitError
 from exporter.pipeline.desired import AppRuntime, Revisions, under
 from exporter.urls import normalise_repo_url
@@ -74,10 +75,13 @@ class SourceWatch:
     async def on_push(self, repo_urls: list[str], branch: str | None) -> int:
         """A push webhook: fetch the named Git repositories now; the number of apps on that branch."""
         wanted = {normalise_repo_url(u) for u in repo_urls}
-        hit = [rt for rt in self._apps() for s in rt.config.sources if s.chart is None
-               and normalise_repo_url(s.repo_url) in wanted and (branch is None or s.target_revision in (branch, "HEAD"))]
-        urls = {s.repo_url for rt in hit for s in rt.config.sources
-                if s.chart is None and normalise_repo_url(s.repo_url) in wanted}
+
+        def pushed(source: SourceConfig) -> bool:
+            return source.chart is None and normalise_repo_url(source.repo_url) in wanted
+
+        hit = [rt for rt in self._apps() for s in rt.config.sources
+               if pushed(s) and (branch is None or s.target_revision in (branch, "HEAD"))]
+        urls = {s.repo_url for rt in hit for s in rt.config.sources if pushed(s)}
         for url in sorted(urls):
             try:
                 await self.revisions.git.fetch(url)

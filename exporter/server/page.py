@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 
 from exporter import __version__
 from exporter.config_types import AppConfig
+from exporter.history import spans
 from exporter.humanize import human_duration
 from exporter.model import STATE_PRECEDENCE, AppStatus
 from exporter.server.api import (
@@ -193,10 +194,8 @@ def render_history(history: dict[str, Any], now: float) -> str:
     span = max(now - start, 1.0)
     entries = history["entries"]
     rects = []
-    for entry, following in zip(entries, [*entries[1:], None] if entries else [], strict=True):
-        begin, end = max(float(entry["atTimestamp"]), start), min(float(following["atTimestamp"]) if following else now, now)
-        if end <= begin:
-            continue
+    for index, begin, end in spans([float(e["atTimestamp"]) for e in entries], start, now):
+        entry = entries[index]
         x, width = (begin - start) / span * 1000, (end - begin) / span * 1000
         rects.append(f'<rect class="s-{_attr(entry["to"])}" x="{x:.2f}" y="0" width="{width:.2f}" height="20">'
                      f'<title>{escape(entry["to"])} from {escape(entry["at"] or "")}</title></rect>')
