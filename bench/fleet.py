@@ -1,16 +1,25 @@
-"""Fleet benchmark: the agent against simulated clusters with thousands of apps.
+"""Fleet benchmark: the agent against simulated clusters holding thousands of realistic apps.
 
-    python bench/fleet.py [--apps 2000] [--objects 25] [--clusters 5] [--changes 200]
+    python bench/fleet.py                                   # 2,000 apps x 25 objects, 5 clusters
+    python bench/fleet.py --apps 10000 --clusters 20        # the large fleet
+    python bench/fleet.py --curve 1000,2000,5000,10000      # cold start and peak RSS per fleet size
 
-Runs the simulated API servers in a child process (so they do not share the agent's event loop or
-CPU accounting), a real Git repository with one directory per app, and the agent with its HTTP
-server in this process. Prints a table:
+Every app is ``bench/fleet_app``: two Deployments (probes, resources, env from Secrets, ConfigMaps
+and fields, volumes, an init container), a Service, an Ingress, an HPA, a ServiceAccount, a Role
+and RoleBinding, a PodDisruptionBudget, a Secret, a NetworkPolicy, a custom resource and ConfigMaps.
+Live objects are loaded exactly as a real 1.24 API server returned them after ``kubectl apply``
+and the controllers' status writes (``live.json``: defaults filled in, ``managedFields``, the
+last-applied annotation, status), with the namespace changed per app.
+
+The simulated API servers run in a child process and ``/metrics`` is read by another one, as
+Prometheus would, so neither shares the agent's event loop or CPU accounting; the agent with its
+HTTP server runs in this process, reading a real Git repository with one directory per app. Prints:
 
 - cold start: from ``Agent.start()`` to every app evaluated;
-- live change -> /metrics: from a live edit in a cluster until the app's status (what ``/metrics``
-  reads) changed, p50/p99 over ``--changes`` edits;
-- webhook -> /metrics: from a signed push webhook until the app shows the new revision;
-- peak RSS of the agent process; ``/metrics`` scrape time (median of 20);
+- live change -> /metrics: from a live edit in a cluster until a finished ``/metrics`` scrape shows
+  the app OutOfSync, scraping back to back, p50/p99 over ``--changes`` edits (and back to Healthy);
+- webhook -> /metrics: from a signed push webhook until a scrape shows the new revision;
+- peak RSS of the agent process; ``/metrics`` scrape time (median of 20, gzipped as Prometheus asks);
 - agent CPU per change vs a naive baseline that re-lists every cluster and re-compares every app on
   each cycle (what a cron job running ``kubectl diff`` amounts to), and their ratio.
 """
@@ -44,32 +53,30 @@ GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@
            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
 WEBHOOK_SECRET = "bench-secret"
 
+sys.path.insert(0, str(ROOT / "bench" / "fleet_app"))
+from capture import TOKEN  # noqa: E402 - the fleet app's own module, beside its data
 
-def app_objects(i: int, objects: int) -> list[dict[str, Any]]:
-    ns = f"team-{i:04d}"
-    out: list[dict[str, Any]] = [{
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "svc", "namespace": ns},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "svc"}},
-                 "template": {"metadata": {"labels": {"app": "svc"}},
-                              "spec": {"containers": [{"name": "svc", "image": f"example/svc:{i}",
-                                                       "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}}}]}}},
-    }, {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": ns},
-        "spec": {"selector": {"app": "svc"}, "ports": [{"port": 80, "targetPort": 8080}]},
-    }]
-    for j in range(objects - len(out)):
-        out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{j:02d}", "namespace": ns},
-                    "data": {"key": f"value-{i}-{j}", "mode": "fast"}})
-    return out
+FLEET_APP = ROOT / "bench" / "fleet_app"
+#: The live change the bench makes and undoes: a value a person edits in a ConfigMap.
+EDITED = ("", "ConfigMap", "config-00")
 
 
-def live_version(obj: dict[str, Any], app: str) -> dict[str, Any]:
-    live = json.loads(json.dumps(obj))
-    live["metadata"].setdefault("labels", {})["app.kubernetes.io/instance"] = app
-    if obj["kind"] == "Deployment":
-        live["status"] = {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
-                          "availableReplicas": 2, "conditions": [{"type": "Available", "status": "True"}]}
-    return live
+def namespace_of(i: int) -> str:
+    return f"team-{i:04d}"
+
+
+def manifests_text(objects: int) -> str:
+    """The app's Git manifests with the namespace token left in, cut to ``objects`` documents."""
+    docs = (FLEET_APP / "manifests.yaml").read_text(encoding="utf-8").split("\n---\n")
+    if objects > len(docs):
+        raise SystemExit(f"--objects: the fleet app has {len(docs)} objects")
+    return "\n---\n".join(docs[:objects]) + "\n"
+
+
+def live_template(objects: int) -> tuple[dict[str, Any], str]:
+    """The CRD and the app's live objects as the real server returned them (``live.json``)."""
+    captured = json.loads((FLEET_APP / "live.json").read_text(encoding="utf-8"))
+    return captured["crd"], json.dumps(captured["objects"][:objects])
 
 
 # ---- the simulated clusters, in a child process ------------------------------------------------------
@@ -84,18 +91,18 @@ async def _clusters(args: argparse.Namespace, conn: Any) -> None:
     from exporter.model import ObjectKey
     from exporter.simulator import SimulatedCluster
 
-    sims = [SimulatedCluster(bookmark_interval=30) for _ in range(args.clusters)]
+    sims = [SimulatedCluster(bookmark_interval=30, history_limit=2000) for _ in range(args.clusters)]
+    crd, template = live_template(args.objects)
     for sim in sims:
         await sim.start()
+        sim.load(crd)
     for i in range(args.apps):
-        sim = sims[i % args.clusters]
-        for obj in app_objects(i, args.objects):
-            sim.apply(live_version(obj, f"app-{i:04d}"))
+        for obj in json.loads(template.replace(TOKEN, namespace_of(i))):
+            sims[i % args.clusters].load(obj)
 
     async def patch(request: web.Request) -> web.Response:
         body = await request.json()
-        sim = sims[body["cluster"]]
-        sim.patch(ObjectKey(*body["key"]), body["patch"], manager="kubectl-edit")
+        sims[body["cluster"]].patch(ObjectKey(*body["key"]), body["patch"], manager="kubectl-edit")
         return web.json_response({})
 
     control = web.Application()
@@ -111,14 +118,84 @@ async def _clusters(args: argparse.Namespace, conn: Any) -> None:
         await sim.stop()
 
 
+# ---- the scraper, in its own process: it decodes what Prometheus would, off the agent's CPU -----------
+
+def _scraper_main(url: str, conn: Any) -> None:
+    """Answer ``[regex, ...]`` with the monotonic time at which a finished ``/metrics`` scrape first
+    matched every pattern (scraping back to back, as an impatient Prometheus would) and the number
+    of scrapes it took; answer ``"median"`` with the median of 20 scrape times."""
+    import gzip
+    import re
+    import urllib.request
+
+    def scrape() -> str:
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            raw = answer.read()
+            gzipped = answer.headers.get("Content-Encoding") == "gzip"
+        return (gzip.decompress(raw) if gzipped else raw).decode()
+
+    while True:
+        message = conn.recv()
+        if message == "stop":
+            return
+        if message == "median":
+            times, size = [], 0
+            for _ in range(20):
+                t = time.monotonic()
+                size = len(scrape())
+                times.append(time.monotonic() - t)
+            conn.send((statistics.median(times), size))
+            continue
+        patterns = [re.compile(p, re.M) for p in message]
+        scrapes, deadline = 1, time.monotonic() + 120
+        while not all(p.search(text) for text in [scrape()] for p in patterns):
+            scrapes += 1
+            if time.monotonic() > deadline:
+                conn.send((None, scrapes))
+                break
+        else:
+            conn.send((time.monotonic(), scrapes))
+
+
+class Scraper:
+    """The scraping child process, asked from the agent's loop without blocking it."""
+
+    def __init__(self, url: str) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.get_context("spawn").Process(target=_scraper_main, args=(url, child),
+                                                                  daemon=True)
+        self._proc.start()
+
+    async def ask(self, message: Any) -> Any:
+        self._conn.send(message)
+        return await asyncio.get_running_loop().run_in_executor(None, self._conn.recv)
+
+    async def shows(self, *patterns: str) -> float:
+        """Monotonic time of the end of the first scrape that shows every pattern."""
+        seen, scrapes = await self.ask(list(patterns))
+        if seen is None:
+            raise TimeoutError(f"{scrapes} scrapes in 2 minutes did not show {patterns}")
+        return float(seen)
+
+    def stop(self) -> None:
+        self._conn.send("stop")
+        self._proc.join(10)
+
+
+def status_line(app: str, state: str) -> str:
+    return f'^gitops_app_status{{app="{app}",status="{state}"}} 1$'
+
+
 # ---- helpers ---------------------------------------------------------------------------------------
 
 def make_repo(root: Path, args: argparse.Namespace) -> Path:
     repo = root / "repo"
+    text = manifests_text(args.objects)
     for i in range(args.apps):
         d = repo / "apps" / f"app-{i:04d}"
         d.mkdir(parents=True)
-        (d / "manifests.yaml").write_text(yaml.safe_dump_all(app_objects(i, args.objects), sort_keys=False))
+        (d / "manifests.yaml").write_text(text.replace(TOKEN, namespace_of(i)))
     for cmd in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", "apps"]):
         subprocess.run(cmd, cwd=repo, env=GIT_ENV, check=True, capture_output=True)
     return repo
@@ -143,7 +220,7 @@ def write_config(root: Path, repo: Path, urls: list[str], args: argparse.Namespa
         clusters.append({"name": f"cluster-{n}", "kubeconfig": str(kubeconfig), "context": "sim"})
     apps = [{"name": f"app-{i:04d}",
              "source": {"repoURL": f"file://{repo}", "targetRevision": "main", "path": f"apps/app-{i:04d}"},
-             "destination": {"cluster": f"cluster-{i % args.clusters}", "namespace": f"team-{i:04d}"}}
+             "destination": {"cluster": f"cluster-{i % args.clusters}", "namespace": namespace_of(i)}}
             for i in range(args.apps)]
     config = root / "config.yaml"
     config.write_text(yaml.safe_dump({"clusters": clusters, "apps": apps, "interval": "1h", "gitPollInterval": "1h",
@@ -162,15 +239,94 @@ def cpu() -> float:
     return t.user + t.system
 
 
-async def wait_until(check: Any, timeout: float = 30.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while not check():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.001)
+def peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 # ---- the run ---------------------------------------------------------------------------------------
+
+async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper | None, agent: Any) -> list[float]:
+    """Edit a ConfigMap value by hand and put it back, ``--changes`` times on random apps; each
+    edit's latency until the app shows OutOfSync (and back Healthy): through ``scraper`` when given,
+    else from the agent's snapshot in this process (cheap polling, for CPU accounting)."""
+    from exporter.model import AppState
+
+    rng = random.Random(7 if scraper else 11)
+    latencies = []
+    async with aiohttp.ClientSession() as http:
+        for n in range(args.changes):
+            i = rng.randrange(args.apps)
+            name = f"app-{i:04d}"
+            for value, state in ((f"edited-{n}", AppState.OUT_OF_SYNC), ("fast", AppState.HEALTHY)):
+                t = time.monotonic()
+                async with http.post(f"{control}/patch", json={
+                        "cluster": i % args.clusters, "key": [EDITED[0], EDITED[1], namespace_of(i), EDITED[2]],
+                        "patch": {"data": {"mode": value}}}) as r:
+                    r.raise_for_status()
+                if scraper is not None:
+                    latencies.append(await scraper.shows(status_line(name, state.value)) - t)
+                    continue
+                while agent.snapshot()[name][1].state is not state:
+                    await asyncio.sleep(0.001)
+                    if time.monotonic() - t > 30:
+                        raise TimeoutError(f"{name} did not become {state.value}")
+                latencies.append(time.monotonic() - t)
+    return latencies
+
+
+async def webhooks(args: argparse.Namespace, repo: Path, base: str, scraper: Scraper) -> list[float]:
+    """A commit adding a ConfigMap to one app's directory, then a signed GitHub push webhook; the time
+    until a scrape shows that app at the new revision and Missing (the new object is not live)."""
+    rng = random.Random(5)
+    hooks = []
+    async with aiohttp.ClientSession() as http:
+        for n in range(5):
+            i = rng.randrange(args.apps)
+            name = f"app-{i:04d}"
+            (repo / "apps" / name / "extra.yaml").write_text(yaml.safe_dump({
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"extra-{n}"}, "data": {"n": str(n)}}))
+            sha = await asyncio.get_running_loop().run_in_executor(None, commit_all, repo, f"change {n}")
+            payload = json.dumps({"ref": "refs/heads/main", "after": sha,
+                                  "repository": {"clone_url": f"file://{repo}", "html_url": f"file://{repo}"}}).encode()
+            signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), payload, hashlib.sha256).hexdigest()
+            t = time.monotonic()
+            async with http.post(f"{base}/api/webhook", data=payload, headers={
+                    "X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
+                    "Content-Type": "application/json"}) as r:
+                assert r.status == 202, await r.text()
+            hooks.append(await scraper.shows(status_line(name, "Missing"),
+                                             f'^gitops_app_info{{app="{name}",.*revision="{sha}"}} 1$') - t)
+    return hooks
+
+
+async def naive_cycle_cpu(agent: Any, config: Any) -> float:
+    """CPU of one cycle of the naive way: re-list every kind the apps use in every cluster, re-render
+    and re-compare every app (what a cron job running ``kubectl diff`` per app amounts to)."""
+    from exporter import diff as compare_mod
+    from exporter.render import render
+
+    start = cpu()
+    for cluster in agent._clusters.values():
+        live_by_key = {}
+        kinds = {(d["apiVersion"], d["kind"]) for d in yaml.safe_load_all(manifests_text(25))}
+        for api_version, kind in sorted(kinds):
+            res = await cluster.client.resolve(api_version, kind)
+            items, _ = await cluster.client.list(res)
+            for obj in items:
+                m = obj["metadata"]
+                live_by_key[(kind, m.get("namespace", ""), m["name"])] = obj
+        for app in config.apps:
+            if app.destination.cluster != cluster.config.name:
+                continue
+            tree = await agent.git.checkout(app.source.repo_url, agent._apps[app.name].sha or "")
+            for obj in await render(app, tree):
+                m = obj["metadata"]
+                found = live_by_key.get((obj["kind"], m.get("namespace") or app.destination.namespace, m["name"]))
+                if found is not None:
+                    compare_mod.compare(obj, found, app.compare)
+                    agent.health.assess(found)
+    return cpu() - start
+
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from exporter.agent import Agent
@@ -197,108 +353,68 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=WEBHOOK_SECRET, diff=agent.diff_text,
                         app_metrics=collector.text)
         runner = await serve(web, "127.0.0.1", 0)
-        port = runner.addresses[0][1]
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
 
+        if args.memory_top:
+            import tracemalloc
+            tracemalloc.start()
+        profile = None
+        if args.profile:
+            import cProfile
+            profile = cProfile.Profile()
+            profile.enable()
         t = time.perf_counter()
         await agent.start()
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(args.profile)
         results["cold start to every app evaluated s"] = round(time.perf_counter() - t, 2)
         states = [s.state for _, s in agent.snapshot().values()]
         results["apps evaluated / healthy"] = f"{len(states)} / {sum(s is AppState.HEALTHY for s in states)}"
-
-        async with aiohttp.ClientSession() as http:
-            scrape = []
-            for _ in range(20):
-                t = time.perf_counter()
-                async with http.get(f"{base}/metrics") as r:
-                    body = await r.read()
-                scrape.append(time.perf_counter() - t)
-            results["/metrics scrape ms (median of 20)"] = round(statistics.median(scrape) * 1000, 1)
-            results["/metrics size KiB"] = round(len(body) / 1024)
-
-            rng = random.Random(7)
-            latencies = []
-            cpu0 = cpu()
-            for n in range(args.changes):
-                i = rng.randrange(args.apps)
-                name = f"app-{i:04d}"
-                value = f"changed-{n}"
-                t = time.perf_counter()
-                async with http.post(f"{info['control']}/patch", json={
-                        "cluster": i % args.clusters, "key": ["", "ConfigMap", f"team-{i:04d}", "cm-00"],
-                        "patch": {"data": {"key": value}}}) as r:
-                    r.raise_for_status()
-                await wait_until(lambda name=name: agent.snapshot()[name][1].state is AppState.OUT_OF_SYNC)
-                latencies.append(time.perf_counter() - t)
-                async with http.post(f"{info['control']}/patch", json={
-                        "cluster": i % args.clusters, "key": ["", "ConfigMap", f"team-{i:04d}", "cm-00"],
-                        "patch": {"data": {"key": f"value-{i}-0"}}}) as r:
-                    r.raise_for_status()
-                await wait_until(lambda name=name: agent.snapshot()[name][1].state is AppState.HEALTHY)
-            agent_cpu_per_change = (cpu() - cpu0) / (2 * args.changes)
-            results["live change -> /metrics p50 ms"] = round(pct(latencies, 0.5) * 1000, 1)
-            results["live change -> /metrics p99 ms"] = round(pct(latencies, 0.99) * 1000, 1)
-
-            # Webhook: a commit to one app's directory, then a signed GitHub push.
-            hooks = []
-            for n in range(5):
-                i = rng.randrange(args.apps)
-                name = f"app-{i:04d}"
-                target = repo / "apps" / name / "extra.yaml"
-                target.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
-                                                  "metadata": {"name": f"extra-{n}", "namespace": f"team-{i:04d}"},
-                                                  "data": {"n": str(n)}}))
-                sha = await asyncio.get_running_loop().run_in_executor(None, commit_all, repo, f"change {n}")
-                payload = json.dumps({"ref": "refs/heads/main", "after": sha,
-                                      "repository": {"clone_url": f"file://{repo}", "html_url": f"file://{repo}"}}).encode()
-                signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), payload, hashlib.sha256).hexdigest()
-                t = time.perf_counter()
-                async with http.post(f"{base}/api/webhook", data=payload, headers={
-                        "X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
-                        "Content-Type": "application/json"}) as r:
-                    assert r.status == 202, await r.text()
-                await wait_until(lambda name=name, sha=sha: agent.snapshot()[name][1].revision == sha
-                                 and agent.snapshot()[name][1].state is AppState.MISSING, timeout=60)
-                hooks.append(time.perf_counter() - t)
+        results["peak RSS after cold start MB"] = peak_rss_mb()
+        if args.memory_top:
+            snapshot = tracemalloc.take_snapshot()
+            tracemalloc.stop()
+            for stat in snapshot.statistics("lineno")[:args.memory_top]:
+                print(f"{stat.size / 1024 / 1024:8.1f} MB {stat.count:9d} blocks  {stat.traceback}", file=sys.stderr)
+        if not args.rss_only:
+            scraper = Scraper(f"{base}/metrics")
+            median, size = await scraper.ask("median")
+            results["/metrics scrape ms (median of 20)"] = round(median * 1000, 1)
+            results["/metrics size KiB"] = round(size / 1024)
+            latencies = await live_changes(args, info["control"], scraper, agent)
+            results["live change -> /metrics scrape p50 ms"] = round(pct(latencies, 0.5) * 1000, 1)
+            results["live change -> /metrics scrape p99 ms"] = round(pct(latencies, 0.99) * 1000, 1)
+            hooks = await webhooks(args, repo, base, scraper)
             results["webhook -> new revision on /metrics ms (max of 5)"] = round(max(hooks) * 1000, 1)
-
-        results["peak RSS of the agent MB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-        # The naive baseline: each cycle re-lists every cluster and re-compares every app.
-        from exporter import diff as compare_mod
-        from exporter.render import render
-        cycles = 2
-        cpu0 = cpu()
-        for _ in range(cycles):
-            for cluster in agent._clusters.values():
-                assert cluster.client is not None
-                live_by_key = {}
-                for api_version, kind in (("v1", "ConfigMap"), ("v1", "Service"), ("apps/v1", "Deployment")):
-                    res = await cluster.client.resolve(api_version, kind)
-                    assert res is not None
-                    items, _ = await cluster.client.list(res)
-                    for obj in items:
-                        m = obj["metadata"]
-                        live_by_key[(kind, m.get("namespace", ""), m["name"])] = obj
-                for app in config.apps:
-                    if app.destination.cluster != cluster.config.name:
-                        continue
-                    tree = await agent.git.checkout(app.source.repo_url, agent._apps[app.name].sha or "")
-                    for obj in await render(app, tree):
-                        m = obj["metadata"]
-                        found = live_by_key.get((obj["kind"], m.get("namespace") or app.destination.namespace, m["name"]))
-                        if found is not None:
-                            compare_mod.compare(obj, found, app.compare)
-                            agent.health.assess(found)
-        baseline_cpu = (cpu() - cpu0) / cycles
-        results["agent CPU per change ms"] = round(agent_cpu_per_change * 1000, 2)
-        results["baseline CPU per full cycle ms"] = round(baseline_cpu * 1000, 1)
-        results["baseline / agent CPU ratio"] = round(baseline_cpu / agent_cpu_per_change, 1)
-
+            scraper.stop()
+            cpu0 = cpu()
+            await live_changes(args, info["control"], None, agent)
+            agent_cpu = (cpu() - cpu0) / (2 * args.changes)
+            results["peak RSS of the agent MB"] = peak_rss_mb()
+            baseline = await naive_cycle_cpu(agent, config)
+            results["agent CPU per change ms"] = round(agent_cpu * 1000, 2)
+            results["baseline CPU per full cycle ms"] = round(baseline * 1000, 1)
+            results["baseline / agent CPU ratio"] = round(baseline / agent_cpu, 1)
         await agent.close()
         await runner.cleanup()
         parent.send("stop")
         proc.join(30)
+    return results
+
+
+def curve(args: argparse.Namespace) -> dict[str, Any]:
+    """Cold start and peak RSS per fleet size, each in a fresh process (one cluster per 500 apps)."""
+    results: dict[str, Any] = {}
+    for apps in (int(n) for n in args.curve.split(",")):
+        clusters = max(1, apps // 500)
+        done = subprocess.run([sys.executable, __file__, "--apps", str(apps), "--clusters", str(clusters),
+                               "--objects", str(args.objects), "--rss-only", "--json"],
+                              capture_output=True, text=True, check=True)
+        measured = json.loads(done.stdout.strip().splitlines()[-1])
+        rss = measured["peak RSS after cold start MB"]
+        results[f"{apps} apps ({clusters} clusters): cold start s / peak RSS MB / KB per object"] = \
+            f"{measured['cold start to every app evaluated s']} / {rss} / {rss * 1024 / (apps * args.objects):.1f}"
     return results
 
 
@@ -308,9 +424,19 @@ def main() -> None:
     p.add_argument("--objects", type=int, default=25)
     p.add_argument("--clusters", type=int, default=5)
     p.add_argument("--changes", type=int, default=200)
+    p.add_argument("--curve", help="comma-separated fleet sizes: cold start and peak RSS for each")
+    p.add_argument("--rss-only", action="store_true", help="stop after the cold start")
+    p.add_argument("--profile", metavar="FILE", help="write a cProfile of the cold start to FILE")
+    p.add_argument("--memory-top", type=int, default=0, metavar="N",
+                   help="print the N places that allocated most of what is held after the cold start")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON line")
     args = p.parse_args()
-    results = asyncio.run(run(args))
-    print(f"\n{args.apps} apps x {args.objects} objects across {args.clusters} clusters, {os.cpu_count()} CPUs\n")
+    results = curve(args) if args.curve else asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(results))
+        return
+    scope = "fleet sizes" if args.curve else f"{args.apps} apps x {args.objects} objects across {args.clusters} clusters"
+    print(f"\n{scope}, {os.cpu_count()} CPUs\n")
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"  {key.ljust(width)}  {value}")

@@ -76,7 +76,9 @@ class Agent:
         self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
         self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
-        self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] = MappingProxyType({})
+        #: The latest status of every app; ``snapshot()`` hands out an immutable copy of it.
+        self._latest: dict[str, tuple[AppConfig, AppStatus]] = {}
+        self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] | None = None
         self._scheduler = Scheduler(self._evaluate_known, concurrency)
         self._tracking: list[CompareOptions] | None = None
         self._revisions = Revisions(self.git)
@@ -93,6 +95,11 @@ class Agent:
     # ---- what the server and metrics read -------------------------------------------------------
 
     def snapshot(self) -> Mapping[str, tuple[AppConfig, AppStatus]]:
+        """One consistent, never-mutated picture of every app's status. Copied when read after a
+        change, not on every change: a cold start publishes thousands of statuses, and copying
+        the whole mapping each time would cost time quadratic in the number of apps."""
+        if self._snapshot is None:
+            self._snapshot = MappingProxyType(dict(self._latest))
         return self._snapshot
 
     def ready(self) -> bool:
@@ -122,7 +129,7 @@ class Agent:
         return self.history.entries(name)
 
     def app(self, name: str) -> tuple[AppConfig, AppStatus] | None:
-        return self._snapshot.get(name)
+        return self._latest.get(name)
 
     def diff_text(self, app: AppConfig, status: AppStatus) -> str:
         parts = [compare_mod.unified_diff(o.key, o.diff) for o in status.objects if o.diff is not None
@@ -439,12 +446,10 @@ class Agent:
             await self.notifier.tick()
 
     def _publish(self, *entries: tuple[AppConfig, AppStatus]) -> None:
-        """Replace the snapshot the server reads with one that has ``entries``: one copy for any
-        number of apps (a push that moves thousands of apps' revision copies it once, not per app)."""
-        snap = dict(self._snapshot)
+        """Make ``entries`` what the next ``snapshot()`` shows."""
         for app, status in entries:
-            snap[app.name] = (app, status)
-        self._snapshot = MappingProxyType(snap)
+            self._latest[app.name] = (app, status)
+        self._snapshot = None
 
     def _forget_app(self, name: str) -> None:
         rt = self._apps.pop(name)
@@ -452,9 +457,8 @@ class Agent:
         cluster = self._clusters.get(rt.config.destination.cluster)
         if cluster is not None:
             self._set_owners(rt, cluster, frozenset())
-        snap = dict(self._snapshot)
-        snap.pop(name, None)
-        self._snapshot = MappingProxyType(snap)
+        self._latest.pop(name, None)
+        self._snapshot = None
 
 
 

@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "exporter"
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base types", ("exporter", "exporter.model", "exporter.config_types", "exporter.clock", "exporter.humanize",
                     "exporter.urls", "exporter.process", "exporter.logs", "exporter.instruments",
-                    "exporter.sharding", "exporter.globs", "exporter.values", "exporter.atomic")),
+                    "exporter.sharding", "exporter.globs", "exporter.values", "exporter.atomic",
+                    "exporter.workers")),
     ("config", ("exporter.config",)),
     ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.argocd")),
     ("render", ("exporter.render",)),

@@ -41,7 +41,7 @@ def live_additions(desired: Mapping[str, Any], live: Mapping[str, Any], human_ma
     for entry in managed_entries(live):
         manager = entry.get("manager")
         fields = entry.get("fieldsV1")
-        if entry.get("subresource") == "status" or not isinstance(fields, Mapping):
+        if entry.get("subresource") == "status" or not isinstance(fields, dict):
             continue
         if entry.get("operation") == "Apply":
             if manager not in apply_managers:
@@ -68,9 +68,9 @@ def removed_since_last_apply(desired: Mapping[str, Any], live: Mapping[str, Any]
             lvalue = have.get(name, MISSING)
             if lvalue is MISSING or lvalue is None or lvalue in ({}, [], ""):
                 continue
-            dvalue = want.get(name, MISSING) if isinstance(want, Mapping) else MISSING
-            if isinstance(value, Mapping) and isinstance(lvalue, Mapping):
-                if dvalue is MISSING or isinstance(dvalue, Mapping):  # the leaves it listed decide
+            dvalue = want.get(name, MISSING) if isinstance(want, dict) else MISSING
+            if isinstance(value, dict) and isinstance(lvalue, dict):
+                if dvalue is MISSING or isinstance(dvalue, dict):  # the leaves it listed decide
                     walk(value, dvalue, lvalue, (*path, name))
             elif dvalue is MISSING:
                 found.append(RawDiff((*path, name), (*path, name), MISSING, lvalue, REMOVED_FROM_GIT))
@@ -100,19 +100,19 @@ class _AdditionWalk:
     def map_node(self, fields: Mapping[str, Any], desired: Any, live: Mapping[str, Any],
                  dpath: tuple[Any, ...], lpath: tuple[Any, ...]) -> None:
         for key, child in fields.items():
-            if not key.startswith("f:") or not isinstance(child, Mapping):
+            if not key.startswith("f:") or not isinstance(child, dict):
                 continue
             name = key[2:]
             lvalue = live.get(name, MISSING)
             if lvalue is MISSING:
                 continue  # ownership recorded for a field since removed
-            dvalue = desired.get(name, MISSING) if isinstance(desired, Mapping) else MISSING
+            dvalue = desired.get(name, MISSING) if isinstance(desired, dict) else MISSING
             here_d, here_l = (*dpath, name), (*lpath, name)
             if dvalue is MISSING or dvalue is None:
                 self._absent(child, lvalue, here_d, here_l)
             elif _is_leaf(child):
                 continue  # Git sets it: the comparison itself judges it
-            elif isinstance(lvalue, Mapping):
+            elif isinstance(lvalue, dict):
                 self.map_node(child, dvalue, lvalue, here_d, here_l)
             elif isinstance(lvalue, list) and isinstance(dvalue, list):
                 self.list_node(child, dvalue, lvalue, here_d, here_l)
@@ -120,9 +120,9 @@ class _AdditionWalk:
     def _absent(self, fields: Mapping[str, Any], lvalue: Any, dpath: tuple[Any, ...],
                 lpath: tuple[Any, ...]) -> None:
         """Git lacks this node: report what the manager owns beneath it, at the finest grain."""
-        if _is_leaf(fields) or not isinstance(lvalue, (Mapping, list)):
+        if _is_leaf(fields) or not isinstance(lvalue, (dict, list)):
             self._report(dpath, lpath, lvalue)
-        elif isinstance(lvalue, Mapping):
+        elif isinstance(lvalue, dict):
             self.map_node(fields, MISSING, lvalue, dpath, lpath)
         else:
             self.list_node(fields, [], lvalue, dpath, lpath)
@@ -130,7 +130,7 @@ class _AdditionWalk:
     def list_node(self, fields: Mapping[str, Any], desired: list[Any], live: list[Any],
                   dpath: tuple[Any, ...], lpath: tuple[Any, ...]) -> None:
         for key, child in fields.items():
-            if not isinstance(child, Mapping) or len(key) < 2 or key[1] != ":":
+            if not isinstance(child, dict) or len(key) < 2 or key[1] != ":":
                 continue
             kind, text = key[0], key[2:]
             live_index = desired_index = None
@@ -151,6 +151,6 @@ class _AdditionWalk:
                 continue
             if desired_index is None:
                 self._report((*dpath, APPEND), (*lpath, live_index), live[live_index])
-            elif isinstance(live[live_index], Mapping):
+            elif isinstance(live[live_index], dict):
                 self.map_node(child, desired[desired_index], live[live_index], (*dpath, desired_index),
                               (*lpath, live_index))

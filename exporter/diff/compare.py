@@ -35,9 +35,9 @@ def _secret_data(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Secret values as bytes, ``stringData`` folded in as the API server does on write (a
     simulated server may store it as sent)."""
     data = obj.get("data")
-    out = {str(k): _decode(v) for k, v in data.items()} if isinstance(data, Mapping) else {}
+    out = {str(k): _decode(v) for k, v in data.items()} if isinstance(data, dict) else {}
     string_data = obj.get("stringData")
-    if isinstance(string_data, Mapping):
+    if isinstance(string_data, dict):
         for name, value in string_data.items():
             if value is not None:
                 out[str(name)] = value.encode() if isinstance(value, str) else str(value).encode()
@@ -48,7 +48,7 @@ def _normalise(obj: Mapping[str, Any], secret: bool, desired: bool) -> dict[str,
     """A shallow copy without identity fields, Secret values decoded; nothing else is copied."""
     out = {k: v for k, v in obj.items() if k not in defaults.IDENTITY_FIELDS}
     meta = out.get("metadata")
-    if isinstance(meta, Mapping):
+    if isinstance(meta, dict):
         out["metadata"] = {k: v for k, v in meta.items() if k not in defaults.IDENTITY_METADATA}
     if secret:
         has_values = "data" in obj or "stringData" in obj
@@ -93,15 +93,15 @@ def _reason(diff: RawDiff, secret: bool) -> str:
 
 def _last_applied(live: Mapping[str, Any]) -> Mapping[str, Any] | None:
     meta = live.get("metadata")
-    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
-    text = annotations.get(defaults.LAST_APPLIED_ANNOTATION) if isinstance(annotations, Mapping) else None
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    text = annotations.get(defaults.LAST_APPLIED_ANNOTATION) if isinstance(annotations, dict) else None
     if not isinstance(text, str):
         return None
     try:
         value = json.loads(text)
     except ValueError:
         return None
-    return value if isinstance(value, Mapping) else None
+    return value if isinstance(value, dict) else None
 
 
 def _is_default(root: SchemaNode | None, path: tuple[Any, ...], value: Any, live: Mapping[str, Any]) -> bool:
@@ -119,7 +119,7 @@ def _is_default(root: SchemaNode | None, path: tuple[Any, ...], value: Any, live
             continue
         holder = parent
         node = node.child(token)
-        parent = parent.get(token) if isinstance(parent, Mapping) else None
+        parent = parent.get(token) if isinstance(parent, dict) else None
     if node is None or node.default is NO_DEFAULT:
         return False
     default = node.default(holder) if callable(node.default) else node.default
@@ -129,8 +129,8 @@ def _is_default(root: SchemaNode | None, path: tuple[Any, ...], value: Any, live
 def _without_last_applied(live: Mapping[str, Any]) -> Mapping[str, Any]:
     """``live`` as the last apply left it, without the annotation that records that apply."""
     meta = live.get("metadata")
-    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
-    if not isinstance(annotations, Mapping) or defaults.LAST_APPLIED_ANNOTATION not in annotations:
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(annotations, dict) or defaults.LAST_APPLIED_ANNOTATION not in annotations:
         return live
     rest = {k: v for k, v in annotations.items() if k != defaults.LAST_APPLIED_ANNOTATION}
     return {**live, "metadata": {**meta, "annotations": rest}}  # type: ignore[dict-item]
@@ -177,8 +177,8 @@ def compare(desired: KubeObject, live: KubeObject, options: CompareOptions, *,
 
 def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
              hpa_targets: frozenset[ObjectKey], schema: SchemaHints | None) -> ObjectDiff:
-    if not isinstance(desired, Mapping) or not isinstance(live, Mapping):
-        side = "desired" if not isinstance(desired, Mapping) else "live"
+    if not isinstance(desired, dict) or not isinstance(live, dict):
+        side = "desired" if not isinstance(desired, dict) else "live"
         return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff("", None, None,
                                                        reason=f"{side} object is not a mapping")])
     key = object_key(live)

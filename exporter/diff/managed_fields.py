@@ -40,7 +40,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def item_matches(item: Any, key: Any) -> bool:
     """True when list ``item`` is the one a ``k:{...}`` key names (key parts may be defaulted)."""
-    if not isinstance(item, Mapping) or not isinstance(key, Mapping):
+    if not isinstance(item, dict) or not isinstance(key, dict):
         return False
     for name, value in key.items():
         have = item.get(name, KEY_DEFAULTS.get(name))
@@ -53,10 +53,10 @@ def list_child(node: Mapping[str, Any], items: Sequence[Any], index: int) -> Map
     """The ``fieldsV1`` child for ``items[index]``, whichever way the list is keyed."""
     item = items[index]
     positional = node.get(f"i:{index}")
-    if isinstance(positional, Mapping):
+    if isinstance(positional, dict):
         return positional
     for name, child in node.items():
-        if not isinstance(child, Mapping):
+        if not isinstance(child, dict):
             continue
         if name.startswith("k:"):
             if item_matches(item, _parse_json(name[2:])):
@@ -74,11 +74,11 @@ def owns(fields: Any, live: Any, path: Sequence[Token]) -> bool:
     node = fields
     value = live
     for token in path:
-        if not isinstance(node, Mapping):
+        if not isinstance(node, dict):
             return False
         if not node:
             return True
-        if isinstance(token, str) and isinstance(value, Mapping):
+        if isinstance(token, str) and isinstance(value, dict):
             node = node.get(f"f:{token}")
             value = value.get(token)
         elif isinstance(token, int) and isinstance(value, list) and 0 <= token < len(value):
@@ -86,7 +86,7 @@ def owns(fields: Any, live: Any, path: Sequence[Token]) -> bool:
             value = value[token]
         else:
             return False
-    return isinstance(node, Mapping)
+    return isinstance(node, dict)
 
 
 def owners(live: Mapping[str, Any], path: Sequence[Token]) -> list[str]:
@@ -102,7 +102,7 @@ def owners(live: Mapping[str, Any], path: Sequence[Token]) -> list[str]:
 
 def managed_entries(live: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
     meta = live.get("metadata")
-    entries = meta.get("managedFields") if isinstance(meta, Mapping) else None
+    entries = meta.get("managedFields") if isinstance(meta, dict) else None
     if not isinstance(entries, list):
         return ()
-    return (entry for entry in entries if isinstance(entry, Mapping))
+    return (entry for entry in entries if isinstance(entry, dict))

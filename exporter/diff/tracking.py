@@ -20,14 +20,14 @@ from exporter.model import HOOK_ANNOTATIONS, KubeObject, ObjectKey
 
 def _metadata_map(obj: Mapping[str, Any], field: str) -> Mapping[str, Any]:
     meta = obj.get("metadata")
-    value = meta.get(field) if isinstance(meta, Mapping) else None
-    return value if isinstance(value, Mapping) else {}
+    value = meta.get(field) if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> ObjectKey:
     """``ObjectKey.of`` that tolerates a malformed ``metadata`` (it names nothing then)."""
     meta = obj.get("metadata")
-    if meta is not None and not isinstance(meta, Mapping):
+    if meta is not None and not isinstance(meta, dict):
         obj = {k: v for k, v in obj.items() if k != "metadata"}
     return ObjectKey.of(dict(obj), default_namespace)
 
@@ -49,7 +49,7 @@ def tracked_app(live: KubeObject, options: CompareOptions) -> str | None:
     The annotation wins over the label when both are present (Helm sets the same label to the
     release name for its own purposes); an annotation naming another object means "a copy".
     """
-    if not isinstance(live, Mapping):
+    if not isinstance(live, dict):
         return None
     annotation = _metadata_map(live, "annotations").get(options.tracking_annotation)
     if isinstance(annotation, str) and annotation:
@@ -77,10 +77,10 @@ def claim_prefixes(desired: Iterable[tuple[ObjectKey, KubeObject]]) -> frozenset
         if key.kind != "StatefulSet" or key.group != "apps":
             continue
         spec = obj.get("spec")
-        templates = spec.get("volumeClaimTemplates") if isinstance(spec, Mapping) else None
+        templates = spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None
         for template in templates if isinstance(templates, list) else ():
-            meta = template.get("metadata") if isinstance(template, Mapping) else None
-            if isinstance(meta, Mapping) and isinstance(meta.get("name"), str):
+            meta = template.get("metadata") if isinstance(template, dict) else None
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str):
                 found.add((key.namespace, f"{meta['name']}-{key.name}-"))
     return frozenset(found)
 
@@ -102,14 +102,14 @@ def requires_pruning(live: KubeObject, app_name: str, desired_keys: AbstractSet[
     EndpointSlices, Leases), hooks, and objects annotated with Argo CD's
     ``compare-options: IgnoreExtraneous`` never count.
     """
-    if not isinstance(live, Mapping) or tracked_app(live, options) != app_name:
+    if not isinstance(live, dict) or tracked_app(live, options) != app_name:
         return False
     if _claimed(live, claims):
         return False
     if live.get("kind") in defaults.NEVER_EXTRANEOUS_KINDS:
         return False
     meta = live.get("metadata")
-    if isinstance(meta, Mapping) and meta.get("ownerReferences"):
+    if isinstance(meta, dict) and meta.get("ownerReferences"):
         return False
     annotations = _metadata_map(live, "annotations")
     compare_options = annotations.get(defaults.COMPARE_OPTIONS_ANNOTATION)
@@ -122,12 +122,12 @@ def requires_pruning(live: KubeObject, app_name: str, desired_keys: AbstractSet[
 
 
 def _target_key(obj: Mapping[str, Any], ref: Any, default_namespace: str) -> ObjectKey | None:
-    if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
         return None
     api_version = str(ref.get("apiVersion") or "apps/v1")
     group = api_version.rpartition("/")[0] if "/" in api_version else ""
     meta = obj.get("metadata")
-    namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
     return ObjectKey(group, str(ref.get("kind") or "Deployment"), str(namespace or default_namespace),
                      ref["name"])
 
@@ -138,13 +138,13 @@ def hpa_targets(objects: Iterable[KubeObject], default_namespace: str = "") -> f
     """
     found: set[ObjectKey] = set()
     for obj in objects:
-        if not isinstance(obj, Mapping):
+        if not isinstance(obj, dict):
             continue
         kind = obj.get("kind")
         if kind == "HorizontalPodAutoscaler" or (
                 kind == "ScaledObject" and str(obj.get("apiVersion") or "").startswith("keda.sh/")):
             spec = obj.get("spec")
-            ref = spec.get("scaleTargetRef") if isinstance(spec, Mapping) else None
+            ref = spec.get("scaleTargetRef") if isinstance(spec, dict) else None
             key = _target_key(obj, ref, default_namespace)
             if key is not None:
                 found.add(key)

@@ -71,7 +71,7 @@ def list_key_spec(name: str | None, items: list[Any], node: SchemaNode | None) -
         return None
     if name == "ports":
         first = items[0] if items else None
-        if isinstance(first, Mapping):
+        if isinstance(first, dict):
             if "containerPort" in first:
                 return defaults.CONTAINER_PORT_KEY
             if "port" in first:
@@ -139,7 +139,7 @@ class Walker:
                 return True
         if (dvalue is False or (type(dvalue) is int and dvalue == 0)) and name not in defaults.ABSENT_MEANS_TRUE:
             return True
-        if isinstance(dvalue, Mapping):
+        if isinstance(dvalue, dict):
             for key, sub in dvalue.items():
                 child = node.child(key) if node is not None else None
                 if not self._absent_ok(sub, child, key, dvalue):
@@ -151,8 +151,8 @@ class Walker:
 
     def walk_value(self, dvalue: Any, lvalue: Any, node: SchemaNode | None, name: str | None,
                    quantity: bool) -> None:
-        if isinstance(dvalue, Mapping):
-            if isinstance(lvalue, Mapping):
+        if isinstance(dvalue, dict):
+            if isinstance(lvalue, dict):
                 self.walk_map(dvalue, lvalue, node, name in defaults.QUANTITY_MAPS)
             elif not _unset(dvalue):
                 self._record(dvalue, lvalue)
@@ -201,13 +201,13 @@ class Walker:
         """Match items by key; False (and nothing recorded) when the list does not fit the key."""
         wanted: list[tuple[Any, ...]] = []
         for item in desired:
-            key = item_key(item, spec) if isinstance(item, Mapping) else None
+            key = item_key(item, spec) if isinstance(item, dict) else None
             if key is None or key in wanted:
                 return False
             wanted.append(key)
         index: dict[tuple[Any, ...], int] = {}
         for position, item in enumerate(live):
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 key = item_key(item, spec)
                 if key is not None:
                     index.setdefault(key, position)

@@ -11,8 +11,8 @@ not ``watch``, the informer falls back to listing on the backoff schedule. While
 follow changes, ``LiveCache.error`` says why, so the agent can report ``Unknown`` instead of
 trusting objects that may be stale.
 
-What is kept: every object in an informer's scope, i.e. the resource type, optionally one namespace
-and optionally a label selector. The agent narrows the scope with a selector where it can (for
+What is kept: every object in an informer's scope (the resource type, optionally one namespace
+and optionally a label selector), in the compact form of :mod:`exporter.kube.compact`. The agent narrows the scope with a selector where it can (for
 example ``app.kubernetes.io/instance`` exists, when apps are tracked by label), rather than filtering
 by desired keys: keys change with every commit, while a scope keeps one list+watch per type, and an
 extraneous object carrying the tracking mark must be seen even though Git does not name it.
@@ -33,6 +33,7 @@ from typing import Any
 
 from exporter.instruments import WATCH_RESTARTS_TOTAL
 from exporter.kube.client import KubeClient, ResourceInfo
+from exporter.kube.compact import COMPACTOR
 from exporter.kube.errors import Forbidden, KubeError, ResourceExpired, WatchSilent
 from exporter.kube.selectors import SelectorError, parse_label_selector
 from exporter.model import ObjectKey
@@ -121,7 +122,8 @@ class Informer:
 
     async def start(self) -> None:
         """List once (raising on failure), then keep watching in the background."""
-        items, rv = await self.client.list(self.scope.res, self.scope.namespace, self.scope.label_selector)
+        items, rv = await self.client.list(self.scope.res, self.scope.namespace, self.scope.label_selector,
+                                           compact=True)
         self.objects = {ObjectKey.of(o): o for o in items}
         self.resource_version = rv
         self.listed.set()
@@ -266,6 +268,7 @@ class Informer:
                     self.objects.pop(key, None)
                     self._emit(key, None)
                 elif type_ in ("ADDED", "MODIFIED"):
+                    obj = COMPACTOR.compact(obj)
                     self.objects[key] = obj
                     self._emit(key, obj)
                 else:
@@ -275,7 +278,8 @@ class Informer:
                     self.resource_version = rv
 
     async def _relist(self) -> None:
-        items, rv = await self.client.list(self.scope.res, self.scope.namespace, self.scope.label_selector)
+        items, rv = await self.client.list(self.scope.res, self.scope.namespace, self.scope.label_selector,
+                                           compact=True)
         fresh = {ObjectKey.of(o): o for o in items}
         old = self.objects
         self.objects = fresh

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import ssl
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from exporter import __version__
 from exporter.config.kubeconfig import kubeconfig_problem
 from exporter.config_types import ClusterConfig
 from exporter.instruments import KUBE_REQUESTS_TOTAL
+from exporter.kube.compact import COMPACTOR, decode_list_page
 from exporter.kube.errors import (
     KubeError,
     NotFound,
@@ -42,6 +44,7 @@ from exporter.kube.errors import (
     error_from_status,
     retry_after_seconds,
 )
+from exporter.workers import in_worker
 
 log = logging.getLogger(__name__)
 
@@ -206,12 +209,14 @@ class KubeClient:
             detail = str(e) or type(e).__name__
             raise Unreachable(f"cluster {self.name} unreachable: {detail}", cluster=self.name) from None
 
-    async def _get_json(self, path: str, params: Mapping[str, str] | None, *, verb: str, what: str) -> Any:
+    async def _get_json(self, path: str, params: Mapping[str, str] | None, *, verb: str, what: str,
+                        decode: Callable[[bytes], Awaitable[Any]] | None = None) -> Any:
         for attempt in (1, 2):
             try:
                 async with self._open("GET", path, params, verb=verb, what=what) as resp:
                     try:
-                        return json.loads(await resp.read())
+                        body = await resp.read()
+                        return json.loads(body) if decode is None else await decode(body)
                     except ValueError:
                         raise KubeError(f"{verb} on {what} in {self.name}: the answer is not JSON",
                                         status=resp.status, cluster=self.name) from None
@@ -313,9 +318,12 @@ class KubeClient:
     # -- list and watch ------------------------------------------------------------------------
 
     async def list(self, res: ResourceInfo, namespace: str | None = None, label_selector: str | None = None,
-                   limit: int = 500) -> tuple[list[dict[str, Any]], str]:
+                   limit: int = 500, *, compact: bool = False) -> tuple[list[dict[str, Any]], str]:
         """Every object of a type (in a namespace, matching a selector), following ``continue``
         pages; returns the items with ``apiVersion``/``kind`` set and the list's resourceVersion.
+
+        ``compact``: the items in the cache's compact form (:mod:`exporter.kube.compact`); large
+        pages are decoded and compacted in a worker process, off the event loop's core.
 
         If a continue token expires half-way (a slow list on a busy cluster), the list starts over,
         as client-go does, rather than returning an inconsistent mixture."""
@@ -328,7 +336,8 @@ class KubeClient:
                 params["labelSelector"] = label_selector
             try:
                 while True:
-                    page = await self._get_json(path, params, verb="list", what=what)
+                    decode = functools.partial(_decode_compact, res) if compact else None
+                    page = await self._get_json(path, params, verb="list", what=what, decode=decode)
                     for item in page.get("items") or []:
                         item["apiVersion"] = res.api_version
                         item["kind"] = res.kind
@@ -406,3 +415,16 @@ class KubeClient:
             code = int(obj.get("code") or 500) if isinstance(obj, dict) else 500
             raise error_from_status(self.name, code, obj, what, "watch")
         return type_, obj
+
+
+#: List answers at least this large are decoded in a worker process; smaller ones cost less than the hop.
+WORKER_PAGE_BYTES = 256 * 1024
+
+
+async def _decode_compact(res: ResourceInfo, body: bytes) -> Any:
+    if len(body) >= WORKER_PAGE_BYTES:
+        return await in_worker(decode_list_page, body, res.api_version, res.kind)
+    page = json.loads(body)
+    if isinstance(page, dict):
+        page["items"] = [COMPACTOR.compact(i) for i in page.get("items") or [] if isinstance(i, dict)]
+    return page

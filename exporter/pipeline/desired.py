@@ -9,6 +9,7 @@ or a changed app definition renders at once.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
 from exporter.model import AppStatus, KubeObject, ObjectKey
 from exporter.render import RenderError, chart_uses, render, source_root
+
+_EMPTY = pickle.dumps([])
 
 #: After a failed render, the same commit is tried again after this long, doubling up to the cap.
 RENDER_BACKOFF = 10.0
@@ -32,7 +35,10 @@ class AppRuntime:
     config: AppConfig
     sha: str | None = None
     rendered_sha: str | None = None
-    desired: list[KubeObject] = field(default_factory=list)
+    #: The rendered objects, pickled: ``desired`` unpacks them. Thousands of apps' manifests kept
+    #: as Python objects between evaluations would be the agent's largest use of memory, while
+    #: unpacking costs far less than the comparison that follows it.
+    desired_packed: bytes = _EMPTY
     desired_keys: frozenset[ObjectKey] = frozenset()
     status: AppStatus | None = None
     #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
@@ -44,6 +50,16 @@ class AppRuntime:
     render_retry_at: float = 0.0
     #: The last unexpected evaluation error, logged with its traceback once rather than every pass.
     internal_error: str | None = None
+
+    @property
+    def desired(self) -> list[KubeObject]:
+        """The objects Git declares at ``rendered_sha``: a fresh copy on every read."""
+        objects: list[KubeObject] = pickle.loads(self.desired_packed)
+        return objects
+
+    @desired.setter
+    def desired(self, objects: list[KubeObject]) -> None:
+        self.desired_packed = pickle.dumps(objects, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 #: What one source resolved to: a commit SHA, or a chart version with its digest.

@@ -18,7 +18,7 @@ from exporter.render.directory import render_directory
 from exporter.render.helm import render_helm
 from exporter.render.kustomize import chart_uses, render_kustomize
 from exporter.render.manifests import RenderError
-from exporter.render.pool import in_thread
+from exporter.render.pool import in_worker
 
 __all__ = ["RenderError", "chart_uses", "render", "source_root"]
 
@@ -56,7 +56,7 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
                                         app.destination.namespace or None, timeout, refs)
         else:
             try:
-                objects = await asyncio.wait_for(in_thread(render_directory, root, tree, source.directory), timeout)
+                objects = await asyncio.wait_for(in_worker(render_directory, root, tree, source.directory), timeout)
             except TimeoutError:
                 raise RenderError(f"reading manifests timed out after {timeout:g}s", rel) from None
         result = "success"

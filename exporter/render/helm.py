@@ -21,7 +21,7 @@ from typing import Any
 from exporter.config_types import HelmOptions
 from exporter.model import KubeObject
 from exporter.render.manifests import RenderError, load_yaml_documents, parse_yaml
-from exporter.render.pool import in_thread, process_slot
+from exporter.render.pool import in_thread, in_worker, process_slot
 from exporter.render.process import run_tool, summarize
 from exporter.render.sandbox import NO_NETWORK_ENV, check_links
 from exporter.values import merge_values
@@ -160,7 +160,7 @@ async def _render_binary(chart: Path, values: dict[str, Any], release: str, name
         if namespace:
             argv += ["--namespace", namespace]
         out = await run_tool(argv, cwd=chart, time_limit=time_limit, what="helm template", env=NO_NETWORK_ENV)
-    return await in_thread(parse_helm_output, out, f"{rel} (helm template output)")
+    return await in_worker(parse_helm_output, out, f"{rel} (helm template output)")
 
 
 async def render_helm(chart: Path, tree: Path, rel: str, options: HelmOptions, release: str,

@@ -13,7 +13,7 @@ from pathlib import Path
 from exporter.charts import ChartUse
 from exporter.model import KubeObject
 from exporter.render.manifests import RenderError, parse_yaml
-from exporter.render.pool import in_thread, process_slot
+from exporter.render.pool import in_thread, in_worker, process_slot
 from exporter.render.process import run_tool
 from exporter.render.sandbox import NO_NETWORK_ENV, check_kustomization
 
@@ -60,6 +60,6 @@ async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: fl
         out = await run_tool(argv, cwd=directory, time_limit=time_limit,
                              what="kustomize build", env=NO_NETWORK_ENV)
     try:
-        return await in_thread(parse_yaml, out, f"{rel} (kustomize output)")
+        return await in_worker(parse_yaml, out, f"{rel} (kustomize output)")
     except RenderError as exc:
         raise RenderError(f"kustomize build failed: {exc}") from None

@@ -46,6 +46,10 @@ class RenderError(Exception):
         self.line = line
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[RenderError], tuple[str, str | None, int | None]]:
+        # Directory sources are parsed in a worker process; the error crosses back whole.
+        return (RenderError, (self.message, self.file, self.line))
+
     def __str__(self) -> str:
         if self.file and self.line:
             return f"{self.file}:{self.line}: {self.message}"

@@ -279,6 +279,25 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
             stored = self._write(res, nk, stored, dict(stored, status=new_status), manager, "status")
         return copy.deepcopy(stored)
 
+    def load(self, obj: Obj) -> Obj:
+        """Store an object exactly as a real API server returned it, for fixtures captured from one:
+        ``managedFields``, ``status``, annotations and defaults are kept (field owners are read back
+        from ``managedFields``, so later changes move ownership as on the real server); only
+        ``uid`` and ``resourceVersion`` are this server's own."""
+        res = self._resource_for(obj["apiVersion"], obj["kind"])
+        meta = obj.get("metadata") or {}
+        nk = ((meta.get("namespace") or "default") if res.namespaced else "", meta["name"])
+        store = (res.group, res.plural)
+        prev = self._stores[store].get(nk)
+        new = copy.deepcopy(obj)
+        new["metadata"]["uid"] = str(uuid.uuid4())
+        owners = self._owners[(store, nk)] = {}
+        for entry in new["metadata"].get("managedFields") or []:
+            owners[(entry["manager"], entry.get("subresource"))] = (
+                managed.from_fields_v1(entry.get("fieldsV1") or {}), entry.get("time") or _now(),
+                entry.get("apiVersion") or res.api_version)
+        return copy.deepcopy(self._commit(res, nk, prev, new, "ADDED" if prev is None else "MODIFIED"))
+
     def patch(self, key: ObjectKey, patch: Obj, manager: str = "kubectl-patch",  # type: ignore[override]
               patch_type: Literal["strategic", "merge"] = "strategic") -> Obj:
         """Patch an object as ``manager``; a ``status`` key writes the status subresource.

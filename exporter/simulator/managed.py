@@ -118,3 +118,17 @@ def to_fields_v1(paths: set[Path]) -> dict[str, Any]:
         return {k: tidy(v) for k, v in sorted(node.items())}
 
     return {k: tidy(v) for k, v in sorted(root.items())}
+
+
+def from_fields_v1(fields: dict[str, Any], path: Path = ()) -> set[Path]:
+    """The path set of a ``FieldsV1`` tree (the inverse of :func:`to_fields_v1`), so an object
+    captured from a real server keeps its owners when the simulated cluster changes it later."""
+    out: set[Path] = set()
+    for key, child in fields.items():
+        if key == ".":
+            out.add(path + (".",))
+        elif isinstance(child, dict) and child:
+            out |= from_fields_v1(child, path + (key,))
+        else:
+            out.add(path + (key,))
+    return out
