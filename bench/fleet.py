@@ -243,6 +243,25 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def workers() -> list[int]:
+    """The agent's worker processes (exporter.workers), not the bench's own helpers."""
+    from exporter import workers as pool
+    executor = pool._pool
+    return [p.pid for p in getattr(executor, "_processes", {}).values() if p.pid] if executor else []
+
+
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_peak_rss_mb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
+
+
 # ---- the run ---------------------------------------------------------------------------------------
 
 async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper | None, agent: Any) -> list[float]:
@@ -363,15 +382,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             import cProfile
             profile = cProfile.Profile()
             profile.enable()
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu()
         await agent.start()
+        cold_cpu = cpu() - cpu0
         if profile is not None:
             profile.disable()
             profile.dump_stats(args.profile)
         results["cold start to every app evaluated s"] = round(time.perf_counter() - t, 2)
         states = [s.state for _, s in agent.snapshot().values()]
         results["apps evaluated / healthy"] = f"{len(states)} / {sum(s is AppState.HEALTHY for s in states)}"
+        results["CPU in the cold start: agent / its workers s"] = \
+            f"{cold_cpu:.1f} / {sum(process_cpu(p) for p in workers()):.1f}"
         results["peak RSS after cold start MB"] = peak_rss_mb()
+        results["peak RSS of its workers MB"] = sum(process_peak_rss_mb(p) for p in workers())
         if args.memory_top:
             snapshot = tracemalloc.take_snapshot()
             tracemalloc.stop()

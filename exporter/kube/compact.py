@@ -60,6 +60,20 @@ def skeleton_text(text: str) -> str:
     return json.dumps(skeleton(value), separators=(",", ":"))
 
 
+def _references_when_unused(own_key: bool) -> int:
+    """What ``getrefcount`` says, in the comprehensions of ``Compactor.sweep``, of a value only
+    its table refers to (the interpreter's own references vary between versions, so ask it)."""
+    value = "".join(("unused", " probe"))
+    table = {value if own_key else "key": value}
+    del value
+    counts = {k: sys.getrefcount(v) for k, v in table.items()}
+    return next(iter(counts.values()))
+
+
+_UNUSED_STRING = _references_when_unused(own_key=True)
+_UNUSED_FIELDS = _references_when_unused(own_key=False)
+
+
 class Compactor:
     """Turns objects as decoded from the API into their compact form (see the module docstring)."""
 
@@ -77,9 +91,8 @@ class Compactor:
 
     def sweep(self) -> None:
         """Forget shared values that nothing but the tables refers to any more."""
-        # A string kept only as its own key and value has three references in getrefcount's eyes.
-        self._strings = {k: v for k, v in self._strings.items() if sys.getrefcount(v) > 3}
-        self._fields = {k: v for k, v in self._fields.items() if sys.getrefcount(v) > 2}
+        self._strings = {k: v for k, v in self._strings.items() if sys.getrefcount(v) > _UNUSED_STRING}
+        self._fields = {k: v for k, v in self._fields.items() if sys.getrefcount(v) > _UNUSED_FIELDS}
         self._sweep_at = max(MIN_SWEEP, 2 * (len(self._strings) + len(self._fields)))
 
     @property
