@@ -62,6 +62,12 @@ def _labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
     return ",".join(f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True))
 
 
+def _info(app: AppConfig, st: AppStatus) -> list[tuple[tuple[str, ...], tuple[str, ...], float]]:
+    return [(_INFO_LABELS, (st.name, app.project, app.destination.cluster, app.destination.namespace,
+                            safe_url(app.source.repo_url), app.source.path, app.source.target_revision,
+                            st.revision or ""), 1)]
+
+
 def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], tuple[str, ...], float]]]:
     """Per family, the (label names, label values, value) samples of one app."""
     name = st.name
@@ -70,8 +76,7 @@ def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], 
         obj_health = obj.health.status.value if obj.health else ("Missing" if not obj.exists else "None")
         by[(obj_health, "OutOfSync" if obj.requires_pruning else obj.sync.value)] += 1
     return [
-        [(_INFO_LABELS, (name, app.project, app.destination.cluster, app.destination.namespace,
-                         safe_url(app.source.repo_url), app.source.path, app.source.target_revision, st.revision or ""), 1)],
+        _info(app, st),
         [(("app", "status"), (name, s.value), 1 if st.state is s else 0) for s in AppState],
         [(("app", "health"), (name, h.value), 1 if st.health is h else 0) for h in Health],
         [(("app", "sync"), (name, y.value), 1 if st.sync is y else 0) for y in Sync],
@@ -82,6 +87,25 @@ def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], 
         [(("app",), (name,), 1 if st.frozen else 0)],
         [(("app", "from", "to"), (name, a, b), n) for a, b, n in st.state_changes],
     ]
+
+
+def _encode(family: str, samples: list[tuple[tuple[str, ...], tuple[str, ...], float]]) -> str:
+    return "".join(f"{family}{{{_labels(n, v)}}} {_number(x)}\n" for n, v, x in samples)
+
+
+#: The one family whose lines name the revision (first in ``_APP_FAMILIES``).
+_INFO_FAMILY = "gitops_app_info"
+
+#: What the lines of every family but ``_INFO_FAMILY`` are made of.
+_STATUS_FIELDS = ("state", "health", "sync", "since", "bad_since", "evaluated_at", "frozen")
+
+
+def _only_revision_moved(old: AppStatus, new: AppStatus) -> bool:
+    """True when ``new`` is ``old`` with another revision: what a push does to every app of a
+    repository whose files it did not touch. Their lines but the info line stay as they were, so a
+    scrape after a push to a monorepo of thousands of apps re-encodes one line per app, not ten."""
+    return (new.objects is old.objects and new.state_changes is old.state_changes
+            and all(getattr(new, f) == getattr(old, f) for f in _STATUS_FIELDS))
 
 
 def _number(value: float) -> str:
@@ -138,10 +162,11 @@ class AppStatusCollector(Collector):
         columns: list[list[str]] = [[] for _ in _APP_FAMILIES]
         for name, (app, st) in self._snapshot().items():
             hit = cache.get(name)
-            if hit is None or hit[0] is not st or hit[1] is not app:
-                lines = ["".join(f"{fam}{{{_labels(n, v)}}} {_number(x)}\n" for n, v, x in samples)
-                         for (fam, _), samples in zip(_APP_FAMILIES, _samples(app, st), strict=True)]
-                hit = (st, app, lines)
+            if hit is not None and hit[1] is app and hit[0] is not st and _only_revision_moved(hit[0], st):
+                hit = (st, app, [_encode(_INFO_FAMILY, _info(app, st)), *hit[2][1:]])
+            elif hit is None or hit[0] is not st or hit[1] is not app:
+                hit = (st, app, [_encode(fam, samples)
+                                 for (fam, _), samples in zip(_APP_FAMILIES, _samples(app, st), strict=True)])
             fresh[name] = hit
             for column, line in zip(columns, hit[2], strict=True):
                 column.append(line)

@@ -9,14 +9,17 @@ results are pickled, which costs a fraction of the parsing it saves the event lo
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 #: Worker processes: every core but the event loop's, at least one, at most four.
 WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
@@ -27,8 +30,13 @@ _pool: Executor | None = None
 def _workers() -> Executor:
     global _pool
     if _pool is None:
-        # "spawn": a fork of a process with threads and an event loop is not safe to run Python in.
-        _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            # "spawn": a fork of a process with threads and an event loop is not safe to run Python in.
+            _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        except (OSError, NotImplementedError) as exc:
+            # No POSIX semaphores (a sandbox without /dev/shm): the same work, on threads.
+            log.warning("no worker processes (%s); parsing on threads instead", exc)
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="worker")
     return _pool
 
 

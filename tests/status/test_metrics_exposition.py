@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -62,6 +64,29 @@ def test_a_changed_status_is_re_rendered_and_others_are_reused():
     parsed = samples(collector.text())
     assert ((("app", "app-0"), ("status", "Missing")), 1.0) in parsed["gitops_app_status"]
     assert ((("app", "app-0"),), 1763850100.0) in parsed["gitops_app_bad_since_timestamp_seconds"]
+
+
+def test_a_push_that_only_moves_revisions_shows_them_and_nothing_else_changes():
+    apps = fleet()
+    collector = AppStatusCollector(lambda: apps, lambda: True)
+    before = samples(collector.text())
+    for name, (config, status) in list(apps.items()):
+        apps[name] = (config, replace(status, revision="beef"))
+    after = collector.text()
+    assert samples(after) == samples(AppStatusCollector(lambda: apps, lambda: True).text())
+    assert {dict(labels)["revision"] for labels, _ in samples(after)["gitops_app_info"]} == {"beef"}
+    assert {k: v for k, v in samples(after).items() if k != "gitops_app_info"} == \
+        {k: v for k, v in before.items() if k != "gitops_app_info"}
+
+
+def test_a_moved_revision_with_a_new_state_is_encoded_whole():
+    apps = fleet()
+    collector = AppStatusCollector(lambda: apps, lambda: True)
+    collector.text()
+    config, status = apps["app-0"]
+    apps["app-0"] = (config, replace(status, revision="beef", state=AppState.DEGRADED))
+    parsed = samples(collector.text())
+    assert ((("app", "app-0"), ("status", "Degraded")), 1.0) in parsed["gitops_app_status"]
 
 
 def test_app_counts_by_state_cluster_and_project():
