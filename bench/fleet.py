@@ -429,6 +429,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def curve(args: argparse.Namespace) -> dict[str, Any]:
     """Cold start and peak RSS per fleet size, each in a fresh process (one cluster per 500 apps)."""
     results: dict[str, Any] = {}
+    before: tuple[int, int] | None = None
     for apps in (int(n) for n in args.curve.split(",")):
         clusters = max(1, apps // 500)
         done = subprocess.run([sys.executable, __file__, "--apps", str(apps), "--clusters", str(clusters),
@@ -436,8 +437,12 @@ def curve(args: argparse.Namespace) -> dict[str, Any]:
                               capture_output=True, text=True, check=True)
         measured = json.loads(done.stdout.strip().splitlines()[-1])
         rss = measured["peak RSS after cold start MB"]
-        results[f"{apps} apps ({clusters} clusters): cold start s / peak RSS MB / KB per object"] = \
-            f"{measured['cold start to every app evaluated s']} / {rss} / {rss * 1024 / (apps * args.objects):.1f}"
+        objects = apps * args.objects
+        growth = f"{(rss - before[1]) * 1024 / (objects - before[0]):.1f}" if before else "-"
+        results[f"{apps} apps ({clusters} clusters): cold start s / peak RSS MB / KB per object / "
+                "KB per object added"] = \
+            f"{measured['cold start to every app evaluated s']} / {rss} / {rss * 1024 / objects:.1f} / {growth}"
+        before = (objects, rss)
     return results
 
 
