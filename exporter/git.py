@@ -342,61 +342,20 @@ class GitCache:
     async def _checkout(self, repo_url: str, sha: str, target: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=self._trees))
         tree = tmp / "tree"
+        tree.mkdir()
         try:
+            # A private index file: the mirror's own state is never touched, so checkouts of
+            # several commits can run side by side.
+            await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", "."],
+                            repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
+                            env={"GIT_INDEX_FILE": str(tmp / "index")})
             loop = asyncio.get_running_loop()
-            try:
-                updated = await self._update_copy(repo_url, sha, target, tmp)
-            except (GitError, OSError) as exc:
-                log.info("checking out %s whole: updating an earlier tree failed: %s", sha[:12], exc)
-                updated = False
-            if not updated:
-                await loop.run_in_executor(None, _remove_tree, tree)
-                tree.mkdir()
-                # A private index file: the mirror's own state is never touched, so checkouts of
-                # several commits can run side by side.
-                await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", "."],
-                                repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
-                                env={"GIT_INDEX_FILE": str(tmp / "index")})
             await loop.run_in_executor(None, _make_read_only, tree)
             os.rename(tree, target)
             os.chmod(target, 0o555)
             return target
         finally:
             await asyncio.get_running_loop().run_in_executor(None, _remove_tree, tmp)
-
-    async def _update_copy(self, repo_url: str, sha: str, target: Path, tmp: Path) -> bool:
-        """Make ``tmp/tree`` from the newest tree of the same repository: hard links to the files
-        the new commit did not change, and a checkout of only the ones it did. A push to a
-        repository of thousands of apps touches a few files, and writing out every other file
-        again would be most of the time from webhook to new status. False (and nothing made)
-        where no earlier tree exists, or where the commits differ too much for it to pay off."""
-        suffix = target.name.rpartition("-")[2]
-        trees = [p for p in self._trees.iterdir() if p.name.endswith("-" + suffix) and p != target
-                 and p.is_dir() and not p.name.startswith(".")]
-        if not trees:
-            return False
-        base = max(trees, key=lambda p: self._used.get(p, 0.0))
-        git_dir = self.mirror_path(repo_url)
-        try:
-            out = await self._git(["diff", "--name-status", "--no-renames", "-z", base.name.partition("-")[0], sha],
-                                  repo_url=repo_url, git_dir=git_dir, what="git diff")
-        except GitError:
-            return False
-        fields = out.split("\0")
-        changes = list(zip(fields[0::2], fields[1::2], strict=False))
-        if len(changes) > MAX_UPDATED_FILES:
-            return False
-        tree = tmp / "tree"
-        await asyncio.get_running_loop().run_in_executor(None, _linked_copy_without, base, tree,
-                                                         [path for _, path in changes])
-        present = [path for status, path in changes if status != "D"]
-        if present:
-            (tmp / "paths").write_bytes(b"\0".join(p.encode() for p in present))
-            await self._git(["--literal-pathspecs", f"--work-tree={tree}", "checkout", "--quiet", "--force", sha,
-                             f"--pathspec-from-file={tmp / 'paths'}", "--pathspec-file-nul"],
-                            repo_url=repo_url, git_dir=git_dir, what="git checkout",
-                            env={"GIT_INDEX_FILE": str(tmp / "index")})
-        return True
 
     async def _prune(self) -> None:
         """Drop the least recently used trees beyond the bound (never one being made)."""
@@ -425,34 +384,6 @@ class GitCache:
 
 class _Timeout(GitError):
     pass
-
-
-#: A commit changing more files than this is checked out whole rather than over an earlier tree.
-MAX_UPDATED_FILES = 2000
-
-
-def linked_copy(tree: Path, target: Path) -> None:
-    """A copy of the read-only checkout ``tree`` whose files are hard links and whose directories
-    are writable, so tools can add files without touching the checkout."""
-    shutil.copytree(tree, target, copy_function=os.link, symlinks=True)
-    for directory, _dirs, _files in os.walk(target):
-        os.chmod(directory, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-
-
-def _linked_copy_without(base: Path, tree: Path, paths: list[str]) -> None:
-    """``linked_copy`` of ``base`` with ``paths`` (files a commit changed or deleted) removed, and
-    directories that leaves empty removed too, as a checkout of the new commit would not have them."""
-    linked_copy(base, tree)
-    for rel in paths:
-        path = tree / rel
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.is_dir():
-            shutil.rmtree(path)
-        parent = path.parent
-        while parent != tree and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
 
 
 def _make_read_only(root: Path) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ import yaml
 
 from exporter.charts.fetching import ChartCache, ChartError, run_worker
 from exporter.config_types import SourceConfig
-from exporter.git import linked_copy
 
 __all__ = ["linked_copy", "missing_dependencies", "with_dependencies"]
 
@@ -64,6 +64,14 @@ async def _check_repositories(missing: list[dict[str, Any]], rel: str, charts: C
             await charts.resolve(source)
         except ChartError as exc:
             raise ChartError(f"{rel}: dependency {dep['name']}: {exc}") from None
+
+
+def linked_copy(tree: Path, target: Path) -> None:
+    """A copy of the read-only checkout ``tree`` whose files are hard links and whose directories
+    are writable, so tools can add files without touching the checkout."""
+    shutil.copytree(tree, target, copy_function=os.link, symlinks=True)
+    for directory, _dirs, _files in os.walk(target):
+        os.chmod(directory, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 
 
 def _plan(tree: Path, rel: str, cache: Path) -> tuple[list[dict[str, Any]], Path, bool]:

@@ -17,9 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from exporter.charts.dependencies import linked_copy
 from exporter.charts.fetching import ChartCache, ChartError
 from exporter.config_types import SourceConfig
-from exporter.git import linked_copy
 
 __all__ = ["ChartUse", "with_inflated_charts"]
 

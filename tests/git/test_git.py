@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import shlex
 import socket
 import stat
@@ -113,42 +112,6 @@ async def test_checkouts_at_two_shas_sit_side_by_side(cache: GitCache, repo: Rep
     assert not (old_tree / "apps/api").exists()
     assert (new_tree / "apps/web/deploy.yaml").read_text() == "kind: StatefulSet\n"
     assert await cache.checkout(repo.url, old) == old_tree
-
-
-def listing(tree: Path) -> dict[str, str]:
-    """Every file and symbolic link under ``tree`` with what it holds or points to; directories too."""
-    found = {}
-    for path in sorted(tree.rglob("*")):
-        rel = path.relative_to(tree).as_posix()
-        found[rel] = ("-> " + os.readlink(path)) if path.is_symlink() else \
-            ("dir" if path.is_dir() else path.read_text())
-    return found
-
-
-async def test_a_new_commit_is_checked_out_over_the_previous_tree_as_a_whole_checkout_would_be(
-        tmp_path: Path, cache: GitCache, repo: Repo) -> None:
-    repo.commit({"apps/api/x.yaml": "x: 1\n", "apps/old/only.yaml": "a: 1\n", "apps/web/keep.yaml": "k: 1\n"})
-    (repo.path / "apps/web/link.yaml").symlink_to("keep.yaml")
-    old = repo.commit({})
-    await cache.fetch(repo.url)
-    old_tree = await cache.checkout(repo.url, old)
-    (repo.path / "apps/old/only.yaml").unlink()
-    (repo.path / "apps/web/link.yaml").unlink()
-    (repo.path / "apps/web/link.yaml").symlink_to("deploy.yaml")
-    new = repo.commit({"apps/web/deploy.yaml": "kind: StatefulSet\n", "apps/new/n.yaml": "n: 1\n"})
-    await cache.fetch(repo.url)
-
-    new_tree = await cache.checkout(repo.url, new)
-
-    whole = GitCache(str(tmp_path / "other-cache"))
-    await whole.fetch(repo.url)
-    assert listing(new_tree) == listing(await whole.checkout(repo.url, new))
-    assert not (new_tree / "apps/old").exists()  # emptied by the commit: gone, as in a whole checkout
-    assert (new_tree / "apps/api/x.yaml").stat().st_ino == (old_tree / "apps/api/x.yaml").stat().st_ino
-    assert (old_tree / "apps/web/deploy.yaml").read_text() == "kind: Deployment\n"
-    assert (old_tree / "apps/old/only.yaml").exists() and os.readlink(old_tree / "apps/web/link.yaml") == "keep.yaml"
-    for path in (new_tree / "apps/new", new_tree / "apps/new/n.yaml", new_tree / "apps/web/deploy.yaml"):
-        assert stat.S_IMODE(path.stat().st_mode) & 0o222 == 0, path
 
 
 async def test_checkouts_are_read_only(cache: GitCache, repo: Repo) -> None:
