@@ -33,7 +33,7 @@ from exporter import __version__
 from exporter.config.kubeconfig import kubeconfig_problem
 from exporter.config_types import ClusterConfig
 from exporter.instruments import KUBE_REQUESTS_TOTAL
-from exporter.kube.compact import COMPACTOR, decode_list_page
+from exporter.kube.compact import decode_list_page
 from exporter.kube.errors import (
     KubeError,
     NotFound,
@@ -424,7 +424,4 @@ WORKER_PAGE_BYTES = 256 * 1024
 async def _decode_compact(res: ResourceInfo, body: bytes) -> Any:
     if len(body) >= WORKER_PAGE_BYTES:
         return await in_worker(decode_list_page, body, res.api_version, res.kind)
-    page = json.loads(body)
-    if isinstance(page, dict):
-        page["items"] = [COMPACTOR.compact(i) for i in page.get("items") or [] if isinstance(i, dict)]
-    return page
+    return decode_list_page(body, res.api_version, res.kind)
