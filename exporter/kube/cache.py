@@ -12,8 +12,9 @@ follow changes, ``LiveCache.error`` says why, so the agent can report ``Unknown`
 trusting objects that may be stale.
 
 What is kept: every object in an informer's scope (the resource type, optionally one namespace
-and optionally a label selector), in the compact form of :mod:`exporter.kube.compact`. The agent narrows the scope with a selector where it can (for
-example ``app.kubernetes.io/instance`` exists, when apps are tracked by label), rather than filtering
+and optionally a label selector), in the compact form of :mod:`exporter.kube.compact`. The agent
+narrows the scope with a selector where it can (for example ``app.kubernetes.io/instance``
+exists, when apps are tracked by label), rather than filtering
 by desired keys: keys change with every commit, while a scope keeps one list+watch per type, and an
 extraneous object carrying the tracking mark must be seen even though Git does not name it.
 An ``ensure`` for a scope that an existing informer already covers (same type, all namespaces or
