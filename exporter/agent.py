@@ -15,7 +15,6 @@ import asyncio
 import logging
 import os
 import time
-from collections import defaultdict
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -75,7 +74,9 @@ class Agent:
                                    if keep_state else None)
         self._apps: dict[str, AppRuntime] = {}
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
-        self._owners: dict[tuple[str, ObjectKey], set[str]] = defaultdict(set)
+        #: The apps that declare each object, by (cluster, key): tuples, as nearly every object has
+        #: one app, and a set per object is some 50 MB more at a quarter of a million objects.
+        self._owners: dict[tuple[str, ObjectKey], tuple[str, ...]] = {}
         #: The latest status of every app; ``snapshot()`` hands out an immutable copy of it.
         self._latest: dict[str, tuple[AppConfig, AppStatus]] = {}
         self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] | None = None
@@ -412,11 +413,17 @@ class Agent:
     def _set_owners(self, rt: AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey]) -> None:
         if keys == rt.desired_keys:
             return
-        cname = cluster.config.name
+        cname, name = cluster.config.name, rt.config.name
         for key in rt.desired_keys - keys:
-            self._owners[(cname, key)].discard(rt.config.name)
+            rest = tuple(n for n in self._owners.get((cname, key), ()) if n != name)
+            if rest:
+                self._owners[(cname, key)] = rest
+            else:
+                self._owners.pop((cname, key), None)
         for key in keys - rt.desired_keys:
-            self._owners[(cname, key)].add(rt.config.name)
+            have = self._owners.get((cname, key), ())
+            if name not in have:
+                self._owners[(cname, key)] = (*have, name)
         rt.desired_keys = keys
 
     # ---- scheduling ------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from e2e_support import cm, live
+from e2e_support import cm, eventually, live
 
 from exporter.agent import Agent
-from exporter.model import AppState
+from exporter.model import AppState, ObjectKey
 from exporter.wiring import load_config
 
 
@@ -70,3 +70,25 @@ async def test_each_app_tracks_objects_with_its_own_label(sim, repo, started) ->
     pruned = {name: [o.key.name for o in status.objects if o.requires_pruning]
               for name, (_, status) in agent.snapshot().items()}
     assert pruned == {"a": [], "b": ["b-old"]}
+
+
+async def test_an_object_two_apps_declare_is_each_apps_until_one_drops_it(sim, repo, write_config) -> None:
+    repo.commit({"a/cm.yaml": cm("shared"), "b/cm.yaml": cm("shared")})
+    sim.apply(live(cm("shared")))
+    sim.apply(live(cm("own-b")))
+    agent = Agent(load_config(write_config({"a": "a", "b": "b"}, repo.url, interval="1h", gitPollInterval="1h")))
+    await agent.start()
+    try:
+        shared = ObjectKey("", "ConfigMap", "prod", "shared")
+        sim.patch(shared, {"data": {"a": "2"}})
+        await eventually(lambda: all(agent.snapshot()[n][1].state is AppState.OUT_OF_SYNC for n in "ab"))
+
+        repo.commit({"b/cm.yaml": cm("own-b")})
+        await agent.poll_sources()
+        await eventually(lambda: agent.snapshot()["b"][1].state is AppState.HEALTHY)
+        b_evaluated = agent.snapshot()["b"][1]
+        sim.patch(shared, {"data": {"a": "1"}})
+        await eventually(lambda: agent.snapshot()["a"][1].state is AppState.HEALTHY)
+        assert agent.snapshot()["b"][1] is b_evaluated  # no longer b's: its edit did not touch b
+    finally:
+        await agent.close()
