@@ -329,6 +329,7 @@ class KubeClient:
         as client-go does, rather than returning an inconsistent mixture."""
         what = _describe(res, namespace)
         path = res.path(namespace)
+        decode = functools.partial(_decode_compact, res) if compact else None
         for _ in range(3):
             items: list[dict[str, Any]] = []
             params: dict[str, str] = {"limit": str(limit)}
@@ -336,7 +337,6 @@ class KubeClient:
                 params["labelSelector"] = label_selector
             try:
                 while True:
-                    decode = functools.partial(_decode_compact, res) if compact else None
                     page = await self._get_json(path, params, verb="list", what=what, decode=decode)
                     for item in page.get("items") or []:
                         item["apiVersion"] = res.api_version
