@@ -85,7 +85,7 @@ class Compactor:
     def compact(self, obj: dict[str, Any]) -> dict[str, Any]:
         """The compact form of one object (a new dict; ``obj`` itself is left as it was)."""
         out: dict[str, Any] = self._map(obj)
-        if len(self._strings) + len(self._fields) >= self._sweep_at:
+        if self.shared >= self._sweep_at:
             self.sweep()
         return out
 
@@ -93,7 +93,7 @@ class Compactor:
         """Forget shared values that nothing but the tables refers to any more."""
         self._strings = {k: v for k, v in self._strings.items() if sys.getrefcount(v) > _UNUSED_STRING}
         self._fields = {k: v for k, v in self._fields.items() if sys.getrefcount(v) > _UNUSED_FIELDS}
-        self._sweep_at = max(MIN_SWEEP, 2 * (len(self._strings) + len(self._fields)))
+        self._sweep_at = max(MIN_SWEEP, 2 * self.shared)
 
     @property
     def shared(self) -> int:

@@ -3,10 +3,11 @@
 Rendering is the one stage whose cost a commit controls. Reading and parsing manifests is bounded
 (see :mod:`exporter.render.manifests`) and runs in the worker processes (:mod:`exporter.workers`):
 parsing YAML holds the interpreter lock for milliseconds per app, a third of a cold start of
-thousands of apps on the event loop's core, while unpickling the parsed objects costs a tenth. Renderers that run code from the repository (Helm templates, kustomize) run as child
-processes that a timeout kills, at most ``MAX_PROCESSES`` at a time. So a template that never ends
-costs one slot until its time limit, and neither the HTTP server nor the rest of the agent ever
-waits behind it.
+thousands of apps on the event loop's core, while unpickling the parsed objects costs a tenth.
+Renderers that run code from the repository (Helm templates, kustomize) run as child processes
+that a timeout kills, at most ``MAX_PROCESSES`` at a time. So a template that never ends costs one
+slot until its time limit, and neither the HTTP server nor the rest of the agent ever waits
+behind it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ T = TypeVar("T")
 MAX_PROCESSES = 2
 #: Threads for blocking work that is not worth a process hop.
 THREADS = 2
+
 _executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="render")
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
