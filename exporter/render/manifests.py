@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from exporter.model import KubeObject
+from exporter.render.yaml_loading import BadScalar, load_plain
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -64,8 +65,17 @@ def parse_yaml(text: str, file: str) -> list[KubeObject]:
 
 
 def load_yaml_documents(text: str, file: str) -> list[Any]:
-    """The documents of a YAML text, within the bounds above. Raises ``RenderError``."""
+    """The documents of a YAML text, within the bounds above. Raises ``RenderError``.
+
+    Plain data is built in one pass that also measures the bounds (:mod:`.yaml_loading`); a text
+    that pass does not take is loaded and checked the general way, which reports what is wrong."""
     _check_size(text, file)
+    try:
+        plain = load_plain(text, max_documents=MAX_DOCUMENTS, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+    except BadScalar as exc:
+        raise RenderError(str(exc), file, exc.line) from None
+    if plain is not None:
+        return plain
     try:
         docs: list[Any] = []
         for doc in yaml.load_all(text, Loader=_Loader):
@@ -80,6 +90,8 @@ def load_yaml_documents(text: str, file: str) -> list[Any]:
         raise RenderError(f"invalid YAML: {exc}", file) from None
     except RecursionError:
         raise RenderError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", file) from None
+    except (ValueError, KeyError, OverflowError) as exc:  # a value its explicit tag does not fit
+        raise RenderError(f"invalid YAML: a value does not fit its tag ({exc})", file) from None
     try:
         check_bounds(docs)
     except _TooBig as exc:
