@@ -262,6 +262,18 @@ def process_peak_rss_mb(pid: int) -> int:
     return 0
 
 
+async def timeline(agent: Any, sim_pid: int) -> None:
+    """Print, every two seconds of the cold start, how many apps are evaluated and where the CPU went."""
+    start, last = time.perf_counter(), (cpu(), 0.0, process_cpu(sim_pid))
+    print("    s  evaluated  agent  workers  servers  (CPU s in the interval)", file=sys.stderr)
+    while True:
+        await asyncio.sleep(2)
+        now = (cpu(), sum(process_cpu(p) for p in workers()), process_cpu(sim_pid))
+        print(f"{time.perf_counter() - start:5.0f}  {len(agent.snapshot()):9d}  "
+              + "  ".join(f"{b - a:5.1f}  " for a, b in zip(last, now, strict=True)), file=sys.stderr)
+        last = now
+
+
 # ---- the run ---------------------------------------------------------------------------------------
 
 async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper | None, agent: Any) -> list[float]:
@@ -383,7 +395,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             profile = cProfile.Profile()
             profile.enable()
         t, cpu0, sim_cpu0 = time.perf_counter(), cpu(), process_cpu(proc.pid)
+        tracer = asyncio.ensure_future(timeline(agent, proc.pid)) if args.timeline else None
         await agent.start()
+        if tracer is not None:
+            tracer.cancel()
         cold_cpu = cpu() - cpu0
         sim_cpu = process_cpu(proc.pid) - sim_cpu0
         if profile is not None:
@@ -459,6 +474,8 @@ def main() -> None:
     p.add_argument("--profile", metavar="FILE", help="write a cProfile of the cold start to FILE")
     p.add_argument("--memory-top", type=int, default=0, metavar="N",
                    help="print the N places that allocated most of what is held after the cold start")
+    p.add_argument("--timeline", action="store_true",
+                   help="print progress and CPU every two seconds of the cold start (to stderr)")
     p.add_argument("--json", action="store_true", help="print the results as one JSON line")
     args = p.parse_args()
     results = curve(args) if args.curve else asyncio.run(run(args))

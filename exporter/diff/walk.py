@@ -45,6 +45,25 @@ def scalar_equal(desired: Any, live: Any, quantity: bool) -> bool:
     return False
 
 
+def textual(value: dict[str, Any] | list[Any]) -> bool:
+    """Whether every leaf under ``value`` is a string or null.
+
+    Where it is, ``value == live`` says exactly what the walk would (no differences), so an equal
+    subtree (labels, annotations, a ConfigMap's data, a container's args) is passed over at C
+    speed. Other leaves are left to the walk: ``==`` takes ``1 == True``, which the walk does not.
+    """
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        for item in node.values() if type(node) is dict else node:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append(item)
+            elif kind is not str and item is not None:
+                return False
+    return True
+
+
 def _key_part(value: Any) -> Any:
     if isinstance(value, str) and value.isdigit():
         return int(value)
@@ -153,11 +172,15 @@ class Walker:
                    quantity: bool) -> None:
         if isinstance(dvalue, dict):
             if isinstance(lvalue, dict):
+                if dvalue == lvalue and textual(dvalue):
+                    return
                 self.walk_map(dvalue, lvalue, node, name in defaults.QUANTITY_MAPS)
             elif not _unset(dvalue):
                 self._record(dvalue, lvalue)
         elif isinstance(dvalue, list):
             if isinstance(lvalue, list):
+                if dvalue == lvalue and textual(dvalue):
+                    return
                 self.walk_list(dvalue, lvalue, node, name)
             elif dvalue:
                 self._record(dvalue, lvalue)

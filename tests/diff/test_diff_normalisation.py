@@ -340,3 +340,32 @@ def test_image_pull_policy_default_depends_on_the_tag(image: str, policy: str, s
     del live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"]  # a server without defaults
 
     assert (compare(git, live, CompareOptions()).sync is Sync.SYNCED) is synced
+
+
+FREE_FORM_GIT = """
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: shop, labels: {app: w}}
+spec:
+  settings: {retries: 1, verbose: false, ratio: 1.0, mode: fast, tags: [a, b]}
+"""
+
+
+@pytest.mark.parametrize(("field", "live_value"), [
+    ("retries", True), ("verbose", 0), ("ratio", True),
+])
+def test_a_number_turned_into_a_boolean_in_a_free_form_field_is_drift(field: str, live_value: Any) -> None:
+    # ``==`` takes 1 == True and 0 == False; equal-looking subtrees must not hide such an edit.
+    desired = one(FREE_FORM_GIT)
+    live = copy.deepcopy(desired)
+    live["spec"]["settings"][field] = live_value
+    assert _diff_paths(desired, live) == [f"/spec/settings/{field}"]
+
+
+def test_equal_free_form_subtrees_are_in_sync_and_a_changed_string_in_them_is_not() -> None:
+    desired = one(FREE_FORM_GIT)
+    live = copy.deepcopy(desired)
+    assert _diff_paths(desired, live) == []
+    live["spec"]["settings"]["tags"][1] = "c"
+    live["metadata"]["labels"]["app"] = "x"
+    assert _diff_paths(desired, live) == ["/metadata/labels/app", "/spec/settings/tags/1"]
