@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -262,6 +263,22 @@ def process_peak_rss_mb(pid: int) -> int:
     return 0
 
 
+class CollectorPauses:
+    """The garbage collector's passes in this process, and the time they held the event loop."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def observe(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.seconds += time.perf_counter() - self._started
+        self.full += info["generation"] == 2
+
+
 async def timeline(agent: Any, sim_pid: int) -> None:
     """Print, every two seconds of the cold start, how many apps are evaluated and where the CPU went."""
     start, last = time.perf_counter(), (cpu(), 0.0, process_cpu(sim_pid))
@@ -394,12 +411,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             import cProfile
             profile = cProfile.Profile()
             profile.enable()
+        pauses = CollectorPauses()
+        gc.callbacks.append(pauses.observe)
         t, cpu0, sim_cpu0 = time.perf_counter(), cpu(), process_cpu(proc.pid)
         tracer = asyncio.ensure_future(timeline(agent, proc.pid)) if args.timeline else None
         await agent.start()
         if tracer is not None:
             tracer.cancel()
         cold_cpu = cpu() - cpu0
+        gc.callbacks.remove(pauses.observe)
         sim_cpu = process_cpu(proc.pid) - sim_cpu0
         if profile is not None:
             profile.disable()
@@ -410,6 +430,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["CPU in the cold start: agent / its workers s"] = \
             f"{cold_cpu:.1f} / {sum(process_cpu(p) for p in workers()):.1f}"
         results["CPU of the simulated API servers in it s"] = round(sim_cpu, 1)
+        results["garbage collector in it: full passes / s"] = f"{pauses.full} / {pauses.seconds:.2f}"
         results["peak RSS after cold start MB"] = peak_rss_mb()
         results["peak RSS of its workers MB"] = sum(process_peak_rss_mb(p) for p in workers())
         if args.memory_top:

@@ -15,12 +15,13 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from exporter import diff as compare_mod
 from exporter.clock import Clock, SystemClock
+from exporter.collector import building_long_lived
 from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
 from exporter.git import GitCache
 from exporter.health import HealthEngine
@@ -38,7 +39,7 @@ from exporter.model import (
 )
 from exporter.notify import Notifier
 from exporter.pipeline.clusters import BUILTIN_GROUPS, Cluster
-from exporter.pipeline.desired import AppRuntime, Revisions, update_desired
+from exporter.pipeline.desired import AppRuntime, Revisions, prepare_checkouts, update_desired
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.pipeline.freezes import FreezeWatch
 from exporter.pipeline.listing import AppLister
@@ -160,15 +161,23 @@ class Agent:
         (with ``watch``) keep going."""
         if self.notifier is not None:
             await self.notifier.start()
-        await asyncio.gather(*(c.connect() for c in self._clusters.values()))
         await self.history.load()
-        for app in await self._all_apps():
-            self._apps[app.name] = AppRuntime(app)
-        self._retrack()
-        if only is None:
-            await self.evaluate_all()
-        elif only in self._apps:
-            await self._scheduler.run_now(only)
+        with building_long_lived():
+            if only is None and not self.config.app_sources:
+                # Each cluster's apps are evaluated as soon as it is listed, while others still are;
+                # the apps are known first, so each object is indexed once. Git is made ready meanwhile.
+                await self._take_apps()
+                await asyncio.gather(prepare_checkouts([rt.config for rt in self._apps.values()], self._revisions),
+                                     *(self._connect_then_evaluate(c) for c in self._clusters.values()),
+                                     self._evaluate_where(lambda cluster: cluster not in self._clusters))
+            else:
+                # Argo CD's Applications are read from the clusters, so those are connected first.
+                await asyncio.gather(*(c.connect() for c in self._clusters.values()))
+                await self._take_apps()
+                if only is None:
+                    await self._evaluate_where(lambda _: True)
+                elif only in self._apps:
+                    await self._scheduler.run_now(only)
         self._ready = all(c.error is None for c in self._clusters.values())
         if watch:
             self._scheduler.start([
@@ -176,6 +185,20 @@ class Agent:
                 ("git-poll", self.config.git_poll_interval, self.poll_sources),
                 ("tick", 15.0, self._tick),
             ])
+
+    async def _take_apps(self) -> None:
+        for app in await self._all_apps():
+            self._apps[app.name] = AppRuntime(app)
+        self._retrack()
+
+    async def _connect_then_evaluate(self, cluster: Cluster) -> None:
+        await cluster.connect()
+        await self._evaluate_where(lambda name: name == cluster.config.name)
+
+    async def _evaluate_where(self, destination: Callable[[str], bool]) -> None:
+        """Evaluate now every app whose destination cluster's name ``destination`` accepts."""
+        await asyncio.gather(*(self._scheduler.run_now(name) for name, rt in list(self._apps.items())
+                               if destination(rt.config.destination.cluster)))
 
     async def close(self) -> None:
         await self._scheduler.close()
@@ -218,9 +241,6 @@ class Agent:
         self._retrack()
 
     # ---- evaluation ------------------------------------------------------------------------------
-
-    async def evaluate_all(self) -> None:
-        await asyncio.gather(*(self._scheduler.run_now(name) for name in list(self._apps)))
 
     async def evaluate(self, name: str) -> AppStatus:
         """Evaluate one app now and publish its status."""
@@ -466,7 +486,6 @@ class Agent:
             self._set_owners(rt, cluster, frozenset())
         self._latest.pop(name, None)
         self._snapshot = None
-
 
 
 def _tracking_of(options: CompareOptions) -> tuple[str, str]:

@@ -4,7 +4,8 @@ It forwards requests as they are (streaming watch answers through), and on deman
 server the way a bad day does: refuses connections (``down``), answers 500 or 429 with a
 ``Retry-After`` (``status``), opens watch streams and then sends nothing (``silent``), answers
 every watch with HTTP 200 and an ``ERROR`` event for 410 (``expired``), or cuts every open stream
-(``cut``). ``requests`` records ``(time, verb, path)`` of everything that reached it.
+(``cut``), or holds every request until ``release()`` (``held``: a server slow to answer).
+``requests`` records ``(time, verb, path)`` of everything that reached it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class FaultProxy:
         self.retry_after: int | None = None
         self.requests: list[tuple[float, str, str]] = []
         self._streams: set[web.StreamResponse] = set()
+        self._released = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -72,12 +74,23 @@ class FaultProxy:
         if self._session is not None:
             await self._session.close()
 
+    def hold(self) -> None:
+        """Hold every request from now until ``release()``."""
+        self.mode = "held"
+        self._released.clear()
+
+    def release(self) -> None:
+        self.mode = "pass"
+        self._released.set()
+
     def watches(self, since: float = 0.0) -> list[float]:
         return [t for t, verb, _ in self.requests if verb == "watch" and t >= since]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         watch = request.query.get("watch") in ("true", "1")
         self.requests.append((time.monotonic(), "watch" if watch else "get", request.path_qs))
+        if self.mode == "held":
+            await self._released.wait()
         if self.mode == "status":
             headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
             body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": self.status,

@@ -62,21 +62,24 @@ def removed_since_last_apply(desired: Mapping[str, Any], live: Mapping[str, Any]
     that Git no longer sets and that are still live: the next apply will delete them, so today
     the cluster differs from Git. Maps are followed; a list is judged whole by the comparison."""
     found: list[RawDiff] = []
-
-    def walk(last: Mapping[str, Any], want: Any, have: Mapping[str, Any], path: tuple[Any, ...]) -> None:
-        for name, value in last.items():
-            lvalue = have.get(name, MISSING)
-            if lvalue is MISSING or lvalue is None or lvalue in ({}, [], ""):
-                continue
-            dvalue = want.get(name, MISSING) if isinstance(want, dict) else MISSING
-            if isinstance(value, dict) and isinstance(lvalue, dict):
-                if dvalue is MISSING or isinstance(dvalue, dict):  # the leaves it listed decide
-                    walk(value, dvalue, lvalue, (*path, name))
-            elif dvalue is MISSING:
-                found.append(RawDiff((*path, name), (*path, name), MISSING, lvalue, REMOVED_FROM_GIT))
-
-    walk(last_applied, desired, live, ())
+    _removed(last_applied, desired, live, (), found)
     return found
+
+
+def _removed(last: Mapping[str, Any], want: Any, have: Mapping[str, Any], path: tuple[Any, ...],
+             found: list[RawDiff]) -> None:
+    # A module-level function, not a closure: a recursive closure is a reference cycle, and one
+    # per compared object would leave the garbage collector thousands of cycles per cold start.
+    for name, value in last.items():
+        lvalue = have.get(name, MISSING)
+        if lvalue is MISSING or lvalue is None or lvalue in ({}, [], ""):
+            continue
+        dvalue = want.get(name, MISSING) if isinstance(want, dict) else MISSING
+        if isinstance(value, dict) and isinstance(lvalue, dict):
+            if dvalue is MISSING or isinstance(dvalue, dict):  # the leaves it listed decide
+                _removed(value, dvalue, lvalue, (*path, name), found)
+        elif dvalue is MISSING:
+            found.append(RawDiff((*path, name), (*path, name), MISSING, lvalue, REMOVED_FROM_GIT))
 
 
 def _is_leaf(node: Mapping[str, Any]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -97,11 +98,26 @@ def _last_applied(live: Mapping[str, Any]) -> Mapping[str, Any] | None:
     text = annotations.get(defaults.LAST_APPLIED_ANNOTATION) if isinstance(annotations, dict) else None
     if not isinstance(text, str):
         return None
+    if len(text) <= _PARSED_TEXT_MAX:
+        return _parsed_last_applied(text)
+    return _parse_last_applied(text)
+
+
+#: Annotations up to this long are parsed once per distinct text: the cache keeps the annotation
+#: as its key skeleton (see :mod:`exporter.kube.compact`), the same text for every object of one
+#: shape across a fleet. The parsed value is only read, never changed.
+_PARSED_TEXT_MAX = 8_192
+
+
+def _parse_last_applied(text: str) -> Mapping[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+_parsed_last_applied = functools.lru_cache(maxsize=1024)(_parse_last_applied)
 
 
 def _is_default(root: SchemaNode | None, path: tuple[Any, ...], value: Any, live: Mapping[str, Any]) -> bool:

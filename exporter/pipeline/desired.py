@@ -9,8 +9,9 @@ or a changed app definition renders at once.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,28 @@ class Revisions:
     def forget(self, repo_url: str) -> None:
         for key in [k for k in self._shas if k[0] == repo_url]:
             del self._shas[key]
+
+
+#: Git sources made ready at once by ``prepare_checkouts``.
+PREPARE_AT_ONCE = 4
+
+
+async def prepare_checkouts(apps: Iterable[AppConfig], revisions: Revisions) -> None:
+    """Resolve and check out every Git source the apps use, once each. At start this runs while
+    the clusters are being listed, so that no app's first evaluation waits for a checkout (a
+    repository of thousands of apps takes seconds to check out). Failures are left for each
+    app's evaluation to report."""
+    wanted = {(s.repo_url, s.target_revision): s for app in apps for s in app.sources if s.chart is None}
+    slots = asyncio.Semaphore(PREPARE_AT_ONCE)
+
+    async def prepare(source: SourceConfig) -> None:
+        async with slots:
+            try:
+                await revisions.git.checkout(source.repo_url, str(await revisions.resolve_source(source)))
+            except GitError:
+                pass
+
+    await asyncio.gather(*(prepare(source) for source in wanted.values()))
 
 
 def revision_text(app: AppConfig, parts: list[SourceRevision]) -> str:

@@ -34,6 +34,12 @@ def source_root(tree: Path, path: str) -> tuple[Path, str]:
     return root, rel
 
 
+def _read_directory(tree: Path, source: SourceConfig) -> list[KubeObject]:
+    """A directory source's objects; in a worker process, where finding the directory's files
+    (a few system calls each) costs the event loop nothing either."""
+    return render_directory(source_root(tree, source.path)[0], tree, source.directory)
+
+
 async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109
                  source: SourceConfig | None = None, refs: Mapping[str, Path] | None = None,
                  build_options: Sequence[str] = ()) -> list[KubeObject]:
@@ -45,20 +51,23 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
     started = time.monotonic()
     result = "error"
     try:
+        if source.type not in ("kustomize", "helm"):
+            try:
+                objects = await asyncio.wait_for(in_worker(_read_directory, tree, source), timeout)
+            except TimeoutError:
+                raise RenderError(f"reading manifests timed out after {timeout:g}s",
+                                  Path(source.path.strip("/") or ".").as_posix()) from None
+            result = "success"
+            return objects
         root, rel = source_root(tree, source.path)
         if source.chart is not None:
             rel = f"chart {source.chart}"  # a fetched chart: name it, not its place in the cache
         if source.type == "kustomize":
             options = source.kustomize_build_options
             objects = await render_kustomize(root, tree, rel, timeout, build_options if options is None else options)
-        elif source.type == "helm":
+        else:
             objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
                                         app.destination.namespace or None, timeout, refs)
-        else:
-            try:
-                objects = await asyncio.wait_for(in_worker(render_directory, root, tree, source.directory), timeout)
-            except TimeoutError:
-                raise RenderError(f"reading manifests timed out after {timeout:g}s", rel) from None
         result = "success"
         return objects
     finally:
