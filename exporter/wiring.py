@@ -125,7 +125,7 @@ async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet 
     collector = AppStatusCollector(agent.snapshot, agent.ready)
     web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
                     webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
-                    diff=agent.diff_text, app_metrics=collector.text, fleet=fleet)
+                    diff=agent.diff_text, app_metrics=collector.chunks, fleet=fleet)
     try:
         return await serve(web, host, port)
     except OSError as exc:

@@ -10,7 +10,6 @@ or a changed app definition renders at once.
 from __future__ import annotations
 
 import asyncio
-import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +19,8 @@ from exporter.clock import Clock
 from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
 from exporter.model import AppStatus, KubeObject, ObjectKey
-from exporter.render import RenderError, chart_uses, render, source_root
-
-_EMPTY = pickle.dumps([])
+from exporter.render import RenderError, chart_uses, render_packed, source_root
+from exporter.render.packing import EMPTY, pack, unpack
 
 #: After a failed render, the same commit is tried again after this long, doubling up to the cap.
 RENDER_BACKOFF = 10.0
@@ -36,10 +34,8 @@ class AppRuntime:
     config: AppConfig
     sha: str | None = None
     rendered_sha: str | None = None
-    #: The rendered objects, pickled: ``desired`` unpacks them. Thousands of apps' manifests kept
-    #: as Python objects between evaluations would be the agent's largest use of memory, while
-    #: unpacking costs far less than the comparison that follows it.
-    desired_packed: bytes = _EMPTY
+    #: The rendered objects, packed (:mod:`exporter.render.packing`): ``desired`` unpacks them.
+    desired_packed: bytes = EMPTY
     desired_keys: frozenset[ObjectKey] = frozenset()
     status: AppStatus | None = None
     #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
@@ -55,12 +51,11 @@ class AppRuntime:
     @property
     def desired(self) -> list[KubeObject]:
         """The objects Git declares at ``rendered_sha``: a fresh copy on every read."""
-        objects: list[KubeObject] = pickle.loads(self.desired_packed)
-        return objects
+        return unpack(self.desired_packed)
 
     @desired.setter
     def desired(self, objects: list[KubeObject]) -> None:
-        self.desired_packed = pickle.dumps(objects, protocol=pickle.HIGHEST_PROTOCOL)
+        self.desired_packed = pack(objects)
 
 
 #: What one source resolved to: a commit SHA, or a chart version with its digest.
@@ -132,10 +127,11 @@ def revision_text(app: AppConfig, parts: list[SourceRevision]) -> str:
 
 
 async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions: Revisions,
-                         time_limit: float, build_options: Sequence[str] = ()) -> list[KubeObject]:
+                         time_limit: float, build_options: Sequence[str] = ()) -> bytes:
     """Check out or fetch every source, then render the ones that declare objects, with the
     checkouts of ``ref`` sources at hand for ``$ref/...`` value files. Charts that a Git chart
-    depends on, or that a kustomization inflates, are fetched first: rendering is offline."""
+    depends on, or that a kustomization inflates, are fetched first: rendering is offline.
+    The objects come packed (:mod:`exporter.render.packing`)."""
     trees: list[Path] = []
     refs: dict[str, Path] = {}
     for source, part in zip(app.sources, parts, strict=True):
@@ -151,12 +147,12 @@ async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions:
         trees.append(tree)
         if source.ref:
             refs[source.ref] = tree
-    objects: list[KubeObject] = []
-    for source, tree in zip(app.sources, trees, strict=True):
-        if source.renders:
-            objects += await render(app, tree, timeout=time_limit, source=source, refs=refs,
-                                    build_options=build_options)
-    return objects
+    packed = [await render_packed(app, tree, timeout=time_limit, source=source, refs=refs,
+                                  build_options=build_options)
+              for source, tree in zip(app.sources, trees, strict=True) if source.renders]
+    if len(packed) == 1:
+        return packed[0]
+    return pack([obj for part in packed for obj in unpack(part)])
 
 
 async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, render_timeout: float,
@@ -178,7 +174,7 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     if rt.render_error is not None and rt.render_error[0] == sha and clock.now() < rt.render_retry_at:
         return rt.render_error[1]  # the same commit failed moments ago: back off
     try:
-        rt.desired = await render_sources(app, parts, revisions, render_timeout, build_options)
+        rt.desired_packed = await render_sources(app, parts, revisions, render_timeout, build_options)
     except (GitError, ChartError, RenderError) as exc:
         render_failed(rt, sha, str(exc), clock)
         return str(exc)

@@ -18,9 +18,10 @@ from exporter.render.directory import render_directory
 from exporter.render.helm import render_helm
 from exporter.render.kustomize import chart_uses, render_kustomize
 from exporter.render.manifests import RenderError
+from exporter.render.packing import pack, unpack
 from exporter.render.pool import in_worker
 
-__all__ = ["RenderError", "chart_uses", "render", "source_root"]
+__all__ = ["RenderError", "chart_uses", "render", "render_packed", "source_root"]
 
 
 def source_root(tree: Path, path: str) -> tuple[Path, str]:
@@ -34,10 +35,30 @@ def source_root(tree: Path, path: str) -> tuple[Path, str]:
     return root, rel
 
 
-def _read_directory(tree: Path, source: SourceConfig) -> list[KubeObject]:
-    """A directory source's objects; in a worker process, where finding the directory's files
-    (a few system calls each) costs the event loop nothing either."""
-    return render_directory(source_root(tree, source.path)[0], tree, source.directory)
+def _read_directory(tree: Path, source: SourceConfig) -> bytes:
+    """A directory source's objects, packed; in a worker process, where finding the directory's
+    files (a few system calls each) and packing cost the event loop nothing either."""
+    return pack(render_directory(source_root(tree, source.path)[0], tree, source.directory))
+
+
+async def render_packed(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109
+                        source: SourceConfig | None = None, refs: Mapping[str, Path] | None = None,
+                        build_options: Sequence[str] = ()) -> bytes:
+    """What ``render`` returns, packed (:mod:`exporter.render.packing`)."""
+    source = source or app.source
+    if source.type in ("kustomize", "helm"):
+        return pack(await render(app, tree, timeout, source=source, refs=refs, build_options=build_options))
+    started = time.monotonic()
+    result = "error"
+    try:
+        packed = await asyncio.wait_for(in_worker(_read_directory, tree, source), timeout)
+        result = "success"
+        return packed
+    except TimeoutError:
+        raise RenderError(f"reading manifests timed out after {timeout:g}s",
+                          Path(source.path.strip("/") or ".").as_posix()) from None
+    finally:
+        RENDER_DURATION.labels(source.type, result).observe(time.monotonic() - started)
 
 
 async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109
@@ -48,17 +69,11 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
     ``build_options`` the config's ``kustomize build`` options for sources without their own.
     Raises ``RenderError``."""
     source = source or app.source
+    if source.type not in ("kustomize", "helm"):
+        return unpack(await render_packed(app, tree, timeout, source=source))
     started = time.monotonic()
     result = "error"
     try:
-        if source.type not in ("kustomize", "helm"):
-            try:
-                objects = await asyncio.wait_for(in_worker(_read_directory, tree, source), timeout)
-            except TimeoutError:
-                raise RenderError(f"reading manifests timed out after {timeout:g}s",
-                                  Path(source.path.strip("/") or ".").as_posix()) from None
-            result = "success"
-            return objects
         root, rel = source_root(tree, source.path)
         if source.chart is not None:
             rel = f"chart {source.chart}"  # a fetched chart: name it, not its place in the cache

@@ -12,7 +12,6 @@ import asyncio
 import functools
 import logging
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,6 +37,7 @@ from exporter.server.api import (
     to_json,
 )
 from exporter.server.badge import missing_app_badge, state_badge, state_icon, unreachable_badge
+from exporter.server.compression import PieceCompressor
 from exporter.server.fleet import (
     LOCAL_SCOPE,
     UNREACHABLE_HEADER,
@@ -69,7 +69,7 @@ REGISTRY_KEY = web.AppKey("metrics_registry", CollectorRegistry)
 GATE_KEY: web.AppKey[WebhookGate] = web.AppKey("webhook_gate")
 DIFF_KEY: web.AppKey[DiffRenderer] = web.AppKey("diff")
 REFRESH_KEY = web.AppKey("page_refresh_seconds", float)
-APP_METRICS_KEY: web.AppKey[Callable[[], str] | None] = web.AppKey("app_metrics")
+APP_METRICS_KEY: web.AppKey[Callable[[], list[bytes]] | None] = web.AppKey("app_metrics")
 FLEET_KEY: web.AppKey[FleetClient | None] = web.AppKey("fleet")
 
 _PAGE_HEADERS = {
@@ -102,7 +102,7 @@ def _in_executor(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
 
 
 def _exposition(registry: CollectorRegistry, encoder: Callable[[CollectorRegistry], bytes], gzipped: bool,
-                extra: Callable[[], str] | None = None) -> bytes:
+                extra: Callable[[], list[bytes]] | None = None) -> bytes:
     body = encoder(registry)
     parts = [body]
     if extra is not None:
@@ -110,13 +110,15 @@ def _exposition(registry: CollectorRegistry, encoder: Callable[[CollectorRegistr
         # lines read the same in both formats, and go before OpenMetrics' closing "# EOF".
         eof = b"# EOF\n"
         tail = eof if body.endswith(eof) else b""
-        parts = [body[: len(body) - len(tail)], extra().encode(), tail]
+        parts = [body[: len(body) - len(tail)], *extra(), tail]
     if not gzipped:
         return b"".join(parts)
-    # Compressed part by part: with ten thousand apps the text is some 15 MiB, and joining it
-    # first would hold one more copy of it for every scrape in flight.
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    return b"".join([*(compressor.compress(part) for part in parts), compressor.flush()])
+    # Compressed piece by piece, reusing what the last scrape compressed (see PieceCompressor);
+    # never joined first, which would hold one more 15 MiB copy for every scrape in flight.
+    return _PIECES.gzip(parts)
+
+
+_PIECES = PieceCompressor()
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -342,10 +344,10 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
               webhook_secret: str | None = None, webhook_max_body: int = 5 * 1024 * 1024,
               webhook_max_concurrent: int = 4, diff: DiffRenderer | None = None,
               page_refresh_seconds: float = 5.0,
-              app_metrics: Callable[[], str] | None = None, fleet: Fleet | None = None) -> web.Application:
+              app_metrics: Callable[[], list[bytes]] | None = None, fleet: Fleet | None = None) -> web.Application:
     """The agent's web application.
 
-    ``app_metrics`` returns pre-rendered exposition text appended to the registry's on ``/metrics``
+    ``app_metrics`` returns pre-rendered exposition text (in pieces) appended to the registry's on ``/metrics``
     (the per-app families, which at fleet size are too many samples to encode per scrape).
 
     ``diff`` renders an app's diff as text; without one, a unified diff of the compared (already

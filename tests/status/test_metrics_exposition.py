@@ -94,3 +94,47 @@ def test_app_counts_by_state_cluster_and_project():
     parsed = samples(AppStatusCollector(lambda: apps, lambda: False).text())
     assert ((("cluster", "prod"), ("project", "payments"), ("status", "Degraded")), 1.0) in parsed["gitops_apps"]
     assert parsed["gitops_agent_ready"] == {((), 0.0)}
+
+
+def big_fleet(n: int) -> dict[str, tuple[AppConfig, AppStatus]]:
+    base = list(fleet().values())
+    apps = {}
+    for i in range(n):
+        config, status = base[i % len(base)]
+        name = f"app-{i:04d}"
+        apps[name] = (replace(config, name=name), replace(status, name=name))
+    return apps
+
+
+def test_a_change_re_encodes_only_the_block_of_apps_it_is_in():
+    from exporter.metrics import BLOCK
+
+    apps = big_fleet(3 * BLOCK)
+    collector = AppStatusCollector(lambda: apps, lambda: True)
+    before = collector.chunks()
+    config, status = apps[f"app-{BLOCK + 7:04d}"]
+    apps[config.name] = (config, replace(status, state=AppState.MISSING))
+    after = collector.chunks()
+    # Per family: a header, then one piece per block; pieces of untouched blocks are the same objects.
+    per_family = 1 + 3
+    for family in range(10):
+        first = family * per_family
+        assert after[first + 1] is before[first + 1] and after[first + 3] is before[first + 3]
+    status_block = 1 * per_family + 2  # gitops_app_status, the second block
+    line = f'gitops_app_status{{app="app-{BLOCK + 7:04d}",status="Missing"}} 1'.encode()
+    assert line in after[status_block] and line not in before[status_block]
+    assert samples(collector.text()) == samples(AppStatusCollector(lambda: apps, lambda: True).text())
+
+
+def test_apps_added_and_removed_show_as_a_fresh_collector_shows_them():
+    apps = big_fleet(600)
+    collector = AppStatusCollector(lambda: apps, lambda: True)
+    collector.text()
+    del apps["app-0100"]
+    extra_config, extra_status = big_fleet(601)["app-0600"]
+    apps["app-0600"] = (extra_config, extra_status)
+    parsed = samples(collector.text())
+    assert parsed == samples(AppStatusCollector(lambda: apps, lambda: True).text())
+    names = {dict(labels)["app"] for labels, _ in parsed["gitops_app_info"]}
+    assert "app-0100" not in names and "app-0600" in names and len(names) == 600
+    assert sum(v for _, v in parsed["gitops_apps"]) == 600
