@@ -97,13 +97,11 @@ def test_app_counts_by_state_cluster_and_project():
 
 
 def big_fleet(n: int) -> dict[str, tuple[AppConfig, AppStatus]]:
+    """``n`` apps, named app-0000 on, cycling through the states of ``fleet()``."""
     base = list(fleet().values())
-    apps = {}
-    for i in range(n):
-        config, status = base[i % len(base)]
-        name = f"app-{i:04d}"
-        apps[name] = (replace(config, name=name), replace(status, name=name))
-    return apps
+    names = [f"app-{i:04d}" for i in range(n)]
+    return {name: (replace(base[i % len(base)][0], name=name), replace(base[i % len(base)][1], name=name))
+            for i, name in enumerate(names)}
 
 
 def test_a_change_re_encodes_only_the_block_of_apps_it_is_in():
