@@ -120,6 +120,48 @@ def test_every_metric_dashboards_and_alert_rules_use_is_exposed_by_the_running_a
     assert not unknown, unknown
 
 
+def test_a_real_prometheus_scrapes_the_demo_and_stores_each_app_s_state(demo, tmp_path):
+    # Prometheus asks for gzip (and OpenMetrics); the body is one gzip member of separately
+    # deflated pieces, which its Go decoder must read like any other.
+    import os
+    import shutil
+    import subprocess
+    import time
+    from urllib.parse import quote, urlsplit
+
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("prometheus is not installed (Debian package 'prometheus'); CI must have it")
+        pytest.skip("prometheus is not installed (Debian package 'prometheus')")
+    base, _ = demo
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+        "scrape_configs": [{"job_name": "agent", "static_configs": [{"targets": [urlsplit(base).netloc]}]}]}))
+    port = free_port()
+    server = subprocess.Popen([binary, f"--config.file={tmp_path / 'prometheus.yml'}",
+                               f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    api = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        current: dict[str, str] = {}
+        for _ in range(300):
+            try:
+                answer = json.loads(get(f"{api}/query?query={quote('gitops_app_status == 1')}"))
+                current = {r["metric"]["app"]: r["metric"]["status"] for r in answer["data"]["result"]}
+            except OSError:
+                pass
+            if current == EXPECTED or server.poll() is not None:
+                break
+            time.sleep(0.1)
+        targets = json.loads(get(f"{api}/targets"))["data"]["activeTargets"]
+        assert [t["health"] for t in targets] == ["up"], targets
+        assert current == EXPECTED
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
 async def test_sigterm_stops_the_demo_cleanly(demo):
     _, proc = demo
     proc.send_signal(signal.SIGTERM)
