@@ -157,7 +157,7 @@ class Agent:
     # ---- life cycle ------------------------------------------------------------------------------
 
     async def start(self, *, watch: bool = True, only: str | None = None) -> None:
-        """Connect, expand generators, evaluate every app once (or only the app ``only``), then
+        """Work out the apps, connect, evaluate every app once (or only the app ``only``), then
         (with ``watch``) keep going."""
         if self.notifier is not None:
             await self.notifier.start()

@@ -8,7 +8,7 @@ loop's core, during which nothing feeds the worker processes. So the start pause
 collection, collects once at the end, and then moves what survived out of the collector's sight
 (``gc.freeze``): later passes walk only what changed since. Frozen objects are still freed when
 their last reference goes; only a cycle among them would be kept, and the hot paths make none
-(``tests/test_collector.py`` checks that a cold start leaves next to no cyclic garbage).
+(``tests/e2e/test_cold_start.py`` checks that a cold start leaves next to no cyclic garbage).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ STATE_PRECEDENCE: tuple[AppState, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HealthResult:
     """What a health check says about one object."""
 
@@ -85,7 +85,7 @@ class HealthResult:
     source: str = field(default="", compare=False)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ObjectKey:
     """Identity of an object across Git and the cluster: group (not version), kind, namespace, name.
 
@@ -117,7 +117,7 @@ class ObjectKey:
 REDACTED = "<redacted>"
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldDiff:
     """One differing field. ``path`` is a JSON pointer (``/spec/template/spec/containers/0/image``).
 
@@ -133,7 +133,7 @@ class FieldDiff:
     reason: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjectDiff:
     """The comparison of one desired object with its live counterpart.
 
@@ -148,7 +148,7 @@ class ObjectDiff:
     live_view: KubeObject | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjectStatus:
     """Everything the agent knows about one object of an app."""
 
