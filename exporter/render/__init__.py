@@ -7,8 +7,9 @@ is the caller's job, because only it knows which kinds are namespaced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from exporter.config_types import AppConfig, SourceConfig
@@ -48,17 +49,24 @@ async def render_packed(app: AppConfig, tree: Path, timeout: float = 60, *,  # n
     source = source or app.source
     if source.type in ("kustomize", "helm"):
         return pack(await render(app, tree, timeout, source=source, refs=refs, build_options=build_options))
+    with _timed(source.type):
+        try:
+            return await asyncio.wait_for(in_worker(_read_directory, tree, source), timeout)
+        except TimeoutError:
+            raise RenderError(f"reading manifests timed out after {timeout:g}s",
+                              Path(source.path.strip("/") or ".").as_posix()) from None
+
+
+@contextlib.contextmanager
+def _timed(source_type: str) -> Iterator[None]:
+    """Observe a render's duration, by source type and result."""
     started = time.monotonic()
     result = "error"
     try:
-        packed = await asyncio.wait_for(in_worker(_read_directory, tree, source), timeout)
+        yield
         result = "success"
-        return packed
-    except TimeoutError:
-        raise RenderError(f"reading manifests timed out after {timeout:g}s",
-                          Path(source.path.strip("/") or ".").as_posix()) from None
     finally:
-        RENDER_DURATION.labels(source.type, result).observe(time.monotonic() - started)
+        RENDER_DURATION.labels(source_type, result).observe(time.monotonic() - started)
 
 
 async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109
@@ -71,19 +79,12 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
     source = source or app.source
     if source.type not in ("kustomize", "helm"):
         return unpack(await render_packed(app, tree, timeout, source=source))
-    started = time.monotonic()
-    result = "error"
-    try:
+    with _timed(source.type):
         root, rel = source_root(tree, source.path)
         if source.chart is not None:
             rel = f"chart {source.chart}"  # a fetched chart: name it, not its place in the cache
         if source.type == "kustomize":
             options = source.kustomize_build_options
-            objects = await render_kustomize(root, tree, rel, timeout, build_options if options is None else options)
-        else:
-            objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
-                                        app.destination.namespace or None, timeout, refs)
-        result = "success"
-        return objects
-    finally:
-        RENDER_DURATION.labels(source.type, result).observe(time.monotonic() - started)
+            return await render_kustomize(root, tree, rel, timeout, build_options if options is None else options)
+        return await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
+                                 app.destination.namespace or None, timeout, refs)
