@@ -124,8 +124,9 @@ async def _clusters(args: argparse.Namespace, conn: Any) -> None:
 
 def _scraper_main(url: str, conn: Any) -> None:
     """Answer ``[pattern, ...]`` with the monotonic time at which a finished ``/metrics`` scrape first
-    matched every pattern (a whole line, or a regular expression when it starts with ``^``) (scraping back to back, as an impatient Prometheus would) and the number
-    of scrapes it took; answer ``"median"`` with the median of 20 scrape times."""
+    matched every pattern (a whole line, or a regular expression when it starts with ``^``),
+    scraping back to back as an impatient Prometheus would, and the number of scrapes it took;
+    answer ``"median"`` with the median of 20 scrape times."""
     import gzip
     import re
     import urllib.request
