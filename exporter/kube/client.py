@@ -338,10 +338,12 @@ class KubeClient:
             try:
                 while True:
                     page = await self._get_json(path, params, verb="list", what=what, decode=decode)
-                    for item in page.get("items") or []:
-                        item["apiVersion"] = res.api_version
-                        item["kind"] = res.kind
-                        items.append(item)
+                    page_items = page.get("items") or []
+                    if decode is None:  # decode_list_page has set them on compact items already
+                        for item in page_items:
+                            item["apiVersion"] = res.api_version
+                            item["kind"] = res.kind
+                    items.extend(page_items)
                     meta = page.get("metadata") or {}
                     token = meta.get("continue")
                     if not token:
