@@ -320,12 +320,12 @@ class Agent:
             if problem is not None:
                 return [], problem
             keyed.append((ObjectKey(res.group, res.kind, ns, str(obj["metadata"]["name"])), obj, res))
-        stale = cluster.stale({(res.group, res.kind) for _, _, res in keyed}, time.time())
-        if stale is not None:
+        if (stale := cluster.stale({(res.group, res.kind) for _, _, res in keyed}, time.time())) is not None:
             return [], stale
         self._set_owners(rt, cluster, frozenset(k for k, _, _ in keyed))
+        records = await cluster.deployer_records((k, r.version) for k, _, r in keyed)
         result = evaluate_objects(app, [DesiredObject(k, o, r.version) for k, o, r in keyed],
-                                  cluster.view(), self.health)
+                                  cluster.view(), self.health, rt.rendered_sha or "", records)
         rt.live_seen = result.seen
         return result.objects, None
 

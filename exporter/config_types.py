@@ -112,6 +112,10 @@ class CompareOptions:
         "kubectl-edit", "kubectl-patch", "kubectl-set", "kubectl-label", "kubectl-annotate",
         "kubectl-scale", "kubectl",  # kubectl 1.24 records `kubectl scale` as manager "kubectl"
     ])
+    #: Field managers that deploy from Git, beside the ones found from evidence (any server-side
+    #: apply manager owning fields Git sets, client-side apply, Helm, Argo CD): what they own and
+    #: Git no longer sets is drift ("not deployed yet").
+    apply_managers: list[str] = field(default_factory=list)
     #: Label that marks an object as belonging to an app (Argo CD's default) ...
     tracking_label: str = "app.kubernetes.io/instance"
     #: ... and the annotation Argo CD's annotation tracking writes.

@@ -131,6 +131,10 @@ class FieldDiff:
     live: Any
     ignored_by: str | None = None
     reason: str = ""
+    #: ``"git"``: live is what the deployer last applied and Git has moved on (not deployed yet);
+    #: ``"live"``: live was changed after the last apply (``reason`` names who changed it); ``""``
+    #: where no record tells.
+    direction: str = ""
 
 
 @dataclass(slots=True)

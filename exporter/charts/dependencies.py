@@ -14,15 +14,22 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
 
 from exporter.charts.fetching import ChartCache, ChartError, run_worker
 from exporter.config_types import SourceConfig
+from exporter.values import merge_values
 
-__all__ = ["linked_copy", "missing_dependencies", "with_dependencies"]
+__all__ = ["dependency_enabled", "linked_copy", "missing_dependencies", "with_dependencies"]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: No values of the app's own: the chart's ``values.yaml`` alone decides.
+NO_VALUES: Mapping[str, Any] = MappingProxyType({})
 
 
 def _declared(chart: Path) -> list[dict[str, Any]]:
@@ -32,7 +39,7 @@ def _declared(chart: Path) -> list[dict[str, Any]]:
         if not path.is_file():
             continue
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
         except (yaml.YAMLError, UnicodeDecodeError):
             return []  # the render reports the broken file with its line
         deps = data.get("dependencies") if isinstance(data, dict) else None
@@ -40,16 +47,62 @@ def _declared(chart: Path) -> list[dict[str, Any]]:
     return found
 
 
-def _missing(chart: Path) -> list[dict[str, Any]]:
+def _path_value(values: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of ``values`` (Helm's ``PathValue``), or None."""
+    node: Any = values
+    for part in path.strip().split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def dependency_enabled(dep: Mapping[str, Any], values: Mapping[str, Any] | None) -> bool:
+    """Whether Helm renders dependency ``dep`` for the chart's ``values`` (its ``values.yaml``
+    under the app's values), by Helm's rules: the first ``condition`` path that holds a boolean
+    decides; else its ``tags``: enabled when any is true, disabled when all that are set are
+    false; else enabled. Without values (they could not be read) every dependency is enabled,
+    and the render reports why."""
+    if values is None:
+        return True
+    condition = dep.get("condition")
+    if isinstance(condition, str):
+        for path in condition.split(","):
+            value = _path_value(values, path)
+            if isinstance(value, bool):
+                return value
+    tags = dep.get("tags")
+    set_tags = values.get("tags") if isinstance(values.get("tags"), Mapping) else {}
+    if isinstance(tags, list) and isinstance(set_tags, Mapping):
+        found = [set_tags[t] for t in tags if isinstance(t, str) and isinstance(set_tags.get(t), bool)]
+        if found and not any(found):
+            return False
+    return True
+
+
+def _chart_values(chart: Path, user: Mapping[str, Any]) -> dict[str, Any]:
+    """The chart's own ``values.yaml`` with the app's values over it, as Helm coalesces them."""
+    path = chart / "values.yaml"
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) if path.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        data = None  # the render reports the broken file with its line
+    return merge_values(data if isinstance(data, dict) else {}, dict(user))
+
+
+def _missing(chart: Path, user_values: Mapping[str, Any] | None = NO_VALUES) -> list[dict[str, Any]]:
     vendored = chart / "charts"
     present = {p.name for p in vendored.iterdir()} if vendored.is_dir() else set()
+    values = _chart_values(chart, user_values) if user_values is not None else None
     return [dep for dep in _declared(chart) if str(dep["name"]) not in present
-            and not any(p.startswith(f"{dep['name']}-") and p.endswith(".tgz") for p in present)]
+            and not any(p.startswith(f"{dep['name']}-") and p.endswith(".tgz") for p in present)
+            and dependency_enabled(dep, values)]
 
 
-def missing_dependencies(chart: Path) -> list[str]:
-    """Declared dependencies with no archive or directory under ``charts/`` (blocking: reads files)."""
-    return [str(dep["name"]) for dep in _missing(chart)]
+def missing_dependencies(chart: Path, user_values: Mapping[str, Any] | None = NO_VALUES) -> list[str]:
+    """Declared dependencies enabled for the app's ``user_values`` (None: they could not be read,
+    so all) with no archive or directory under ``charts/`` (blocking: reads files)."""
+    return [str(dep["name"]) for dep in _missing(chart, user_values)]
 
 
 async def _check_repositories(missing: list[dict[str, Any]], rel: str, charts: ChartCache) -> None:
@@ -74,10 +127,11 @@ def linked_copy(tree: Path, target: Path) -> None:
         os.chmod(directory, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 
 
-def _plan(tree: Path, rel: str, cache: Path) -> tuple[list[dict[str, Any]], Path, bool]:
+def _plan(tree: Path, rel: str, cache: Path, user_values: Mapping[str, Any] | None,
+          ) -> tuple[list[dict[str, Any]], Path, bool]:
     """What is missing, where the copy with it lives, and whether that copy is made already.
     Copies whose checkout the Git cache has pruned go too, so the cache stays bounded."""
-    missing = _missing(tree / rel)
+    missing = _missing(tree / rel, user_values)
     target = cache / hashlib.sha256(f"{tree.resolve()}\0{rel}".encode()).hexdigest()[:24]
     if missing:
         cache.mkdir(parents=True, exist_ok=True)
@@ -93,12 +147,16 @@ def _keep(copy: Path, target: Path, tree: Path) -> None:
     (target / ".origin").write_text(str(tree.resolve()))
 
 
-async def with_dependencies(tree: Path, rel: str, charts: ChartCache, time_limit: float) -> Path:
-    """The tree to render the chart at ``tree/rel`` from: ``tree`` itself when nothing is missing,
-    else a copy with the dependencies fetched. Raises ``ChartError``."""
+async def with_dependencies(tree: Path, rel: str, charts: ChartCache, time_limit: float,
+                            user_values: Mapping[str, Any] | None = NO_VALUES) -> Path:
+    """The tree to render the chart at ``tree/rel`` from: ``tree`` itself when nothing it renders
+    is missing, else a copy with the dependencies fetched. A dependency the app's ``user_values``
+    disable (``condition`` or ``tags``) is neither fetched nor required: Helm renders nothing of
+    it (None: the values could not be read, so every dependency is fetched and the render says
+    what is wrong with them). Raises ``ChartError``."""
     loop = asyncio.get_running_loop()
     cache = charts.root / "dependencies"
-    missing, target, made = await loop.run_in_executor(None, _plan, tree, rel, cache)
+    missing, target, made = await loop.run_in_executor(None, _plan, tree, rel, cache, user_values)
     if not missing:
         return tree
     if made:

@@ -79,7 +79,7 @@ def _compare(ctx: _Ctx, node: yaml.Node, path: str, base: CompareOptions) -> Com
     """``compare`` on top of ``base``: given keys override, ignore rules add to the base's."""
     result = copy.deepcopy(base)
     f = _mapping(ctx, node, path, ("ignoreDifferences", "defaultIgnores", "humanManagers",
-                                   "trackingLabel", "trackingAnnotation"))
+                                   "applyManagers", "trackingLabel", "trackingAnnotation"))
     if f is None:
         return result
     if "ignoreDifferences" in f:
@@ -88,6 +88,8 @@ def _compare(ctx: _Ctx, node: yaml.Node, path: str, base: CompareOptions) -> Com
         result.default_ignores = b
     if "humanManagers" in f:
         result.human_managers = _str_list(ctx, f["humanManagers"], f"{path}.humanManagers")
+    if "applyManagers" in f:
+        result.apply_managers = _str_list(ctx, f["applyManagers"], f"{path}.applyManagers")
     for key, attr in (("trackingLabel", "tracking_label"), ("trackingAnnotation", "tracking_annotation")):
         if key in f and (v := _str(ctx, f[key], f"{path}.{key}")) is not None:
             setattr(result, attr, v)

@@ -2,7 +2,8 @@
 
 Pure functions, no I/O. The agent calls:
 
-- ``compare(desired, live, options, hpa_targets=..., schema=...)`` per object pair;
+- ``compare(desired, live, options, hpa_targets=..., schema=..., revision=..., record=...)`` per
+  object pair (``record``: what Helm last applied, see :mod:`exporter.diff.records`);
 - ``tracked_app`` / ``requires_pruning`` for live objects Git does not declare;
 - ``hpa_targets`` to learn which objects an autoscaler scales;
 - ``SchemaHints.from_crd`` once per CustomResourceDefinition, passing the hints of a custom
@@ -17,12 +18,14 @@ The tables of server defaults, list keys and shipped ignore rules are in ``expor
 
 from exporter.diff.compare import compare
 from exporter.diff.ignore import validate_rules
+from exporter.diff.records import Record
 from exporter.diff.redact import redact
 from exporter.diff.render import unified_diff
 from exporter.diff.schema import SchemaHints
 from exporter.diff.tracking import claim_prefixes, hpa_targets, requires_pruning, tracked_app
 
 __all__ = [
+    "Record",
     "SchemaHints",
     "claim_prefixes",
     "compare",

@@ -20,17 +20,17 @@ from typing import Any
 
 from exporter.diff.managed_fields import _parse_json, _same, item_matches, managed_entries
 from exporter.diff.paths import APPEND, MISSING, RawDiff
-
-REMOVED_FROM_GIT = "removed from Git, still live"
+from exporter.diff.records import CHANGED_LIVE, GIT_AHEAD, not_deployed
 
 
 def live_additions(desired: Mapping[str, Any], live: Mapping[str, Any], human_managers: Collection[str],
-                   apply_managers: Collection[str] = ()) -> list[RawDiff]:
+                   deployers: Collection[str] = (), revision: str = "") -> list[RawDiff]:
     """One ``RawDiff`` per field live that Git does not set and that is drift all the same:
 
     - a human manager owns it through an edit (operation Update): *added live by ...*;
-    - the pipeline's apply manager owns it through server-side apply (operation Apply): Git set
-      it once and no longer does, and the next apply will remove it: *removed from Git, still live*.
+    - a deployer (``deployers``, from :func:`deployer_managers`) owns it through server-side
+      apply (operation Apply): Git set it once and no longer does (or someone applied more than
+      Git), and the next apply from Git removes it: *not deployed yet*.
       (``kubectl`` is kubectl's server-side apply manager and, in kubectl 1.24, what ``kubectl
       scale`` records; it counts as human only for operation Update.)
 
@@ -44,42 +44,57 @@ def live_additions(desired: Mapping[str, Any], live: Mapping[str, Any], human_ma
         if entry.get("subresource") == "status" or not isinstance(fields, dict):
             continue
         if entry.get("operation") == "Apply":
-            if manager not in apply_managers:
+            if manager not in deployers:
                 continue
-            reason = REMOVED_FROM_GIT
+            walk = _AdditionWalk(f"{revision}\0{manager}", GIT_AHEAD, found, seen)
         elif manager in human_managers:
-            reason = f"added live by {manager}"
+            walk = _AdditionWalk(f"added live by {manager}", CHANGED_LIVE, found, seen)
         else:
             continue
-        walk = _AdditionWalk(reason, found, seen)
         walk.map_node(fields, desired, live, (), ())
     return found
 
 
-def removed_since_last_apply(desired: Mapping[str, Any], live: Mapping[str, Any],
-                             last_applied: Mapping[str, Any]) -> list[RawDiff]:
-    """Fields the last client-side ``kubectl apply`` set (its last-applied annotation lists them)
-    that Git no longer sets and that are still live: the next apply will delete them, so today
-    the cluster differs from Git. Maps are followed; a list is judged whole by the comparison."""
-    found: list[RawDiff] = []
-    _removed(last_applied, desired, live, (), found)
-    return found
+def deployer_managers(live: Mapping[str, Any], desired: Mapping[str, Any],
+                      apply_managers: Collection[str] = ()) -> frozenset[str]:
+    """The server-side apply managers that deployed ``live``: every Apply manager that owns a
+    field Git sets, whatever its name (``kubectl``, a pipeline's ``--field-manager``,
+    ``argocd-controller``, ``kustomize-controller`` ...), and those in ``apply_managers``. An
+    operator that applies only its own fields owns nothing Git sets, so what it applies stays
+    its own and is never taken for something Git dropped."""
+    return frozenset(str(entry.get("manager")) for entry in managed_entries(live)
+                     if entry.get("operation") == "Apply" and entry.get("subresource") != "status"
+                     and isinstance(entry.get("fieldsV1"), dict)
+                     and (entry.get("manager") in apply_managers
+                          or owns_declared(entry["fieldsV1"], desired, live)))
 
 
-def _removed(last: Mapping[str, Any], want: Any, have: Mapping[str, Any], path: tuple[Any, ...],
-             found: list[RawDiff]) -> None:
-    # A module-level function, not a closure: a recursive closure is a reference cycle, and one
-    # per compared object would leave the garbage collector thousands of cycles per cold start.
-    for name, value in last.items():
-        lvalue = have.get(name, MISSING)
-        if lvalue is MISSING or lvalue is None or lvalue in ({}, [], ""):
-            continue
-        dvalue = want.get(name, MISSING) if isinstance(want, dict) else MISSING
-        if isinstance(value, dict) and isinstance(lvalue, dict):
-            if dvalue is MISSING or isinstance(dvalue, dict):  # the leaves it listed decide
-                _removed(value, dvalue, lvalue, (*path, name), found)
-        elif dvalue is MISSING:
-            found.append(RawDiff((*path, name), (*path, name), MISSING, lvalue, REMOVED_FROM_GIT))
+def owns_declared(fields: Mapping[str, Any], desired: Any, live: Any) -> bool:
+    """Whether the ``fieldsV1`` tree owns a leaf that Git sets (outside ``metadata``, where every
+    tool that touches an object leaves its labels and annotations)."""
+    stack: list[tuple[Mapping[str, Any], Any, Any, bool]] = [(fields, desired, live, True)]
+    while stack:
+        node, want, have, top = stack.pop()
+        for key, child in node.items():
+            if not isinstance(child, dict) or len(key) < 2 or key[1] != ":":
+                continue
+            kind, text = key[0], key[2:]
+            if kind == "f":
+                if top and text == "metadata" or not isinstance(want, dict) or not isinstance(have, dict):
+                    continue
+                dvalue, lvalue = want.get(text, MISSING), have.get(text, MISSING)
+            elif kind == "k" and isinstance(want, list) and isinstance(have, list):
+                wanted = _parse_json(text)
+                dvalue = next((item for item in want if item_matches(item, wanted)), MISSING)
+                lvalue = next((item for item in have if item_matches(item, wanted)), MISSING)
+            else:
+                continue
+            if dvalue is MISSING or dvalue is None or lvalue is MISSING:
+                continue
+            if _is_leaf(child):
+                return True
+            stack.append((child, dvalue, lvalue, False))
+    return False
 
 
 def _is_leaf(node: Mapping[str, Any]) -> bool:
@@ -87,18 +102,24 @@ def _is_leaf(node: Mapping[str, Any]) -> bool:
 
 
 class _AdditionWalk:
-    __slots__ = ("reason", "found", "seen")
+    __slots__ = ("reason", "direction", "found", "seen")
 
-    def __init__(self, reason: str, found: list[RawDiff], seen: set[tuple[Any, ...]]) -> None:
+    def __init__(self, reason: str, direction: str, found: list[RawDiff], seen: set[tuple[Any, ...]]) -> None:
         self.reason = reason
+        self.direction = direction
         self.found = found
         self.seen = seen
 
-    def _report(self, desired_path: tuple[Any, ...], live_path: tuple[Any, ...], value: Any) -> None:
+    def _report(self, desired_path: tuple[Any, ...], live_path: tuple[Any, ...], value: Any,
+                what: str = "it") -> None:
         if live_path in self.seen or value is None or value in ({}, [], ""):
             return
         self.seen.add(live_path)
-        self.found.append(RawDiff(desired_path, live_path, MISSING, value, self.reason))
+        reason = self.reason
+        if self.direction == GIT_AHEAD:  # the reason names the item: "removes env DEBUG"
+            revision, _, manager = reason.partition("\0")
+            reason = not_deployed(revision, what, manager)
+        self.found.append(RawDiff(desired_path, live_path, MISSING, value, reason, self.direction))
 
     def map_node(self, fields: Mapping[str, Any], desired: Any, live: Mapping[str, Any],
                  dpath: tuple[Any, ...], lpath: tuple[Any, ...]) -> None:
@@ -153,7 +174,9 @@ class _AdditionWalk:
             if live_index is None:
                 continue
             if desired_index is None:
-                self._report((*dpath, APPEND), (*lpath, live_index), live[live_index])
+                what = f"{dpath[-1]} " + " ".join(str(v) for v in wanted.values()) \
+                    if kind == "k" and dpath and isinstance(wanted, dict) else "it"
+                self._report((*dpath, APPEND), (*lpath, live_index), live[live_index], what)
             elif isinstance(live[live_index], dict):
                 self.map_node(child, desired[desired_index], live[live_index], (*dpath, desired_index),
                               (*lpath, live_index))

@@ -6,15 +6,16 @@ import base64
 import binascii
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from exporter.config_types import CompareOptions
 from exporter.diff import defaults
-from exporter.diff.additions import REMOVED_FROM_GIT, live_additions, removed_since_last_apply
+from exporter.diff.additions import deployer_managers, live_additions
 from exporter.diff.ignore import active_rules, classify
-from exporter.diff.managed_fields import owners
+from exporter.diff.managed_fields import owner_entries, owners
 from exporter.diff.paths import MISSING, RawDiff
+from exporter.diff.records import CHANGED_LIVE, GIT_AHEAD, Record, removed_from_record
 from exporter.diff.redact import SECRET_FIELDS, fingerprint, is_secret, redact_value
 from exporter.diff.schema import NO_DEFAULT, SchemaHints, SchemaNode, builtin_schema
 from exporter.diff.tracking import object_key
@@ -177,22 +178,82 @@ def _view_base(desired: Mapping[str, Any], dnorm: Mapping[str, Any], secret: boo
 
 def compare(desired: KubeObject, live: KubeObject, options: CompareOptions, *,
             hpa_targets: frozenset[ObjectKey] = frozenset(), schema: SchemaHints | None = None,
-            ) -> ObjectDiff:
+            revision: str = "", record: Record | None = None) -> ObjectDiff:
     """Compare the fields Git sets in ``desired`` with ``live``, after normalisation and ignores.
+
+    Three-way where the deployer left a record of what it last applied: the last-applied
+    annotation of ``kubectl apply``, the managedFields of a server-side apply, and ``record``
+    (Helm's release manifest for the object, read by the caller). ``revision`` is the Git commit
+    ``desired`` was rendered from, for the reasons ("not deployed yet: Git at 3f2a1c0 ...").
 
     Never raises: input it cannot make sense of is reported as one difference at the document
     root, so that a broken object shows up as OutOfSync with a reason instead of stopping the
     evaluation of its app.
     """
     try:
-        return _compare(desired, live, options, hpa_targets, schema)
+        return _compare(desired, live, options, hpa_targets, schema, revision, record)
     except Exception as error:  # noqa: BLE001 - the contract is "never raises"
         return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff(
             "", None, None, reason=f"could not compare ({type(error).__name__})")])
 
 
+def _records(live: Mapping[str, Any], record: Record | None, secret: bool) -> list[Record]:
+    """Every record of what was last applied to ``live``: kubectl's annotation, then the caller's."""
+    found = []
+    last_applied = _last_applied(live)
+    if last_applied is not None:
+        found.append(Record(_normalise(last_applied, secret, True), "kubectl apply",
+                            frozenset({defaults.CLIENT_SIDE_APPLY_MANAGER})))
+    if record is not None:
+        found.append(Record(_normalise(record.manifest, secret, True), record.deployer, record.managers))
+    return found
+
+
+def _direction(raw: RawDiff, live: Mapping[str, Any], appliers: Collection[str], updaters: Collection[str],
+               revision: str) -> tuple[str, str]:
+    """Which side moved for a value that differs from Git's, from who owns the live field: a
+    deployer (live is what it last applied, Git has moved on) or anyone else (changed live).
+    ``appliers`` deploy by server-side apply, ``updaters`` by update (client-side apply, Helm)."""
+    if raw.direction or raw.live_path is None or raw.live is MISSING or raw.desired is MISSING:
+        return raw.direction, ""
+    entries = owner_entries(live, raw.live_path)
+    if not entries:
+        return "", ""
+    others = [m for m, op in entries if m not in (appliers if op == "Apply" else updaters)]
+    if others:
+        return CHANGED_LIVE, "changed live by " + ", ".join(dict.fromkeys(others))
+    at = f"Git at {revision[:7]}" if revision else "Git"
+    return GIT_AHEAD, f"not deployed yet: {at} sets another value (live is what {entries[0][0]} last applied)"
+
+
+def _not_in_git(dnorm: Mapping[str, Any], lnorm: Mapping[str, Any], live: Mapping[str, Any],
+                root: SchemaNode | None, options: CompareOptions, kind: str, appliers: frozenset[str],
+                records: list[Record], revision: str) -> list[RawDiff]:
+    """Live fields Git does not set that count all the same: added by a person, or held by a
+    deployer's record (managedFields of a server-side apply, last-applied, Helm's release)."""
+    found = live_additions(dnorm, lnorm, options.human_managers, appliers, revision)
+    bare = _without_last_applied(lnorm)
+    # A person's edit first, then what a record names (the deployer in the user's words: "helm
+    # release web revision 3"), then what only the managedFields of an apply tell.
+    additions = [r for r in found if r.direction != GIT_AHEAD]
+    for rec in records:
+        additions += removed_from_record(dnorm, bare, rec.manifest, root, rec.deployer, revision)
+    additions += (r for r in found if r.direction == GIT_AHEAD)
+    first: dict[Any, RawDiff] = {}
+    for r in additions:
+        first.setdefault(r.live_path, r)
+    # The tracking mark is added at apply time by the tool that applies (Argo CD, the pipeline),
+    # never written in Git: that it is live and not in Git is how tracking works.
+    marks = {("metadata", "labels", options.tracking_label),
+             ("metadata", "annotations", options.tracking_annotation), *defaults.APPLY_TIME_MARKS}
+    return [r for r in first.values() if r.direction != GIT_AHEAD or (
+        r.live_path not in marks and not defaults.allocated(kind, r.live_path or ())
+        and not _is_default(root, r.live_path or (), r.live, live))]
+
+
 def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
-             hpa_targets: frozenset[ObjectKey], schema: SchemaHints | None) -> ObjectDiff:
+             hpa_targets: frozenset[ObjectKey], schema: SchemaHints | None, revision: str,
+             record: Record | None) -> ObjectDiff:
     if not isinstance(desired, dict) or not isinstance(live, dict):
         side = "desired" if not isinstance(desired, dict) else "live"
         return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff("", None, None,
@@ -206,20 +267,9 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     root = _schema_root(key, str(desired.get("apiVersion") or ""), schema)
     walker.walk_map(dnorm, lnorm, root)
     raws = walker.diffs
-    additions = live_additions(dnorm, lnorm, options.human_managers, defaults.APPLY_MANAGERS)
-    last_applied = _last_applied(live)
-    if last_applied is not None:
-        known = {r.live_path for r in additions if r.live_path is not None}
-        additions += [r for r in removed_since_last_apply(dnorm, _without_last_applied(lnorm),
-                                                          _normalise(last_applied, secret, True))
-                      if r.live_path not in known]
-    # The tracking mark is added at apply time by the tool that applies (Argo CD, the pipeline),
-    # never written in Git: that it is live and not in Git is how tracking works.
-    marks = {("metadata", "labels", options.tracking_label),
-             ("metadata", "annotations", options.tracking_annotation)}
-    raws.extend(r for r in additions if r.reason != REMOVED_FROM_GIT or (
-        r.live_path not in marks and not defaults.allocated(key.kind, r.live_path or ())
-        and not _is_default(root, r.live_path or (), r.live, live)))
+    appliers = deployer_managers(live, dnorm, defaults.APPLY_MANAGERS.union(options.apply_managers))
+    records = _records(live, record, secret)
+    raws.extend(_not_in_git(dnorm, lnorm, live, root, options, key.kind, appliers, records, revision))
     if not raws and not walker.unknown:
         return ObjectDiff(Sync.SYNCED)
 
@@ -227,16 +277,18 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     scaled = key in hpa_targets or ObjectKey(key.group, key.kind, "", key.name) in hpa_targets
     rules = active_rules(options, key, scaled)
     show = _shown(secret)
+    updaters = defaults.UPDATE_DEPLOYERS.union(options.apply_managers, *(r.managers for r in records))
     differences: list[FieldDiff] = []
     ignored: list[FieldDiff] = []
     judged: list[tuple[RawDiff, bool]] = []
     for raw in raws:
-        origin = classify(raw, rules, desired, live, lnorm)
+        origin = classify(raw, rules, desired, live, lnorm) or defaults.added_by_admission(key.kind, raw)
         if origin is None and raw.reason == EMPTY_IN_GIT:
             origin = _filled_in(raw, key.kind, live, options)
         path = raw.desired_path if raw.desired is not MISSING else (raw.live_path or raw.desired_path)
+        direction, why = _direction(raw, live, appliers, updaters, revision)
         field = FieldDiff(raw.pointer, show(path, raw.desired), show(path, raw.live),
-                          ignored_by=origin, reason=_reason(raw, secret))
+                          ignored_by=origin, reason=_reason(raw, secret) or why, direction=direction)
         (ignored if origin else differences).append(field)
         judged.append((raw, origin is not None))
     for raw in walker.unknown:

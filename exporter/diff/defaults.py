@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from exporter.diff.paths import MISSING, RawDiff
+
 ComputedDefault = Callable[[Mapping[str, Any]], Any]
 
 
@@ -247,6 +249,48 @@ UNORDERED_LISTS: dict[str, tuple[str, ...]] = {"HorizontalPodAutoscaler": ("spec
 #: own that differs from Git's is drift, never "filled in by a controller". ``kubectl`` is
 #: kubectl's server-side apply manager (operation Apply).
 APPLY_MANAGERS: frozenset[str] = frozenset({"kubectl-client-side-apply", "kubectl", "helm", "argocd-controller"})
+#: The manager ``kubectl apply`` (client side) records, beside its last-applied annotation.
+CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
+#: Managers that deploy by update rather than server-side apply: what they own is what they
+#: last applied (``argocd-controller`` applies client-side unless told to use server-side apply).
+UPDATE_DEPLOYERS: frozenset[str] = frozenset({CLIENT_SIDE_APPLY_MANAGER, "helm", "argocd-controller"})
+
+#: Labels and annotations the deploying tools add to every object at apply time, never written
+#: in Git (Helm's release annotations and managed-by label, Flux's ownership labels): like the
+#: tracking mark, that they are live and not in Git is how those tools work.
+APPLY_TIME_MARKS: frozenset[tuple[str, str, str]] = frozenset({
+    ("metadata", "annotations", "meta.helm.sh/release-name"),
+    ("metadata", "annotations", "meta.helm.sh/release-namespace"),
+    ("metadata", "labels", "app.kubernetes.io/managed-by"),
+    ("metadata", "labels", "kustomize.toolkit.fluxcd.io/name"),
+    ("metadata", "labels", "kustomize.toolkit.fluxcd.io/namespace"),
+    ("metadata", "labels", "helm.toolkit.fluxcd.io/name"),
+    ("metadata", "labels", "helm.toolkit.fluxcd.io/namespace"),
+})
+
+#: Tolerations the DefaultTolerationSeconds admission plugin adds to every Pod that does not
+#: tolerate these taints already (300 s unless the server is told otherwise).
+ADMISSION_TOLERATION_KEYS: frozenset[str] = frozenset({"node.kubernetes.io/not-ready",
+                                                       "node.kubernetes.io/unreachable"})
+
+
+def added_by_admission(kind: str, raw: RawDiff) -> str | None:
+    """Why a live value Git does not set was added by the API server's own admission plugins
+    (proven on real servers in tests/realserver/test_real_admission.py), or None.
+
+    The other defaults admission fills in (the default StorageClass and IngressClass, LimitRange
+    defaults, the service-account token volume) land in fields Git leaves out or in keyed lists
+    whose extra items are never drift, so only the Pod's tolerations, compared as a whole set,
+    need saying here."""
+    path = raw.live_path
+    if kind != "Pod" or raw.desired is not MISSING or not path or path[:2] != ("spec", "tolerations"):
+        return None
+    value = raw.live
+    if (isinstance(value, dict) and value.get("key") in ADMISSION_TOLERATION_KEYS
+            and value.get("operator") == "Exists" and value.get("effect") == "NoExecute"
+            and isinstance(value.get("tolerationSeconds"), int) and len(value) == 4):
+        return "admission:DefaultTolerationSeconds"
+    return None
 
 
 def allocated(kind: str, path: tuple[object, ...]) -> bool:

@@ -92,12 +92,16 @@ def owns(fields: Any, live: Any, path: Sequence[Token]) -> bool:
 def owners(live: Mapping[str, Any], path: Sequence[Token]) -> list[str]:
     """Managers that own ``path`` of the live object (several when server-side apply shares it)."""
     found: list[str] = []
-    for entry in managed_entries(live):
-        if owns(entry.get("fieldsV1"), live, path):
-            manager = entry.get("manager")
-            if isinstance(manager, str) and manager not in found:
-                found.append(manager)
+    for manager, _ in owner_entries(live, path):
+        if manager not in found:
+            found.append(manager)
     return found
+
+
+def owner_entries(live: Mapping[str, Any], path: Sequence[Token]) -> list[tuple[str, str]]:
+    """``(manager, operation)`` of every managedFields entry that owns ``path`` of the live object."""
+    return [(entry["manager"], str(entry.get("operation") or "")) for entry in managed_entries(live)
+            if isinstance(entry.get("manager"), str) and owns(entry.get("fieldsV1"), live, path)]
 
 
 def managed_entries(live: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:

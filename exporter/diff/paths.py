@@ -38,6 +38,9 @@ class RawDiff:
     desired: Any
     live: Any
     reason: str = ""
+    #: Which side moved, where the deployer's record tells: ``"git"`` (live is what was last
+    #: applied, Git differs) or ``"live"`` (changed after the last apply); ``""`` when unknown.
+    direction: str = ""
 
     @property
     def pointer(self) -> str:

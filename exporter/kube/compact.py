@@ -11,9 +11,10 @@ as text. For ten thousand apps that is gigabytes. So the cache keeps:
   ``uid``, ``resourceVersion`` and timestamps, are left alone: sharing them saves nothing);
 - each distinct ``fieldsV1`` tree once: it names fields and list keys, not values, so the objects
   of one chart across a fleet have the same few trees;
-- the last-applied annotation as its key skeleton (every value replaced by ``""``): all the
-  comparison reads from it is which fields the last ``kubectl apply`` set, and the skeleton also
-  keeps the Secret values that annotation repeats out of the agent's memory.
+- the last-applied annotation as its key skeleton (every value replaced by ``""``, but the key
+  fields of list items): all the comparison reads from it is which fields and which keyed list
+  items the last ``kubectl apply`` set, and the skeleton also keeps the Secret values that
+  annotation repeats out of the agent's memory.
 
 Shared parts are never modified by their readers. ``Compactor`` holds the shared values; it forgets
 the ones no cached object uses any more whenever its tables have doubled since the last sweep.
@@ -41,10 +42,21 @@ SHORT = 64
 MIN_SWEEP = 20_000
 
 
+#: Fields that name a list item (patch merge keys and the common ``x-kubernetes-list-map-keys``):
+#: a skeleton keeps their values, so the items of a keyed list can still be told apart. None of
+#: them holds a secret (a Secret's values are a map's, and blanked).
+LIST_KEY_FIELDS = frozenset({"name", "containerPort", "port", "protocol", "mountPath", "devicePath", "ip",
+                             "topologyKey", "whenUnsatisfiable", "conditionType", "type", "key", "id"})
+
+
 def skeleton(value: Any) -> Any:
-    """``value`` with every leaf replaced by ``""``: maps keep their keys, lists become leaves."""
+    """``value`` with every leaf replaced by ``""``: maps keep their keys, lists of maps keep
+    their items (with the values of their key fields), other lists become leaves."""
     if isinstance(value, dict):
         return {k: skeleton(v) for k, v in value.items()}
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return [{k: v if k in LIST_KEY_FIELDS and isinstance(v, (str, int)) else skeleton(v)
+                 for k, v in item.items()} for item in value]
     return ""
 
 

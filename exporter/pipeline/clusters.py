@@ -11,16 +11,18 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from exporter import diff as compare_mod
 from exporter.config_types import ClusterConfig
 from exporter.diff.openapi import ServerSchemas
+from exporter.diff.records import Record
 from exporter.kube.cache import Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
+from exporter.kube.helm_releases import HELM_MANAGER, ReleaseRecord, read_release, release_of
 from exporter.model import KubeObject, ObjectKey
 
 log = logging.getLogger("exporter.agent")
@@ -76,6 +78,11 @@ class Cluster:
     #: The server's own OpenAPI document; None until read (or where it cannot be read).
     openapi: ServerSchemas | None = None
     openapi_tried: bool = False
+    #: Helm releases read, by (namespace, name): the resource versions of the live objects of the
+    #: release when it was read, and the record. Helm changes its objects when it deploys, so a
+    #: change of theirs is when to read the release again.
+    helm_records: dict[tuple[str, str], tuple[frozenset[tuple[ObjectKey, str]], ReleaseRecord | None]] = \
+        field(default_factory=dict)
     #: How long a watch may fail before its apps are Unknown (the config's ``staleAfter``).
     stale_after: float = 30.0
     on_event: OnEvent = _ignore_event
@@ -210,6 +217,41 @@ class Cluster:
                 f"{now - since:.0f}s: {informer.error}")
 
 
+
+    async def helm_release(self, release: tuple[str, str],
+                           objects: frozenset[tuple[ObjectKey, str]]) -> ReleaseRecord | None:
+        """Helm's record of ``release`` (namespace, name), read again only when one of its live
+        ``objects`` (key, resourceVersion) changed since the last read."""
+        known = self.helm_records.get(release)
+        if known is not None and known[0] == objects:
+            return known[1]
+        assert self.client is not None
+        secrets = await self.resource("v1", "Secret")
+        configmaps = await self.resource("v1", "ConfigMap")
+        record = await read_release(self.client, secrets, configmaps, *release)
+        self.helm_records[release] = (objects, record)
+        return record
+
+    async def deployer_records(self, objects: Iterable[tuple[ObjectKey, str]]) -> dict[ObjectKey, Record]:
+        """Helm's record of each live object of ``objects`` (key, served version) that Helm installed."""
+        assert self.cache is not None
+        releases: dict[tuple[str, str], list[tuple[ObjectKey, KubeObject]]] = defaultdict(list)
+        for key, version in objects:
+            live = self.cache.get(key, version)
+            release = release_of(live) if live is not None else None
+            if live is not None and release is not None:
+                releases[release].append((key, live))
+        found: dict[ObjectKey, Record] = {}
+        for release, members in releases.items():
+            stamp = frozenset((k, str((o.get("metadata") or {}).get("resourceVersion"))) for k, o in members)
+            record = await self.helm_release(release, stamp)
+            if record is None:
+                continue
+            for key, _ in members:
+                manifest = record.find(key)
+                if manifest is not None:
+                    found[key] = Record(manifest, record.deployer, frozenset({HELM_MANAGER}))
+        return found
 
     def view(self) -> ClusterView:
         return ClusterView(self)

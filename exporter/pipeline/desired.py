@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependencies, with_inflated_charts
 from exporter.clock import Clock
@@ -20,7 +21,9 @@ from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
 from exporter.model import AppStatus, KubeObject, ObjectKey
 from exporter.render import RenderError, chart_uses, render_packed, source_root
+from exporter.render.helm import load_values
 from exporter.render.packing import EMPTY, pack, unpack
+from exporter.render.pool import in_thread
 
 #: After a failed render, the same commit is tried again after this long, doubling up to the cap.
 RENDER_BACKOFF = 10.0
@@ -126,6 +129,15 @@ def revision_text(app: AppConfig, parts: list[SourceRevision]) -> str:
                       for source, part in zip(app.sources, parts, strict=True))
 
 
+async def _user_values(tree: Path, rel: str, source: SourceConfig, refs: dict[str, Path]) -> dict[str, Any] | None:
+    """The app's values for the chart at ``tree/rel`` (value files, then inline values), or None
+    where they cannot be read yet: the render reports why, with the file and line."""
+    try:
+        return await in_thread(load_values, tree / rel, tree, source.helm, rel, refs)
+    except (RenderError, OSError):
+        return None
+
+
 async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions: Revisions,
                          time_limit: float, build_options: Sequence[str] = ()) -> bytes:
     """Check out or fetch every source, then render the ones that declare objects, with the
@@ -140,7 +152,9 @@ async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions:
             continue
         tree = await revisions.git.checkout(source.repo_url, part)
         if source.type == "helm" and source.renders:
-            tree = await with_dependencies(tree, source.path.strip("/") or ".", revisions.charts, time_limit)
+            rel = source.path.strip("/") or "."
+            tree = await with_dependencies(tree, rel, revisions.charts, time_limit,
+                                           await _user_values(tree, rel, source, refs))
         elif source.type == "kustomize" and source.renders:
             uses = await chart_uses(source_root(tree, source.path)[0], tree)
             tree = await with_inflated_charts(tree, uses, revisions.charts, time_limit)

@@ -58,8 +58,12 @@ def health_excluded(obj: Mapping[str, Any]) -> bool:
 
 
 def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: LiveView,
-                     health: HealthEngine) -> Evaluation:
-    """Every desired object compared and assessed, then every extraneous tracked object."""
+                     health: HealthEngine, revision: str = "",
+                     records: Mapping[ObjectKey, diff.Record] | None = None) -> Evaluation:
+    """Every desired object compared and assessed, then every extraneous tracked object.
+
+    ``revision`` is the Git commit ``desired`` was rendered from; ``records`` what a deployer that
+    keeps its own record (Helm) last applied, by object."""
     hpas = diff.hpa_targets(d.manifest for d in desired)
     keys = frozenset(d.key for d in desired)
     objects: list[ObjectStatus] = []
@@ -75,7 +79,8 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
             continue
         seen[item.key] = current
         result = diff.compare(item.manifest, current, app.compare, hpa_targets=hpas,
-                              schema=live.schema(item.key, item.version))
+                              schema=live.schema(item.key, item.version), revision=revision,
+                              record=(records or {}).get(item.key))
         objects.append(ObjectStatus(item.key, api_version, exists=True, sync=result.sync,
                                     health=health.assess(current), diff=result,
                                     health_excluded=excluded or health_excluded(current)))

@@ -80,8 +80,8 @@ def object_detail(obj: ObjectStatus) -> dict[str, Any]:
         "healthSource": obj.health.source or None if obj.health else None,
         "requiresPruning": obj.requires_pruning,
         "healthExcluded": obj.health_excluded,
-        "differences": [{"path": d.path, "desired": d.desired, "live": d.live, "reason": d.reason}
-                        for d in (diff.differences if diff else [])],
+        "differences": [{"path": d.path, "desired": d.desired, "live": d.live, "reason": d.reason,
+                         "direction": d.direction or None} for d in (diff.differences if diff else [])],
         "ignored": [{"path": d.path, "ignoredBy": d.ignored_by} for d in (diff.ignored if diff else [])],
     }
 

@@ -10,6 +10,7 @@ import yaml
 from chart_servers import helm, write_chart
 
 from exporter.charts import ChartCache, ChartError, missing_dependencies, with_dependencies
+from exporter.charts.dependencies import dependency_enabled
 from exporter.config_types import AppConfig, Destination, HelmOptions, SourceConfig
 from exporter.render import render
 
@@ -75,3 +76,53 @@ async def test_a_dependency_range_that_matches_nothing_lists_the_versions(helm_r
     with pytest.raises(ChartError, match=r"^web: dependency db: no version matches '\^1.0.0' in chart 'db' of "
                                          r"http://127.0.0.1:\d+; it has 0.9.0$"):
         await with_dependencies(tree, "web", ChartCache(tmp_path / "charts"), 60)
+
+
+def chart_with_optional_db(tree: Path, values: dict[str, object], **dep: object) -> Path:
+    """``web`` depending on ``db`` from a repository nobody listens on, with ``dep``'s condition or tags."""
+    chart = write_chart(tree, "web", "0.1.0", dependencies=[{"name": "db", "version": "^1.0.0",
+                                                             "repository": "oci://127.0.0.1:9/charts", **dep}])
+    (chart / "values.yaml").write_text(yaml.safe_dump({"greeting": "hello", **values}))
+    return chart
+
+
+async def test_a_dependency_its_condition_disables_is_neither_fetched_nor_required(tmp_path):
+    tree = tmp_path / "checkout"
+    chart_with_optional_db(tree, {"db": {"enabled": False}}, condition="db.enabled")
+    assert missing_dependencies(tree / "web") == []
+    assert await with_dependencies(tree, "web", ChartCache(tmp_path / "charts"), 60) == tree
+    app = AppConfig(name="shop", source=SourceConfig(repo_url="", path="web", type="helm", helm=HelmOptions()),
+                    destination=Destination(cluster="prod", namespace="prod"))
+    assert [o["metadata"]["name"] for o in await render(app, tree, timeout=60)] == ["shop-web"]
+
+
+async def test_the_app_s_values_enabling_a_dependency_make_it_required(tmp_path):
+    tree = tmp_path / "checkout"
+    chart_with_optional_db(tree, {"db": {"enabled": False}}, condition="db.enabled")
+    assert missing_dependencies(tree / "web", {"db": {"enabled": True}}) == ["db"]
+    with pytest.raises(ChartError, match=r"^web: dependency db: .*127.0.0.1:9"):
+        await with_dependencies(tree, "web", ChartCache(tmp_path / "charts"), 60, {"db": {"enabled": True}})
+
+
+async def test_values_that_could_not_be_read_require_every_dependency(tmp_path):
+    tree = tmp_path / "checkout"
+    chart_with_optional_db(tree, {"db": {"enabled": False}}, condition="db.enabled")
+    assert missing_dependencies(tree / "web", None) == ["db"]
+
+
+@pytest.mark.parametrize(("dep", "values", "enabled"), [
+    ({"condition": "db.enabled"}, {"db": {"enabled": False}}, False),
+    ({"condition": "db.enabled"}, {"db": {"enabled": True}}, True),
+    ({"condition": "db.enabled"}, {}, True),  # the path holds nothing: enabled
+    ({"condition": "db.enabled"}, {"db": {"enabled": "no"}}, True),  # not a boolean: ignored, as Helm does
+    ({"condition": "missing.path, db.enabled"}, {"db": {"enabled": False}}, False),  # the first that is set
+    ({"condition": "db.enabled, other"}, {"db": {"enabled": True}, "other": False}, True),
+    ({"tags": ["backend"]}, {"tags": {"backend": False}}, False),
+    ({"tags": ["backend", "storage"]}, {"tags": {"backend": False, "storage": True}}, True),
+    ({"tags": ["backend"]}, {"tags": {}}, True),
+    ({"tags": ["backend"], "condition": "db.enabled"}, {"tags": {"backend": False}, "db": {"enabled": True}}, True),
+], ids=["condition-false", "condition-true", "condition-unset", "condition-not-bool", "first-set-condition",
+        "first-condition-wins", "tag-false", "any-tag-true", "tag-unset", "condition-over-tags"])
+def test_helm_s_rules_for_condition_and_tags(dep: dict[str, object], values: dict[str, object],
+                                            enabled: bool) -> None:
+    assert dependency_enabled({"name": "db", **dep}, values) is enabled

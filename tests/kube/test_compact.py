@@ -71,7 +71,7 @@ def test_a_field_removed_from_git_is_still_found_through_the_last_applied_skelet
     del config["data"]["flags"]
     small = Compactor().compact(next(o for o in live if o["metadata"]["name"] == "config-00"))
     assert [(f.path, f.reason) for f in compare(config, small, CompareOptions()).differences] == \
-        [("/data/flags", "removed from Git, still live")]
+        [("/data/flags", "not deployed yet: Git removes it (last applied by kubectl apply)")]
 
 
 def test_secret_values_repeated_in_the_last_applied_annotation_are_not_kept() -> None:

@@ -10,21 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from control_plane import AGENT_USER, ControlPlane, assets_dir
+from control_plane import AGENT_USER, VERSIONS, ControlPlane, need_control_plane, version_id
 
 _counter = itertools.count(1)
 
-
-@pytest.fixture(scope="session")
-def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    assets = assets_dir()
-    if assets is None:
-        reason = ("needs a real control plane: set KUBEBUILDER_ASSETS to a folder with kube-apiserver, "
-                  "kube-controller-manager and etcd (bash .ci/run prepares build/k8s-1.24)")
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must not skip the real-server tests")
-        pytest.skip(reason)
-    plane = ControlPlane(assets, tmp_path_factory.mktemp("control-plane")).start()
+@pytest.fixture(scope="session", params=VERSIONS, ids=version_id)
+def control_plane(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    assets = need_control_plane(request.param)
+    plane = ControlPlane(assets, tmp_path_factory.mktemp(f"control-plane-{assets.name}")).start()
     try:
         yield plane
     finally:

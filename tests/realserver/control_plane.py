@@ -1,7 +1,8 @@
-"""A real Kubernetes 1.24 control plane on loopback, as controller-runtime's envtest runs one.
+"""A real Kubernetes control plane on loopback (1.24 or 1.36), as controller-runtime's envtest runs one.
 
 etcd, kube-apiserver (with an audit log) and kube-controller-manager from the folder named by
-``KUBEBUILDER_ASSETS`` (``.ci/run`` fills it from ``../shared/k8s-1.24`` and Debian's etcd). The
+``KUBEBUILDER_ASSETS`` (``.ci/run`` fills one per version from ``../shared/k8s-1.24`` and
+``../shared/k8s-1.36`` and Debian's etcd). The
 test's own identity is an admin token; the agent under test gets a ServiceAccount bound to a
 ClusterRole with get, list and watch only, and :meth:`ControlPlane.verbs_of` reads back from the
 audit log every verb that identity used.
@@ -21,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 AGENT_NAMESPACE = "gitops-agent"
@@ -57,14 +59,41 @@ CONTROLLERS = "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service,
               "-attachdetach,-horizontalpodautoscaling"
 
 
-def assets_dir() -> Path | None:
-    """The folder with kube-apiserver, kube-controller-manager and etcd, or None."""
-    value = os.environ.get("KUBEBUILDER_ASSETS")
-    if not value:
-        return None
-    path = Path(value)
+def assets_dirs() -> list[Path]:
+    """Every folder with kube-apiserver, kube-controller-manager and etcd that ``KUBEBUILDER_ASSETS``
+    names: one folder as envtest takes it, or several joined by ``:`` (one per Kubernetes version,
+    as ``.ci/run`` sets it: ``build/k8s-1.24:build/k8s-1.36``)."""
+    value = os.environ.get("KUBEBUILDER_ASSETS") or ""
     needed = ("kube-apiserver", "kube-controller-manager", "etcd")
-    return path if all((path / name).exists() for name in needed) else None
+    return [Path(part) for part in value.split(os.pathsep)
+            if part and all((Path(part) / name).exists() for name in needed)]
+
+
+def assets_dir() -> Path | None:
+    """The first folder of :func:`assets_dirs`, or None."""
+    found = assets_dirs()
+    return found[0] if found else None
+
+
+def version_id(assets: Path | None) -> str:
+    """A test id for a control plane: its folder's name (``k8s-1.24``)."""
+    return assets.name if assets is not None else "no-control-plane"
+
+
+#: One control plane per Kubernetes version in KUBEBUILDER_ASSETS; every real-server test runs on each.
+VERSIONS: list[Path | None] = [*assets_dirs()] or [None]
+
+
+def need_control_plane(assets: Path | None) -> Path:
+    """``assets``, or the test skips (fails in CI) saying how to get a control plane."""
+    if assets is None:
+        reason = ("needs a real control plane: set KUBEBUILDER_ASSETS to a folder with kube-apiserver, "
+                  "kube-controller-manager and etcd, or several joined by ':' (bash .ci/run prepares "
+                  "build/k8s-1.24 and build/k8s-1.36)")
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must not skip the real-server tests")
+        pytest.skip(reason)
+    return assets
 
 
 def free_port() -> int:

@@ -51,6 +51,11 @@ class Scenario:
         self.manifests = text
         return text
 
+    def head(self) -> str:
+        """The commit Git's main branch is at."""
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.repo, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
     # -- what users do ------------------------------------------------------------------------------
 
     def apply(self, text: str | None = None, *, server_side: bool = False, manager: str | None = None) -> None:

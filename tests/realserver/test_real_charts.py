@@ -1,4 +1,4 @@
-"""Real charts, zero false drift: eight published charts applied to a real 1.24 server client-side
+"""Real charts, zero false drift: eight published charts applied to real 1.24 and 1.36 servers client-side
 and server-side, each checked as a Helm app (rendered by the agent from the chart and its values)
 and as a directory app of its rendered YAML. None of these configurations renders random data, so
 every difference would be a false one."""
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from charts import SHARED, apply_chart, chart_names, evaluate_charts, make_repo, write_charts_config
-from control_plane import AGENT_USER, ControlPlane, assets_dir
+from control_plane import AGENT_USER, VERSIONS, ControlPlane, need_control_plane, version_id
 from scenario import drift
 
 from exporter.model import AppState, AppStatus
@@ -24,21 +24,24 @@ from exporter.model import AppState, AppStatus
 CHARTS = chart_names()
 
 
-@pytest.fixture(scope="module", params=["client-side", "server-side"])
+MODES = [(assets, mode) for assets in VERSIONS for mode in ("client-side", "server-side")]
+
+
+@pytest.fixture(scope="module", params=MODES, ids=[f"{version_id(a)}-{m}" for a, m in MODES])
 def applied(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
             ) -> Iterator[tuple[ControlPlane, dict[tuple[str, str], AppStatus], Path]]:
-    assets = assets_dir()
-    if assets is None or not CHARTS:
-        reason = (f"needs the real charts in {SHARED} and a control plane in KUBEBUILDER_ASSETS "
-                  "(bash .ci/run prepares both)")
+    assets, mode = request.param
+    if not CHARTS:
+        reason = f"needs the real charts in {SHARED} (CI has them beside the clone)"
         if os.environ.get("CI"):
             pytest.fail(reason + "; CI must not skip the real-server tests")
         pytest.skip(reason)
-    work = tmp_path_factory.mktemp(f"charts-{request.param}")
+    assets = need_control_plane(assets)
+    work = tmp_path_factory.mktemp(f"charts-{assets.name}-{mode}")
     plane = ControlPlane(assets, work / "control-plane").start()
     try:
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda name: apply_chart(plane, name, request.param == "server-side"), CHARTS))
+            list(pool.map(lambda name: apply_chart(plane, name, mode == "server-side"), CHARTS))
         repo = make_repo(work)
         statuses = asyncio.run(evaluate_charts(plane, repo))
         yield plane, statuses, repo

@@ -48,7 +48,9 @@ async def test_a_field_removed_from_git_but_still_live_is_drift(scenario: Scenar
     status = await scenario.evaluate()
     assert drift(status) == ["ConfigMap/settings /data/legacy", "ConfigMap/settings /metadata/labels/tier"]
     reasons = {d.path: d.reason for o in status.objects if o.diff for d in o.diff.differences}
-    assert reasons["/data/legacy"] == "removed from Git, still live"
+    deployer = "kubectl" if server_side else "kubectl apply"
+    assert reasons["/data/legacy"] == \
+        f"not deployed yet: Git at {scenario.head()[:7]} removes it (last applied by {deployer})"
 
 
 @MODES

@@ -74,7 +74,7 @@ def deployment(name: str, namespace: str, *, health: Health = Health.HEALTHY, me
     if image_live:
         live = {**desired, "spec": {"template": {"spec": {"containers": [{"name": name, "image": image_live}]}}}}
         diffs.append(FieldDiff("/spec/template/spec/containers/0/image", f"{name}:1.4.0", image_live,
-                               reason="changed live by kubectl-set"))
+                               reason="changed live by kubectl-set", direction="live"))
     return ObjectStatus(
         key=ObjectKey("apps", "Deployment", namespace, name), api_version="apps/v1", exists=True,
         sync=Sync.OUT_OF_SYNC if diffs else Sync.SYNCED, health=HealthResult(health, message, "specific"),

@@ -116,7 +116,7 @@ async def test_app_detail_lists_objects_with_differences_and_ignored_fields(serv
     assert deploy["sync"] == "OutOfSync"
     assert deploy["differences"] == [{"path": "/spec/template/spec/containers/0/image",
                                       "desired": "payments-api:1.4.0", "live": "payments-api:1.3.9",
-                                      "reason": "changed live by kubectl-set"}]
+                                      "reason": "changed live by kubectl-set", "direction": "live"}]
     assert deploy["ignored"] == [{"path": "/spec/replicas",
                                   "ignoredBy": "managedFieldsManagers: kube-controller-manager"}]
     assert (svc["group"], svc["kind"], svc["health"], svc["differences"]) == ("", "Service", "Healthy", [])
