@@ -151,8 +151,15 @@ def main() -> None:
                                               "databases.fleet.example.com")
         finally:
             plane.stop()
-    (HERE / "live.json").write_text(json.dumps({"crd": definition, "objects": objects}, indent=1) + "\n")
-    print(f"wrote {HERE / 'live.json'}: {len(objects)} objects")
+    target = HERE / capture_file(assets.name)
+    target.write_text(json.dumps({"crd": definition, "objects": objects}, indent=1) + "\n")
+    print(f"wrote {target}: {len(objects)} objects")
+
+
+def capture_file(version: str) -> str:
+    """Where the capture of the control plane in folder ``version`` is kept: ``live.json`` (what the
+    benchmark serves) for Kubernetes 1.24, ``live-k8s-1.36.json`` and so on for the others."""
+    return "live.json" if version in ("k8s-1.24", "") else f"live-{version}.json"
 
 
 if __name__ == "__main__":

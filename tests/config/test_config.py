@@ -281,3 +281,10 @@ def test_helm_values_given_as_a_yaml_string_must_parse(tmp_path: Path) -> None:
           image: tag: x"""))
     assert errors == ["11: apps[0].source.helm.values: is not valid YAML: "
                       "mapping values are not allowed in this context"]
+
+
+def test_apply_managers_add_to_the_deployers_found_from_evidence(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL_APP + "    compare:\n      applyManagers: [deploy-bot]\n"))
+    assert config.apps[0].compare.apply_managers == ["deploy-bot"]
+    errors = errors_of(tmp_path, MINIMAL_APP + "    compare:\n      applyManagers: {deploy-bot: yes}\n")
+    assert len(errors) == 1 and errors[0].startswith("11: apps[0].compare.applyManagers: must be a list")

@@ -145,3 +145,17 @@ def test_other_extra_tolerations_on_a_pod_are_drift() -> None:
     spot = {"key": "spot", "operator": "Exists", "effect": "NoSchedule"}
     result = compare(pod([DEDICATED]), pod([DEDICATED, *ADMISSION, spot]), CompareOptions())
     assert [d.path for d in result.differences] == ["/spec/tolerations/3"]
+
+
+def test_a_configured_apply_manager_counts_even_where_it_owns_nothing_git_still_sets() -> None:
+    # The bot applied only DEBUG; Git's MODE is someone else's, so no evidence names the bot.
+    live = applied_server_side(deployment(ENV_BEFORE), "deploy-bot")
+    fields = live["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    entry = fields['k:{"name":"web"}']
+    for name in ("f:name", "f:image", "."):
+        del entry[name]
+    del entry["f:env"]['k:{"name":"MODE"}']
+    assert compare(deployment(ENV_AFTER), live, CompareOptions()).sync is Sync.SYNCED
+    options = CompareOptions(apply_managers=["deploy-bot"])
+    assert [d.path for d in compare(deployment(ENV_AFTER), live, options).differences] == [
+        "/spec/template/spec/containers/0/env/1"]

@@ -45,9 +45,11 @@ def steady(value: Any) -> Any:
     return value
 
 
-def checked_in(namespace: str) -> list[dict[str, Any]]:
+def checked_in(namespace: str, version: str) -> list[dict[str, Any]]:
+    """The capture kept for the control plane of ``version`` (its folder name: what each version
+    stores and defaults differs)."""
     capture = _capture_module()
-    text = (FLEET_APP / "live.json").read_text(encoding="utf-8").replace(capture.TOKEN, namespace)
+    text = (FLEET_APP / capture.capture_file(version)).read_text(encoding="utf-8").replace(capture.TOKEN, namespace)
     objects: list[dict[str, Any]] = json.loads(text)["objects"]
     return objects
 
@@ -59,9 +61,9 @@ def captured(control_plane: ControlPlane) -> tuple[str, list[dict[str, Any]]]:
     return namespace, _capture_module().capture(control_plane, namespace)
 
 
-def test_the_benchmark_fleet_app_is_what_the_real_server_returns(captured) -> None:
+def test_the_benchmark_fleet_app_is_what_the_real_server_returns(captured, control_plane: ControlPlane) -> None:
     namespace, live = captured
-    expected = checked_in(namespace)
+    expected = checked_in(namespace, control_plane.assets.name)
     assert [(o["kind"], o["metadata"]["name"]) for o in live] == \
         [(o["kind"], o["metadata"]["name"]) for o in expected]
     for real, kept in zip(live, expected, strict=True):
