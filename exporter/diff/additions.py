@@ -46,7 +46,7 @@ def live_additions(desired: Mapping[str, Any], live: Mapping[str, Any], human_ma
         if entry.get("operation") == "Apply":
             if manager not in deployers:
                 continue
-            walk = _AdditionWalk(f"{revision}\0{manager}", GIT_AHEAD, found, seen)
+            walk = _AdditionWalk("", GIT_AHEAD, found, seen, revision, str(manager))
         elif manager in human_managers:
             walk = _AdditionWalk(f"added live by {manager}", CHANGED_LIVE, found, seen)
         else:
@@ -102,13 +102,18 @@ def _is_leaf(node: Mapping[str, Any]) -> bool:
 
 
 class _AdditionWalk:
-    __slots__ = ("reason", "direction", "found", "seen")
+    __slots__ = ("reason", "direction", "found", "seen", "revision", "deployer")
 
-    def __init__(self, reason: str, direction: str, found: list[RawDiff], seen: set[tuple[Any, ...]]) -> None:
+    def __init__(self, reason: str, direction: str, found: list[RawDiff], seen: set[tuple[Any, ...]],
+                 revision: str = "", deployer: str = "") -> None:
+        #: The reason of every report; for a deployer's walk (``GIT_AHEAD``) it is made per item
+        #: from ``revision`` and ``deployer`` instead, so that it names the item.
         self.reason = reason
         self.direction = direction
         self.found = found
         self.seen = seen
+        self.revision = revision
+        self.deployer = deployer
 
     def _report(self, desired_path: tuple[Any, ...], live_path: tuple[Any, ...], value: Any,
                 what: str = "it") -> None:
@@ -117,8 +122,7 @@ class _AdditionWalk:
         self.seen.add(live_path)
         reason = self.reason
         if self.direction == GIT_AHEAD:  # the reason names the item: "removes env DEBUG"
-            revision, _, manager = reason.partition("\0")
-            reason = not_deployed(revision, what, manager)
+            reason = not_deployed(self.revision, what, self.deployer)
         self.found.append(RawDiff(desired_path, live_path, MISSING, value, reason, self.direction))
 
     def map_node(self, fields: Mapping[str, Any], desired: Any, live: Mapping[str, Any],
