@@ -14,15 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from exporter import diff as compare_mod
-from exporter.clock import Clock, SystemClock
+from exporter.clock import Clock, SystemClock, monotonic
 from exporter.collector import building_long_lived
-from exporter.config_types import AppConfig, ClusterConfig, CompareOptions, Config
+from exporter.config_types import AppConfig, ClusterConfig, Config
 from exporter.git import GitCache
 from exporter.health import HealthEngine
 from exporter.history import HistoryBook, Transition
@@ -43,9 +42,11 @@ from exporter.pipeline.desired import AppRuntime, Revisions, prepare_checkouts, 
 from exporter.pipeline.evaluation import DesiredObject, evaluate_objects
 from exporter.pipeline.freezes import FreezeWatch
 from exporter.pipeline.listing import AppLister
+from exporter.pipeline.routing import Marks, Tracking
 from exporter.pipeline.scheduling import Scheduler
 from exporter.pipeline.sources import SourceWatch
 from exporter.status import clocks, combine, good_states
+from exporter.supervision import Supervisor
 from exporter.windows import FreezeLog, FreezeViolation, WindowSchedule
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ class Agent:
 
     def __init__(self, config: Config, *, clock: Clock | None = None, shard: tuple[int, int] | None = None,
                  notifier: Notifier | None = None, cache_dir: str | None = None,
-                 concurrency: int = 8, windows: WindowSchedule | None = None, keep_state: bool = True) -> None:
+                 concurrency: int = 8, windows: WindowSchedule | None = None, keep_state: bool = True,
+                 supervisor: Supervisor | None = None) -> None:
         """``keep_state=False`` (one-shot commands) neither reads nor writes the history file, which
         belongs to the running agent."""
         self.config = config
@@ -74,15 +76,14 @@ class Agent:
         self.history = HistoryBook((config.state_file or os.path.join(self.git.cache_dir, "app-state.json"))
                                    if keep_state else None)
         self._apps: dict[str, AppRuntime] = {}
+        self._tracking = Tracking()
         self._clusters: dict[str, Cluster] = {c.name: self._new_cluster(c) for c in config.clusters}
-        #: The apps that declare each object, by (cluster, key): tuples, as nearly every object has
-        #: one app, and a set per object is some 50 MB more at a quarter of a million objects.
-        self._owners: dict[tuple[str, ObjectKey], tuple[str, ...]] = {}
         #: The latest status of every app; ``snapshot()`` hands out an immutable copy of it.
         self._latest: dict[str, tuple[AppConfig, AppStatus]] = {}
         self._snapshot: Mapping[str, tuple[AppConfig, AppStatus]] | None = None
-        self._scheduler = Scheduler(self._evaluate_known, concurrency)
-        self._tracking: list[CompareOptions] | None = None
+        #: Every long-lived task of the agent runs under it; ``/readyz`` reports one that is down.
+        self.supervisor = supervisor or Supervisor()
+        self._scheduler = Scheduler(self._evaluate_known, concurrency, supervisor=self.supervisor)
         self._revisions = Revisions(self.git)
         self._sources = SourceWatch(self._revisions, self._apps.values, self._mark,
                                     lambda rts: self._publish(*((rt.config, rt.status) for rt in rts if rt.status)))
@@ -91,8 +92,8 @@ class Agent:
         self._lister = AppLister(self.git, self._clusters, self.windows, shard)
 
     def _new_cluster(self, config: ClusterConfig) -> Cluster:
-        return Cluster(config, stale_after=self.config.stale_after, on_event=self._on_event,
-                       on_stale=self._on_stale, track=self._track)
+        return Cluster(config, stale_after=self.config.stale_after, on_marks=self._on_marks,
+                       on_stale=self._on_stale, tracking=self._tracking, clock=self.clock)
 
     # ---- what the server and metrics read -------------------------------------------------------
 
@@ -113,6 +114,9 @@ class Agent:
         never = self._lister.never_listed()
         if never is not None:
             return never
+        down = self.supervisor.down()
+        if down:
+            return "; ".join(down.values())
         if not self._ready:
             return next((c.error for c in self._clusters.values() if c.error), "caches have not synced yet")
         for cluster in self._clusters.values():
@@ -120,7 +124,7 @@ class Agent:
                 return cluster.error
             for informer in cluster.cache.informers if cluster.cache is not None else ():
                 if informer.reported_stale:
-                    return cluster.stale_reason(informer, time.time())
+                    return cluster.stale_reason(informer)
         return None
 
     def freezes(self) -> list[dict[str, Any]]:
@@ -203,6 +207,7 @@ class Agent:
     async def close(self) -> None:
         await self._scheduler.close()
         await self.history.save()
+        await self.freeze_log.close()
         for cluster in self._clusters.values():
             await cluster.close()
         if self.notifier is not None:
@@ -245,7 +250,7 @@ class Agent:
     async def evaluate(self, name: str) -> AppStatus:
         """Evaluate one app now and publish its status."""
         rt = self._apps[name]
-        started = time.perf_counter()
+        started = monotonic()
         try:
             objects, error = await self._objects(rt)
         except Exception as exc:  # one broken app must never stop the others
@@ -274,7 +279,7 @@ class Agent:
                      extra={"app": name, "state": status.state.value})
         rt.status = status
         self._publish((rt.config, status))
-        EVALUATION_DURATION.observe(time.perf_counter() - started)
+        EVALUATION_DURATION.observe(monotonic() - started)
         if self.notifier is not None and name in self._apps:
             try:
                 await self.notifier.observe(rt.config, status)
@@ -320,7 +325,7 @@ class Agent:
             if problem is not None:
                 return [], problem
             keyed.append((ObjectKey(res.group, res.kind, ns, str(obj["metadata"]["name"])), obj, res))
-        if (stale := cluster.stale({(res.group, res.kind) for _, _, res in keyed}, time.time())) is not None:
+        if (stale := cluster.stale({(res.group, res.kind) for _, _, res in keyed})) is not None:
             return [], stale
         self._set_owners(rt, cluster, frozenset(k for k, _, _ in keyed))
         records = await cluster.deployer_records((k, r.version) for k, _, r in keyed)
@@ -345,74 +350,25 @@ class Agent:
         """Why an app generator or Argo CD source could not list its apps (at the last try)."""
         return list(self._lister.errors.values())
 
-    def _track(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> str | None:
-        """Keep the tracked-objects index current; return the app the object is (or was) marked for."""
-        previous = cluster.tracked_owner.get(key)
-        owner = self._marked_for(obj) if obj is not None else None
-        if previous is not None and previous != owner:
-            cluster.tracked[previous].pop(key, None)
-            del cluster.tracked_owner[key]
-        if owner is not None and obj is not None:
-            cluster.tracked[owner][key] = obj
-            cluster.tracked_owner[key] = owner
-        return owner or previous
-
     def _retrack(self) -> None:
-        """Read every cached object's mark again: which apps exist, and the tracking settings
-        they use, are known only once the apps are (after start, and after a reload)."""
-        self._tracking = None
+        """Hand every cluster the apps' tracking settings, which are known only once the apps are
+        (after start, and after a reload); each reads its cached objects' marks again."""
+        self._tracking = Tracking.of((rt.config for rt in self._apps.values()),
+                                     from_argo=bool(self.config.app_sources))
         for cluster in self._clusters.values():
-            if cluster.cache is None:
-                continue
-            for informer in cluster.cache.informers:
-                for key, obj in list(informer.objects.items()):
-                    self._track(cluster, key, obj)
+            cluster.retrack(self._tracking)
 
-    def _marked_for(self, obj: KubeObject) -> str | None:
-        """The app an object carries the mark of, read with that app's own tracking settings:
-        apps may use different labels or annotations, so each setting in use is tried, and a
-        name counts only for the app whose settings it was read with."""
-        first: str | None = None
-        for options in self._tracking_settings():
-            name = compare_mod.tracked_app(obj, options)
-            if name is None:
-                continue
-            rt = self._apps.get(name)
-            if rt is not None and _tracking_of(rt.config.compare) == _tracking_of(options):
-                return name
-            first = first or name
-        return first
-
-    def _tracking_settings(self) -> list[CompareOptions]:
-        """The distinct tracking settings the apps use; worked out again only when the apps change
-        (every watch event reads them)."""
-        if self._tracking is None:
-            settings: dict[tuple[str, str], CompareOptions] = {}
-            for rt in self._apps.values():
-                settings.setdefault(_tracking_of(rt.config.compare), rt.config.compare)
-            self._tracking = list(settings.values()) or [CompareOptions()]
-        return self._tracking
-
-    def _on_event(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> None:
-        """A watch event: keep the indexes current, note freeze violations, and evaluate only the
-        apps that own or track the object."""
-        if key.group == "apiextensions.k8s.io" and key.kind == "CustomResourceDefinition" and obj is not None:
-            cluster.schemas.update(compare_mod.SchemaHints.from_crd(obj))
-        if key.group == "argoproj.io" and key.kind in ("Application", "AppProject") and self.config.app_sources \
-                and not self._resync_pending:
+    def _on_marks(self, _cluster: Cluster, marks: Marks, key: ObjectKey, obj: KubeObject | None) -> None:
+        """The apps a watch event concerns (worked out by the cluster): note freeze violations
+        and evaluate them; a change of Argo CD's Applications lists the apps again."""
+        if marks.apps_changed and not self._resync_pending:
             self._resync_pending = True
             self._scheduler.spawn(self._resync_apps())
-        for name in self._apps_for(cluster, key, obj):
-            self._tell_freeze(self._freezes().live_change(self._apps[name], key, obj))
-            self._mark(name)
-
-    def _apps_for(self, cluster: Cluster, key: ObjectKey, obj: KubeObject | None) -> list[str]:
-        """The apps that declare the object or whose mark it carries (the index kept current)."""
-        tracked_by = self._track(cluster, key, obj)
-        owners = set(self._owners.get((cluster.config.name, key), ()))
-        if tracked_by is not None:
-            owners.add(tracked_by)
-        return sorted(name for name in owners if name in self._apps)
+        for name in marks.apps:
+            rt = self._apps.get(name)
+            if rt is not None:
+                self._tell_freeze(self._freezes().live_change(rt, key, obj))
+                self._mark(name)
 
     def _freezes(self) -> FreezeWatch:
         return FreezeWatch(self.windows, self.freeze_log, self.clock)
@@ -431,20 +387,9 @@ class Agent:
                 self._mark(rt.config.name)
 
     def _set_owners(self, rt: AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey]) -> None:
-        if keys == rt.desired_keys:
-            return
-        cname, name = cluster.config.name, rt.config.name
-        for key in rt.desired_keys - keys:
-            rest = tuple(n for n in self._owners.get((cname, key), ()) if n != name)
-            if rest:
-                self._owners[(cname, key)] = rest
-            else:
-                self._owners.pop((cname, key), None)
-        for key in keys - rt.desired_keys:
-            have = self._owners.get((cname, key), ())
-            if name not in have:
-                self._owners[(cname, key)] = (*have, name)
-        rt.desired_keys = keys
+        if keys != rt.desired_keys:
+            cluster.declare(rt.config.name, rt.desired_keys, keys)
+            rt.desired_keys = keys
 
     # ---- scheduling ------------------------------------------------------------------------------
 
@@ -480,16 +425,11 @@ class Agent:
 
     def _forget_app(self, name: str) -> None:
         rt = self._apps.pop(name)
-        self._tracking = None
         cluster = self._clusters.get(rt.config.destination.cluster)
         if cluster is not None:
             self._set_owners(rt, cluster, frozenset())
         self._latest.pop(name, None)
         self._snapshot = None
-
-
-def _tracking_of(options: CompareOptions) -> tuple[str, str]:
-    return options.tracking_label, options.tracking_annotation
 
 
 def _default_cache_dir() -> str:

@@ -183,11 +183,9 @@ async def cmd_notify_test(args: argparse.Namespace) -> int:
 
 
 async def cmd_report_freeze(args: argparse.Namespace) -> int:
-    import time
-
     from exporter.clock import SystemClock
     from exporter.windows import FreezeLog
-    since = time.time() - parse_duration(args.since)
+    since = SystemClock().now() - parse_duration(args.since)
     config = load_or_refuse(args.config)
     if not config.freeze_log:
         raise UsageError(f"{args.config}: freezeLog is not set, so no freeze violations were kept")

@@ -11,6 +11,12 @@ import time
 from typing import Protocol
 
 
+def monotonic() -> float:
+    """Seconds on a clock that never jumps: for how long work took (metrics, deadlines of a
+    running call, least-recently-used order), never for a decision about the apps."""
+    return time.monotonic()
+
+
 class Clock(Protocol):
     """Anything that tells the current time as unix seconds."""
 

@@ -25,11 +25,11 @@ import shlex
 import shutil
 import stat
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exporter.clock import SystemClock, monotonic
 from exporter.config_types import RepoCredentials
 from exporter.instruments import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
 from exporter.process import run
@@ -232,7 +232,7 @@ class GitCache:
 
     async def _fetch(self, repo_url: str) -> None:
         label = safe_url(repo_url)
-        started = time.monotonic()
+        started = monotonic()
         result = "error"
         try:
             auth = auth_for(repo_url, self.credentials)
@@ -249,7 +249,7 @@ class GitCache:
             raise GitError(str(exc)) from None
         finally:
             GIT_FETCH_TOTAL.labels(label, result).inc()
-            GIT_FETCH_DURATION.labels(label, result).observe(time.monotonic() - started)
+            GIT_FETCH_DURATION.labels(label, result).observe(monotonic() - started)
 
     async def _clone(self, repo_url: str, mirror: Path, auth: GitAuth) -> None:
         """A bare clone next to its final place, moved in only when complete."""
@@ -326,7 +326,7 @@ class GitCache:
         if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
             raise GitError(f"checkout of {safe_url(repo_url)} failed: '{sha}' is not a full commit SHA")
         target = self._trees / f"{sha}-{hashlib.sha256(repo_url.encode()).hexdigest()[:12]}"
-        self._used[target] = time.monotonic()
+        self._used[target] = monotonic()
         if target.is_dir():
             return target
         task = self._checkouts.get(target)
@@ -335,7 +335,7 @@ class GitCache:
             self._checkouts[target] = task
             task.add_done_callback(lambda _t: self._checkouts.pop(target, None))
         path = await asyncio.shield(task)
-        self._used[target] = time.monotonic()
+        self._used[target] = monotonic()
         await self._prune()
         return path
 
@@ -363,7 +363,7 @@ class GitCache:
         excess = len(trees) - self.max_checkouts
         if excess <= 0:
             return
-        trees.sort(key=lambda p: self._used.get(p, p.stat().st_mtime - time.time() + time.monotonic()))
+        trees.sort(key=lambda p: self._used.get(p, p.stat().st_mtime - SystemClock().now() + monotonic()))
         loop = asyncio.get_running_loop()
         for path in trees[:excess]:
             self._used.pop(path, None)

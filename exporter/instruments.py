@@ -8,6 +8,8 @@ default), so tests and several agents in one process do not see each other's num
 
 from __future__ import annotations
 
+import logging
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -52,4 +54,41 @@ WEBHOOK_REQUESTS_TOTAL = Counter(
 RENDER_DURATION = Histogram(
     "gitops_render_duration_seconds", "Time to render an app's manifests, by source type and result.",
     ["type", "result"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
+)
+
+INTERNAL_ERRORS_TOTAL = Counter(
+    "gitops_internal_errors_total",
+    "Unexpected exceptions inside a stage (compare, health) that were caught so the other objects are "
+    "still judged. Anything above zero is a bug to report, with the traceback from the log.",
+    ["stage"], registry=REGISTRY,
+)
+
+#: (stage, subject, exception type) already logged with a traceback: one log per object and cause,
+#: not one per evaluation. Bounded, so a fleet of broken objects cannot grow it without end.
+_LOGGED: dict[tuple[str, str, str], None] = {}
+_LOGGED_MAX = 10_000
+
+
+def internal_error(stage: str, obj: object, error: BaseException) -> None:
+    """Count an unexpected exception caught in ``stage`` while handling the object ``obj``, and
+    log it with its traceback the first time it is seen for that object."""
+    INTERNAL_ERRORS_TOTAL.labels(stage).inc()
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
+    subject = f"{kind} {meta.get('namespace') or ''}/{meta.get('name') or '?'}"
+    seen = (stage, subject, type(error).__name__)
+    if seen in _LOGGED:
+        return
+    if len(_LOGGED) >= _LOGGED_MAX:
+        _LOGGED.pop(next(iter(_LOGGED)))
+    _LOGGED[seen] = None
+    logging.getLogger(f"exporter.{stage}").error("internal error in %s of %s (logged once per object): %s",
+                                                 stage, subject, error, exc_info=error)
+
+TASK_FAILURES_TOTAL = Counter(
+    "gitops_task_failures_total",
+    "Long-lived tasks of the agent (the evaluation worker, periodic jobs, the config reload) that failed "
+    "or ended and were restarted by the supervisor.",
+    ["task"], registry=REGISTRY,
 )

@@ -18,11 +18,13 @@ in the cluster (``live``), with the field manager that made the edit.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -334,9 +336,10 @@ class FreezeLog:
 
     The caller decides *whether* an app is frozen (see :class:`WindowSchedule`) and hands every
     change it sees here. With ``path`` set, each violation is appended to a JSON lines file and the
-    file is read back on start, so the report covers restarts. Appends are single small writes,
-    rare by nature (they only happen during freezes), and done before returning so a violation
-    is on disk before anyone is told about it.
+    file is read back on start, so the report covers restarts. Violations are seen from the watch
+    event handler, so on a running event loop the appends go to one writer thread, in order, and
+    never block the loop (a slow or full disk delays the file, not the agent); :meth:`flush` waits
+    for them. Without a running loop (a command, a script) they are written before returning.
     """
 
     #: Violations kept in memory; older ones stay in the file.
@@ -346,6 +349,8 @@ class FreezeLog:
         self.path = path
         self.clock: Clock = clock or SystemClock()
         self._items: list[FreezeViolation] = []
+        self._writer: ThreadPoolExecutor | None = None
+        self._written: Future[None] | None = None
         if path and os.path.exists(path):
             self._load(path)
 
@@ -365,10 +370,30 @@ class FreezeLog:
         del self._items[:-self.max_in_memory]
         FREEZE_VIOLATIONS_TOTAL.labels(app=v.app, type=v.type).inc()
         if self.path:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(v.to_dict(), sort_keys=True) + "\n")
+            self._append(self.path, json.dumps(v.to_dict(), sort_keys=True) + "\n")
         log.warning("freeze violation: %s %s %s", v.app, v.type, v.what)
         return v
+
+    def _append(self, path: str, line: str) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            _append_line(path, line)
+            return
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="freeze-log")
+        self._written = self._writer.submit(_append_line, path, line)
+
+    async def flush(self) -> None:
+        """Wait until every violation recorded so far is in the file."""
+        if self._written is not None:
+            await asyncio.wrap_future(self._written)
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._writer is not None:
+            self._writer.shutdown(wait=False)
+            self._writer = None
 
     def record_git(self, app: str, old_sha: str, new_sha: str) -> FreezeViolation:
         """A new commit on the app's revision while it was frozen (a merge during the freeze)."""
@@ -420,3 +445,12 @@ class FreezeLog:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
         return "".join("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1] + "\n"
                        for r in [header, *rows])
+
+
+def _append_line(path: str, line: str) -> None:
+    """One violation appended to the freeze log (in the writer thread when the agent runs)."""
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+    except OSError as exc:
+        log.error("cannot append to the freeze log %s: %s", path, exc.strerror or exc)

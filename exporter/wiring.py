@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -81,20 +82,17 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
     runner = await _serve(agent, config, host, port, fleet)
     stop, reload = _signal_events()
     loop = asyncio.get_running_loop()
-    helpers: list[asyncio.Task[None]] = []
     try:
         await agent.start()
         if banner:
             print(banner, flush=True)
-        helpers = [asyncio.create_task(_watch_file(config_path, reload)),
-                   asyncio.create_task(_reloads(agent, config_path, reload))]
+        agent.supervisor.start("config-file-watch", functools.partial(_watch_file, config_path, reload))
+        agent.supervisor.start("config-reload", functools.partial(_reloads, agent, config_path, reload))
         if duration is not None:
             loop.call_later(duration, stop.set)
         await stop.wait()
         log.info("shutting down")
     finally:
-        for task in helpers:
-            task.cancel()
         await agent.close()
         await runner.cleanup()
     return EXIT_OK
@@ -125,7 +123,7 @@ async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet 
     collector = AppStatusCollector(agent.snapshot, agent.ready)
     web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
                     webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
-                    diff=agent.diff_text, app_metrics=collector.chunks, fleet=fleet)
+                    diff=agent.diff_text, app_metrics=collector.chunks, fleet=fleet, clock=agent.clock)
     try:
         return await serve(web, host, port)
     except OSError as exc:

@@ -20,7 +20,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base types", ("exporter", "exporter.model", "exporter.config_types", "exporter.clock", "exporter.humanize",
                     "exporter.urls", "exporter.process", "exporter.logs", "exporter.instruments",
                     "exporter.sharding", "exporter.globs", "exporter.values", "exporter.atomic",
-                    "exporter.workers", "exporter.collector")),
+                    "exporter.workers", "exporter.collector", "exporter.supervision")),
     ("config", ("exporter.config",)),
     ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.argocd")),
     ("render", ("exporter.render",)),

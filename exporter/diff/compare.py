@@ -21,6 +21,7 @@ from exporter.diff.schema import NO_DEFAULT, SchemaHints, SchemaNode, builtin_sc
 from exporter.diff.tracking import object_key
 from exporter.diff.views import build_views
 from exporter.diff.walk import EMPTY_IN_GIT, Walker, scalar_equal
+from exporter.instruments import internal_error
 from exporter.model import REDACTED, FieldDiff, KubeObject, ObjectDiff, ObjectKey, Sync
 
 
@@ -193,8 +194,9 @@ def compare(desired: KubeObject, live: KubeObject, options: CompareOptions, *,
     try:
         return _compare(desired, live, options, hpa_targets, schema, revision, record)
     except Exception as error:  # noqa: BLE001 - the contract is "never raises"
-        return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff(
-            "", None, None, reason=f"could not compare ({type(error).__name__})")])
+        internal_error("compare", desired, error)
+        return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff("", None, None, reason="could not compare (internal error)")])
+
 
 
 def _records(live: Mapping[str, Any], record: Record | None, secret: bool) -> list[Record]:

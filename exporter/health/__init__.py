@@ -27,6 +27,7 @@ from exporter.config_types import HealthCheckConfig
 from exporter.health import core, crds, generic, rules
 from exporter.health.cel_check import CelCheck
 from exporter.health.lua_check import LuaCheck
+from exporter.instruments import internal_error
 from exporter.model import Health, HealthResult, KubeObject
 
 __all__ = ["HealthEngine", "assess", "classify_documents", "classify_file", "load_first_document"]
@@ -95,6 +96,7 @@ class HealthEngine:
         try:
             return self._assess(obj)
         except Exception as exc:  # a check must never take the agent down with it
+            internal_error("health", obj, exc)
             return HealthResult(Health.UNKNOWN, f"health check failed: {type(exc).__name__}: {exc}")
 
     def _assess(self, obj: KubeObject) -> HealthResult | None:
@@ -122,6 +124,7 @@ class HealthEngine:
             if result is not None:
                 return _from(result, "family" if family else "specific")
         return _from(generic.assess(obj), "fallback")
+
 
 
 def _from(result: HealthResult | None, source: str) -> HealthResult | None:

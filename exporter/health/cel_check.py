@@ -21,7 +21,6 @@ over large lists can still be slow), and memory is bounded by that time and the 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import FrameType
@@ -29,6 +28,7 @@ from typing import Any
 
 import celpy
 
+from exporter.clock import monotonic
 from exporter.model import Health, HealthResult, KubeObject
 
 #: Per evaluation. Checks run on the agent's event loop, so a runaway one may hold it only briefly.
@@ -58,13 +58,13 @@ def _compile(expr: str) -> Any:
 
 def _bounded(program: Any, activation: dict[str, Any], timeout: float) -> Any:
     """Evaluate with a deadline checked on every Python call the evaluator makes."""
-    deadline = time.monotonic() + timeout
+    deadline = monotonic() + timeout
 
     def tracer(frame: FrameType, event: str, arg: Any) -> None:
         # Raise only in the evaluator's own frames: a call made by the garbage collector (a
         # ``__del__``, a weakref callback) would swallow the exception, and Python drops a trace
         # function that raised, which would leave the rest of the evaluation unbounded.
-        if time.monotonic() > deadline and frame.f_globals.get("__name__", "").startswith("celpy"):
+        if monotonic() > deadline and frame.f_globals.get("__name__", "").startswith("celpy"):
             raise CelTimeout(f"expression exceeded its time limit of {timeout:g}s")
         return None
 

@@ -27,11 +27,11 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from exporter.clock import Clock, SystemClock
 from exporter.instruments import WATCH_RESTARTS_TOTAL
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.compact import COMPACTOR
@@ -92,9 +92,11 @@ class Informer:
 
     def __init__(self, client: KubeClient, scope: Scope, on_event: OnEvent | None, *,
                  watch_timeout: float, backoff_base: float, backoff_cap: float, stale_after: float = 30.0,
-                 silence: float = 15.0, on_stale: OnStale | None = None) -> None:
+                 silence: float = 15.0, on_stale: OnStale | None = None, clock: Clock | None = None) -> None:
         self.client = client
         self.scope = scope
+        #: Staleness, backoff resets and "since" times read this clock, never the system's directly.
+        self.clock = clock or SystemClock()
         self.objects: dict[ObjectKey, dict[str, Any]] = {}
         self.resource_version = ""
         self.listed = asyncio.Event()
@@ -119,7 +121,7 @@ class Informer:
     @property
     def stale(self) -> bool:
         """True once the objects have not been known current for ``stale_after`` seconds."""
-        return self.error_since is not None and time.time() - self.error_since >= self._stale_after
+        return self.error_since is not None and self.clock.now() - self.error_since >= self._stale_after
 
     async def start(self) -> None:
         """List once (raising on failure), then keep watching in the background."""
@@ -162,7 +164,7 @@ class Informer:
 
     def _failed(self, error: KubeError) -> None:
         if self.error is None:
-            now = time.time()
+            now = self.clock.now()
             # A silent stream has not been known current since its last byte, not since now.
             self.error_since = now - error.silent_for if isinstance(error, WatchSilent) else now
             delay = max(0.0, self.error_since + self._stale_after - now)
@@ -175,7 +177,7 @@ class Informer:
             return
         self.reported_stale = True
         log.warning("cluster %s: %s not followed for %.0fs, its apps are Unknown: %s", self.client.name,
-                    self.scope, time.time() - (self.error_since or time.time()), self.error)
+                    self.scope, self.clock.now() - (self.error_since or self.clock.now()), self.error)
         self._tell_stale(True)
 
     def _recovered(self) -> None:
@@ -215,7 +217,7 @@ class Informer:
                     continue
                 need_list = False
                 self._recovered()
-            started = time.monotonic()
+            started = self.clock.now()
             self._events = 0
             error: KubeError | None = None
             try:
@@ -233,7 +235,7 @@ class Informer:
                 outcome = "error"
                 error = KubeError(f"cluster {self.client.name}: watching {self.scope} failed: {e!r}",
                                   cluster=self.client.name)
-            lasted = time.monotonic() - started
+            lasted = self.clock.now() - started
             if self._events or lasted >= HEALTHY_AFTER:
                 failures = 0  # a healthy stretch forgets earlier trouble: the next blip retries at once
             self._restart(outcome)
@@ -302,8 +304,9 @@ class LiveCache:
 
     def __init__(self, client: KubeClient, on_event: OnEvent | None = None, *, watch_timeout: float = 60.0,
                  backoff_base: float = 0.5, backoff_cap: float = 10.0, stale_after: float = 30.0,
-                 silence: float = 15.0, on_stale: OnStale | None = None) -> None:
+                 silence: float = 15.0, on_stale: OnStale | None = None, clock: Clock | None = None) -> None:
         self.client = client
+        self.clock = clock or SystemClock()
         self.on_event = on_event
         self.on_stale = on_stale
         self._watch_timeout = watch_timeout
@@ -356,7 +359,8 @@ class LiveCache:
     async def _start(self, scope: Scope) -> Informer:
         inf = Informer(self.client, scope, self.on_event, watch_timeout=self._watch_timeout,
                        backoff_base=self._backoff_base, backoff_cap=self._backoff_cap,
-                       stale_after=self._stale_after, silence=self._silence, on_stale=self.on_stale)
+                       stale_after=self._stale_after, silence=self._silence, on_stale=self.on_stale,
+                       clock=self.clock)
         await inf.start()
         narrower = [i for i in self._informers if scope.covers(i.scope)]
         self._informers = [i for i in self._informers if i not in narrower] + [inf]

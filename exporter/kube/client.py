@@ -19,7 +19,6 @@ import functools
 import json
 import logging
 import ssl
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from kubernetes_asyncio.client import Configuration
 from kubernetes_asyncio.config.config_exception import ConfigException
 
 from exporter import __version__
+from exporter.clock import monotonic
 from exporter.config.kubeconfig import kubeconfig_problem
 from exporter.config_types import ClusterConfig
 from exporter.instruments import KUBE_REQUESTS_TOTAL
@@ -293,9 +293,9 @@ class KubeClient:
         lock = self._discovery_locks.setdefault(gv, asyncio.Lock())
         async with lock:
             entry = self._discovery.get(gv)
-            fresh = entry is not None and time.monotonic() - entry[0] < self._discovery_refresh
+            fresh = entry is not None and monotonic() - entry[0] < self._discovery_refresh
             if entry is None or not fresh:
-                entry = (time.monotonic(), await self._discover(gv))
+                entry = (monotonic(), await self._discover(gv))
                 self._discovery[gv] = entry
         kinds = entry[1]
         return kinds.get(kind) if kinds else None

@@ -1,9 +1,11 @@
 """The clusters an agent reads: per cluster, its client, its live cache and what the agent learnt
 about it (which resource types it serves, which it may not read, its CRD and OpenAPI schemas).
 
-A :class:`Cluster` connects and starts watches on demand; events and staleness go to the handlers
-it was built with, so the agent's app-level indexes stay with the agent. :class:`ClusterView` is
-the read-only face the evaluation (:mod:`exporter.pipeline.evaluation`) compares against.
+A :class:`Cluster` connects and starts watches on demand, and routes its own watch events: it
+owns its indexes (:class:`~exporter.pipeline.routing.EventIndex`), keeps them current with
+:func:`~exporter.pipeline.routing.apply_event`, and hands the agent only the apps to evaluate
+again. :class:`ClusterView` is the read-only face the evaluation
+(:mod:`exporter.pipeline.evaluation`) compares against.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from exporter import diff as compare_mod
+from exporter.clock import Clock, SystemClock
 from exporter.config_types import ClusterConfig
 from exporter.diff.openapi import ServerSchemas
 from exporter.diff.records import Record
@@ -24,6 +26,8 @@ from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
 from exporter.kube.helm_releases import HELM_MANAGER, ReleaseRecord, read_release, release_of
 from exporter.model import KubeObject, ObjectKey
+from exporter.pipeline import routing
+from exporter.pipeline.routing import EventIndex, Marks, Tracking
 
 log = logging.getLogger("exporter.agent")
 
@@ -40,22 +44,17 @@ EXTRANEOUS_KINDS: tuple[tuple[str, str], ...] = (
 #: Groups whose kinds are built in: their objects never wait for a CRD's schema.
 BUILTIN_GROUPS = frozenset({"", "apps", "batch", "autoscaling", "policy", "extensions"})
 
-#: What a cluster tells its owner: an object changed (None: deleted), a watch went stale or came
-#: back, and which app an object is (or was) marked for.
-OnEvent = Callable[["Cluster", ObjectKey, "KubeObject | None"], None]
+#: What a cluster tells its owner: the apps an event concerns (with the event's key and object,
+#: None when deleted), and a watch that went stale or came back.
+OnMarks = Callable[["Cluster", Marks, ObjectKey, "KubeObject | None"], None]
 OnStale = Callable[["Cluster", Informer, bool], None]
-Track = Callable[["Cluster", ObjectKey, "KubeObject | None"], "str | None"]
 
 
-def _ignore_event(_cluster: Cluster, _key: ObjectKey, _obj: KubeObject | None) -> None:
+def _ignore_marks(_cluster: Cluster, _marks: Marks, _key: ObjectKey, _obj: KubeObject | None) -> None:
     return None
 
 
 def _ignore_stale(_cluster: Cluster, _informer: Informer, _stale: bool) -> None:
-    return None
-
-
-def _track_nothing(_cluster: Cluster, _key: ObjectKey, _obj: KubeObject | None) -> str | None:
     return None
 
 
@@ -69,12 +68,12 @@ class Cluster:
     #: Resource types cached, as (group, version, kind): each app reads the version Git declares.
     watched: set[tuple[str, str, str]] = field(default_factory=set)
     forbidden: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: Tracked objects by the app their mark names; kept current from watch events.
-    tracked: dict[str, dict[ObjectKey, KubeObject]] = field(default_factory=lambda: defaultdict(dict))
-    tracked_owner: dict[ObjectKey, str] = field(default_factory=dict)
+    #: Tracked objects, the apps declaring each object, CRD schemas: kept current from watch events.
+    index: EventIndex = field(default_factory=EventIndex)
+    #: The apps' tracking settings the events are read with (set with :meth:`retrack`).
+    tracking: Tracking = field(default_factory=Tracking)
     watched_ns: set[tuple[tuple[str, str, str], str]] = field(default_factory=set)
     crds_tried: bool = False
-    schemas: dict[tuple[str, str], Any] = field(default_factory=dict)
     #: The server's own OpenAPI document; None until read (or where it cannot be read).
     openapi: ServerSchemas | None = None
     openapi_tried: bool = False
@@ -85,9 +84,9 @@ class Cluster:
         field(default_factory=dict)
     #: How long a watch may fail before its apps are Unknown (the config's ``staleAfter``).
     stale_after: float = 30.0
-    on_event: OnEvent = _ignore_event
+    on_marks: OnMarks = _ignore_marks
     on_stale: OnStale = _ignore_stale
-    track: Track = _track_nothing
+    clock: Clock = field(default_factory=SystemClock)
 
     async def connect(self) -> None:
         """Load credentials and start watching the kinds extraneous objects are looked for in.
@@ -98,9 +97,9 @@ class Cluster:
         try:
             if self.client is None:
                 self.client = await KubeClient.connect(self.config)
-                self.cache = LiveCache(self.client, on_event=functools.partial(self.on_event, self),
+                self.cache = LiveCache(self.client, on_event=self.apply_event,
                                           on_stale=functools.partial(self.on_stale, self),
-                                          stale_after=self.stale_after)
+                                          stale_after=self.stale_after, clock=self.clock)
             for api_version, kind in EXTRANEOUS_KINDS:
                 res = await self.resource(api_version, kind)
                 if res is not None:
@@ -154,14 +153,30 @@ class Cluster:
         self._index(res)
         return None
 
+    def apply_event(self, key: ObjectKey, obj: KubeObject | None) -> None:
+        """A watch event of this cluster: the indexes updated, the apps it concerns handed on."""
+        marks = routing.apply_event(self.index, key, obj, self.tracking)
+        if marks:
+            self.on_marks(self, marks, key, obj)
+
+    def retrack(self, tracking: Tracking) -> None:
+        """Read every cached object's mark again with new tracking settings: which apps exist,
+        and the settings they use, are known only once the apps are (after start, after a reload)."""
+        self.tracking = tracking
+        for informer in self.cache.informers if self.cache is not None else ():
+            for key, obj in list(informer.objects.items()):
+                routing.track(self.index, key, obj, tracking)
+
+    def declare(self, app: str, old: frozenset[ObjectKey], new: frozenset[ObjectKey]) -> None:
+        """``app`` now declares the objects ``new`` of this cluster (it declared ``old``)."""
+        routing.declare(self.index, app, old, new)
+
     def _index(self, res: ResourceInfo) -> None:
         assert self.cache is not None
-        gk = (res.group, res.kind)
-        for obj in self.cache.objects(*gk):
-            self.track(self, ObjectKey.of(obj), obj)
-        if gk == ("apiextensions.k8s.io", "CustomResourceDefinition"):
-            for crd in self.cache.objects(*gk):
-                self.schemas.update(compare_mod.SchemaHints.from_crd(crd))
+        for obj in self.cache.objects(res.group, res.kind):
+            key = ObjectKey.of(obj)
+            routing.track(self.index, key, obj, self.tracking)
+            routing.learn_schema(self.index, key, obj)
 
     async def _load_openapi(self) -> None:
         """Read the server's OpenAPI document once per connection: it says which fields are
@@ -196,7 +211,7 @@ class Cluster:
             if problem is not None:
                 log.info("custom resources compare without schema hints: %s", problem)
 
-    def stale(self, kinds: set[tuple[str, str]], now: float) -> str | None:
+    def stale(self, kinds: set[tuple[str, str]]) -> str | None:
         """Why the app's live objects cannot be trusted (a watch failing or silent for longer than the
         staleness bound), or None.
 
@@ -207,16 +222,14 @@ class Cluster:
         for informer in self.cache.informers:
             res = informer.scope.res
             if (res.group, res.kind) in kinds and informer.error is not None and informer.stale:
-                return self.stale_reason(informer, now)
+                return self.stale_reason(informer)
         return None
 
-
-    def stale_reason(self, informer: Informer, now: float) -> str:
+    def stale_reason(self, informer: Informer) -> str:
+        now = self.clock.now()
         since = informer.error_since if informer.error_since is not None else now
         return (f"cluster {self.config.name}: cannot follow {informer.scope.res.plural} for "
                 f"{now - since:.0f}s: {informer.error}")
-
-
 
     async def helm_release(self, release: tuple[str, str],
                            objects: frozenset[tuple[ObjectKey, str]]) -> ReleaseRecord | None:
@@ -274,11 +287,11 @@ class ClusterView:
         return self._cluster.cache.get(key, version)
 
     def schema(self, key: ObjectKey, version: str) -> Any:
-        crd = self._cluster.schemas.get((key.group, key.kind))
+        crd = self._cluster.index.schemas.get((key.group, key.kind))
         if crd is not None:
             return crd
         openapi = self._cluster.openapi
         return openapi.hints(key.group, version, key.kind) if openapi is not None else None
 
     def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
-        return self._cluster.tracked.get(app, {})
+        return self._cluster.index.tracked.get(app, {})

@@ -15,14 +15,21 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from exporter.supervision import Supervisor
+
 log = logging.getLogger("exporter.agent")
 
 Evaluate = Callable[[str], Awaitable[None]]
 
 
 class Scheduler:
-    def __init__(self, evaluate: Evaluate, concurrency: int = 8, coalesce: float = 0.005) -> None:
+    """The worker and the periodic jobs run as tasks of ``supervisor``: one that fails is logged
+    and restarted, and ``/readyz`` says so meanwhile."""
+
+    def __init__(self, evaluate: Evaluate, concurrency: int = 8, coalesce: float = 0.005,
+                 supervisor: Supervisor | None = None) -> None:
         self._evaluate = evaluate
+        self.supervisor = supervisor or Supervisor()
         self._coalesce = coalesce
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
@@ -43,8 +50,9 @@ class Scheduler:
 
     def start(self, periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]]) -> None:
         """Start the worker and the periodic jobs ``(name, seconds, job)``."""
-        self._tasks.append(asyncio.create_task(self._worker(), name="evaluate"))
-        self._tasks += [asyncio.create_task(self._every(seconds, job), name=name) for name, seconds, job in periodic]
+        self.supervisor.start("evaluate", self._worker)
+        for name, seconds, job in periodic:
+            self.supervisor.start(name, functools.partial(self._every, seconds, job))
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` in the background until it ends or the scheduler closes."""
@@ -54,6 +62,7 @@ class Scheduler:
 
     async def close(self) -> None:
         self._closed = True
+        await self.supervisor.close()
         tasks = self._tasks + list(self._inflight.values())
         for task in tasks:
             task.cancel()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from exporter.clock import monotonic
 from exporter.config_types import AppConfig, SourceConfig
 from exporter.instruments import RENDER_DURATION
 from exporter.model import KubeObject
@@ -60,13 +60,13 @@ async def render_packed(app: AppConfig, tree: Path, timeout: float = 60, *,  # n
 @contextlib.contextmanager
 def _timed(source_type: str) -> Iterator[None]:
     """Observe a render's duration, by source type and result."""
-    started = time.monotonic()
+    started = monotonic()
     result = "error"
     try:
         yield
         result = "success"
     finally:
-        RENDER_DURATION.labels(source_type, result).observe(time.monotonic() - started)
+        RENDER_DURATION.labels(source_type, result).observe(monotonic() - started)
 
 
 async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: ASYNC109

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from exporter.clock import Clock, SystemClock
 from exporter.config_types import AppConfig
 from exporter.humanize import parse_duration
 from exporter.model import AppStatus
@@ -71,6 +71,7 @@ DIFF_KEY: web.AppKey[DiffRenderer] = web.AppKey("diff")
 REFRESH_KEY = web.AppKey("page_refresh_seconds", float)
 APP_METRICS_KEY: web.AppKey[Callable[[], list[bytes]] | None] = web.AppKey("app_metrics")
 FLEET_KEY: web.AppKey[FleetClient | None] = web.AppKey("fleet")
+CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
 
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -223,7 +224,7 @@ async def get_history(request: web.Request) -> web.Response:
     if window <= 0:
         return _error(400, "since: must be a positive duration, e.g. 7d")
     entries = request.app[SOURCE_KEY].history_of(name)
-    return json_response(history_json(name, entries, window, time.time()))
+    return json_response(history_json(name, entries, window, request.app[CLOCK_KEY].now()))
 
 
 async def _render_diff(app: web.Application, config: AppConfig, status: AppStatus) -> str:
@@ -314,7 +315,7 @@ async def status_page(request: web.Request) -> web.Response:
     except FilterError:
         app_filter = AppFilter()
     snapshot = source.snapshot()
-    now = time.time()
+    now = request.app[CLOCK_KEY].now()
     name = request.query.get("app", "")
     entry = snapshot.get(name)
     shown: tuple[dict[str, Any], str] | None = None
@@ -344,7 +345,8 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
               webhook_secret: str | None = None, webhook_max_body: int = 5 * 1024 * 1024,
               webhook_max_concurrent: int = 4, diff: DiffRenderer | None = None,
               page_refresh_seconds: float = 5.0,
-              app_metrics: Callable[[], list[bytes]] | None = None, fleet: Fleet | None = None) -> web.Application:
+              app_metrics: Callable[[], list[bytes]] | None = None, fleet: Fleet | None = None,
+              clock: Clock | None = None) -> web.Application:
     """The agent's web application.
 
     ``app_metrics`` returns pre-rendered exposition text (in pieces) appended to the registry's on ``/metrics``
@@ -361,6 +363,7 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
     """
     app = web.Application(client_max_size=MAX_BODY)
     app[SOURCE_KEY] = source
+    app[CLOCK_KEY] = clock or SystemClock()
     app[REGISTRY_KEY] = metrics_registry
     app[GATE_KEY] = WebhookGate(webhook_secret, max_body=webhook_max_body, max_concurrent=webhook_max_concurrent)
     app[DIFF_KEY] = diff or (lambda _config, status: fallback_diff(status))

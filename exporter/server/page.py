@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Sequence
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from exporter import __version__
+from exporter.clock import SystemClock
 from exporter.config_types import AppConfig
 from exporter.history import spans
 from exporter.humanize import human_duration
@@ -289,7 +289,7 @@ def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,
     ``shard_count`` set (a sharded agent) adds the banner that names shards that did not answer;
     the page's script keeps it current from the ``X-Unreachable-Shards`` header.
     """
-    now = time.time() if now is None else now
+    now = SystemClock().now() if now is None else now
     apps = sorted(apps, key=lambda a: (state_rank(a["status"]), a["name"]))
     counts = count_states(a["status"] for a in apps)
     selected = app_filter.query_values()

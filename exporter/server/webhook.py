@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from exporter.clock import monotonic
 from exporter.instruments import WEBHOOK_REQUESTS_TOTAL
 from exporter.urls import safe_url
 
@@ -216,7 +216,7 @@ class _Refusals:
         self.quiet = 0
 
     def log(self, provider: str, remote: str | None, why: str) -> None:
-        now = time.monotonic()
+        now = monotonic()
         if now - self.last < self.every:
             self.quiet += 1
             return

@@ -114,6 +114,7 @@ async def test_a_merge_during_a_freeze_is_a_violation_and_reported(sim, repo, ag
     await eventually(lambda: any(v["type"] == "git" for v in agent.freezes()))
     violation = next(v for v in agent.freezes() if v["type"] == "git")
     assert violation["revision_from"] == first and violation["revision_to"] == second
+    await agent.freeze_log.flush()  # the file is written off the event loop
     report = FreezeLog(str(log_path), clock).report(clock.now() - 3600, "markdown")
     assert "| a |" in report.replace("|a|", "| a |") and "git" in report
 

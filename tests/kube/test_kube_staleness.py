@@ -12,6 +12,7 @@ import pytest
 from fault_proxy import FaultProxy, rewrite_kubeconfig
 from kube_support import configmap, eventually
 
+from exporter.clock import FakeClock
 from exporter.config_types import ClusterConfig
 from exporter.kube.cache import Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
@@ -140,5 +141,24 @@ async def test_after_a_healthy_stretch_a_dropped_watch_is_retried_at_once(
         await eventually(lambda: cache.get(ObjectKey("", "ConfigMap", "default", "after-the-cut")) is not None,
                          within=10, what="the cache to follow again")
         assert time.monotonic() - cut_at < 1.5
+    finally:
+        await cache.close()
+
+
+async def test_staleness_is_judged_on_the_injected_clock(sim: SimulatedCluster, proxy: FaultProxy,
+                                                         proxied: KubeClient) -> None:
+    clock = FakeClock()
+    cache = LiveCache(proxied, stale_after=30.0, watch_timeout=30.0, silence=30.0, backoff_base=0.05,
+                      backoff_cap=0.1, clock=clock)
+    await cache.ensure(CONFIGMAPS)
+    try:
+        await proxy.go_down()
+        informer = cache.informers[0]
+        await eventually(lambda: informer.error is not None, within=5, what="the failure to be seen")
+        assert informer.error_since == clock.now() and not informer.stale
+        clock.advance(29.0)
+        assert not informer.stale  # a blip within the bound is not Unknown
+        clock.advance(1.0)
+        assert informer.stale  # thirty seconds on the agent's clock, not thirty seconds of waiting
     finally:
         await cache.close()

@@ -184,3 +184,14 @@ def test_the_report_as_markdown() -> None:
 def test_an_unknown_report_format_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown output 'csv': expected table, json or markdown"):
         FreezeLog(None, FakeClock(T0)).report(0, "csv")
+
+
+async def test_on_a_running_agent_violations_reach_the_file_in_order_once_flushed(tmp_path: Path) -> None:
+    path = tmp_path / "freezes.jsonl"
+    clock = FakeClock(T0)
+    log = FreezeLog(str(path), clock)
+    for i in range(50):
+        log.record_git(f"app-{i:02d}", "a" * 40, "b" * 40)
+    await log.flush()
+    assert [json.loads(line)["app"] for line in path.read_text().splitlines()] == [f"app-{i:02d}" for i in range(50)]
+    await log.close()

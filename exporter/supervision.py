@@ -1,0 +1,93 @@
+"""Long-lived tasks under one supervisor: a failure is logged with its traceback, counted, shown
+on ``/readyz`` while the task is down, and the task restarted with backoff.
+
+Without it, a background loop (the evaluation worker, the config-file watch, the reload loop)
+that raises anything unforeseen ends silently, and the agent goes on answering ``/healthz`` while
+it no longer evaluates or reloads anything. Every task of the agent can be restarted from
+scratch (the state lives outside the tasks), so restarting is always the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from exporter.instruments import TASK_FAILURES_TOTAL
+
+log = logging.getLogger("exporter.supervision")
+
+Job = Callable[[], Awaitable[None]]
+
+
+class Supervisor:
+    """Starts, watches and restarts the agent's long-lived tasks."""
+
+    def __init__(self, *, backoff_base: float = 1.0, backoff_cap: float = 60.0) -> None:
+        self._base = backoff_base
+        self._cap = backoff_cap
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        #: Why each task that is not running now is down.
+        self._down: dict[str, str] = {}
+        self._closing = False
+
+    def start(self, name: str, job: Job) -> None:
+        """Run ``job()`` as the task ``name`` until the supervisor closes."""
+        if name in self._loops:
+            raise ValueError(f"a task named {name!r} is already supervised")
+        self._loops[name] = asyncio.create_task(self._supervise(name, job), name=f"supervise {name}")
+
+    def task(self, name: str) -> asyncio.Task[None] | None:
+        """The running task ``name`` (None while it waits to be restarted)."""
+        return self._running.get(name)
+
+    def down(self) -> dict[str, str]:
+        """The supervised tasks not running now, with why."""
+        return dict(self._down)
+
+    async def _supervise(self, name: str, job: Job) -> None:
+        failures = 0
+        while not self._closing:
+            inner = asyncio.create_task(_call(job), name=name)
+            self._running[name] = inner
+            try:
+                await asyncio.shield(inner)
+                why = "ended"
+                log.error("task %s ended on its own; it should run until the agent stops", name)
+            except asyncio.CancelledError:
+                if self._closing or not inner.cancelled():
+                    inner.cancel()
+                    raise
+                why = "was cancelled"
+                log.error("task %s was cancelled from outside the supervisor", name)
+            except Exception as exc:
+                why = f"failed: {type(exc).__name__}: {exc}"
+                log.error("task %s failed", name, exc_info=exc)
+            finally:
+                self._running.pop(name, None)
+            TASK_FAILURES_TOTAL.labels(name).inc()
+            failures += 1
+            delay = min(self._cap, self._base * 2 ** (failures - 1))
+            self._down[name] = f"task {name} {why} ({failures} times); restarting in {delay:.1f}s"
+            log.warning("%s", self._down[name])
+            await asyncio.sleep(delay)
+            self._down.pop(name, None)
+
+    async def close(self) -> None:
+        self._closing = True
+        tasks = list(self._running.values()) + list(self._loops.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._loops.clear()
+
+
+async def _call(job: Job) -> None:
+    await job()
+
+
+__all__ = ["Supervisor"]

@@ -1,0 +1,97 @@
+"""Long-lived tasks are supervised: a failure is logged with its traceback, shown while the task is
+down, and the task restarted; a task killed from outside is restarted too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from exporter.supervision import Supervisor
+
+
+async def until(condition, what: str) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.002)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_task_that_fails_is_logged_with_its_traceback_and_restarted(caplog: pytest.LogCaptureFixture) -> None:
+    runs: list[int] = []
+
+    async def flaky() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("reload loop broke")
+        await asyncio.Event().wait()
+
+    supervisor = Supervisor(backoff_base=0.01)
+    with caplog.at_level(logging.ERROR, logger="exporter.supervision"):
+        supervisor.start("config-reload", flaky)
+        await until(lambda: len(runs) == 2, "the restart")
+    failed = [r for r in caplog.records if r.getMessage() == "task config-reload failed"]
+    assert len(failed) == 1 and failed[0].exc_info is not None and "reload loop broke" in str(failed[0].exc_info[1])
+    assert supervisor.down() == {}
+    await supervisor.close()
+
+
+async def test_a_task_killed_from_outside_is_logged_and_restarted(caplog: pytest.LogCaptureFixture) -> None:
+    runs: list[int] = []
+
+    async def helper() -> None:
+        runs.append(1)
+        await asyncio.Event().wait()
+
+    supervisor = Supervisor(backoff_base=0.01)
+    supervisor.start("config-file-watch", helper)
+    await until(lambda: supervisor.task("config-file-watch") is not None and runs, "the first run")
+    task = supervisor.task("config-file-watch")
+    assert task is not None
+    with caplog.at_level(logging.ERROR, logger="exporter.supervision"):
+        task.cancel()
+        await until(lambda: len(runs) == 2, "the restart")
+    assert any("cancelled from outside" in r.getMessage() for r in caplog.records)
+    await supervisor.close()
+
+
+async def test_while_a_task_waits_to_be_restarted_it_is_reported_down() -> None:
+    async def broken() -> None:
+        raise KeyError("settings")
+
+    supervisor = Supervisor(backoff_base=30.0)
+    supervisor.start("evaluate", broken)
+    await until(lambda: supervisor.down(), "the failure")
+    assert "task evaluate failed: KeyError" in supervisor.down()["evaluate"]
+    assert "restarting in 30.0s" in supervisor.down()["evaluate"]
+    await supervisor.close()
+
+
+async def test_a_task_that_returns_is_a_failure_too() -> None:
+    async def quits() -> None:
+        return None
+
+    supervisor = Supervisor(backoff_base=30.0)
+    supervisor.start("git-poll", quits)
+    await until(lambda: supervisor.down(), "the report")
+    assert "task git-poll ended" in supervisor.down()["git-poll"]
+    await supervisor.close()
+
+
+async def test_closing_stops_every_task_without_restarting_it() -> None:
+    stopped: list[str] = []
+
+    async def runs_forever() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.append("x")
+
+    supervisor = Supervisor(backoff_base=0.01)
+    supervisor.start("tick", runs_forever)
+    await until(lambda: supervisor.task("tick") is not None, "the start")
+    await asyncio.sleep(0)
+    await supervisor.close()
+    assert stopped == ["x"] and supervisor.task("tick") is None and supervisor.down() == {}
