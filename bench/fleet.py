@@ -363,7 +363,7 @@ async def naive_cycle_cpu(agent: Any, config: Any) -> float:
     from exporter.render import render
 
     start = cpu()
-    for cluster in agent._clusters.values():
+    for cluster in agent.parts.clusters.values():
         live_by_key = {}
         kinds = {(d["apiVersion"], d["kind"]) for d in yaml.safe_load_all(manifests_text(25))}
         for api_version, kind in sorted(kinds):
@@ -375,7 +375,7 @@ async def naive_cycle_cpu(agent: Any, config: Any) -> float:
         for app in config.apps:
             if app.destination.cluster != cluster.config.name:
                 continue
-            tree = await agent.git.checkout(app.source.repo_url, agent._apps[app.name].sha or "")
+            tree = await agent.git.checkout(app.source.repo_url, agent.parts.apps[app.name].sha or "")
             for obj in await render(app, tree):
                 m = obj["metadata"]
                 found = live_by_key.get((obj["kind"], m.get("namespace") or app.destination.namespace, m["name"]))
@@ -386,11 +386,11 @@ async def naive_cycle_cpu(agent: Any, config: Any) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    from exporter.agent import Agent
     from exporter.metrics import REGISTRY, AppStatusCollector
     from exporter.model import AppState
     from exporter.server import build_app, serve
-    from exporter.wiring import load_config
+    from exporter.status import app_diff
+    from exporter.wiring import build_agent, load_config
 
     os.environ["BENCH_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     results: dict[str, Any] = {}
@@ -405,9 +405,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["setup (clusters filled, repo made) s"] = round(time.perf_counter() - t, 1)
         config = load_config(str(write_config(root, repo, info["urls"], args)))
 
-        agent = Agent(config, concurrency=16)
+        agent = build_agent(config, concurrency=16)
         collector = AppStatusCollector(agent.snapshot, agent.ready)
-        web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=WEBHOOK_SECRET, diff=agent.diff_text,
+        web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=WEBHOOK_SECRET, diff=lambda _app, status: app_diff(status),
                         app_metrics=collector.chunks)
         runner = await serve(web, "127.0.0.1", 0)
         base = f"http://127.0.0.1:{runner.addresses[0][1]}"

@@ -120,9 +120,8 @@ async def wait_until(check, timeout: float = 30.0) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    from exporter.agent import Agent
     from exporter.model import AppState
-    from exporter.wiring import load_config
+    from exporter.wiring import build_agent, load_config
 
     assets = assets_dir()
     if assets is None:
@@ -146,7 +145,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                                 "destination": {"cluster": "real", "namespace": f"team-{i:04d}"}}
                                for i in range(args.apps)]}
             (root / "config.yaml").write_text(yaml.safe_dump(config))
-            agent = Agent(load_config(str(root / "config.yaml")), concurrency=16)
+            agent = build_agent(load_config(str(root / "config.yaml")), concurrency=16)
             t = time.perf_counter()
             await agent.start()
             results["(a) agent cold start to every app evaluated s"] = round(time.perf_counter() - t, 2)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from exporter import humanize, logs
-from exporter.status import is_bad
+from exporter.status import app_diff, is_bad
 from exporter.wiring import (
     EXIT_BAD,
     EXIT_ERROR,
@@ -138,7 +138,7 @@ async def cmd_diff(args: argparse.Namespace) -> int:
         if status.error:
             print(f"{args.app}: {status.state.value}: {status.error}", file=sys.stderr)
             return EXIT_ERROR
-        text = agent.diff_text(app, status)
+        text = app_diff(status)
         print(text if text else f"{args.app}: no differences ({status.sync.value})", end="" if text else "\n")
         return EXIT_BAD if text else EXIT_OK
     finally:

@@ -21,39 +21,64 @@ from exporter.instruments import REGISTRY as REGISTRY  # the registry /metrics s
 from exporter.model import AppState, AppStatus, Health, Sync
 from exporter.urls import safe_url
 
-#: Per-app families exported by the app-status collector (gauges unless noted).
-APP_METRIC_FAMILIES: dict[str, str] = {
-    "gitops_app_info": "gauge",
-    "gitops_app_status": "gauge",
-    "gitops_app_health_status": "gauge",
-    "gitops_app_sync_status": "gauge",
-    "gitops_app_status_since_timestamp_seconds": "gauge",
-    "gitops_app_bad_since_timestamp_seconds": "gauge",
-    "gitops_app_resources": "gauge",
-    "gitops_app_last_evaluation_timestamp_seconds": "gauge",
-    "gitops_app_frozen": "gauge",
-    "gitops_app_state_changes_total": "counter",
-    "gitops_apps": "gauge",
-    "gitops_agent_ready": "gauge",
-}
+
+@dataclass(frozen=True)
+class Family:
+    """One metric family the app-status collector exports."""
+
+    name: str
+    type: str  # "gauge" or "counter"
+    help: str
+    labels: tuple[str, ...]
+
+    def empty(self) -> Metric:
+        """The family without samples (what ``describe()`` answers, so a name clash is caught)."""
+        if self.type == "counter":
+            return CounterMetricFamily(self.name.removesuffix("_total"), self.help, labels=self.labels)
+        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+
+
+_INFO_LABELS = ("app", "project", "cluster", "namespace", "repo", "path", "target_revision", "revision")
+
+#: The per-app families, in exposition order: the one table of the names dashboards, alert rules
+#: and the Helm chart are written against (``_samples`` yields one list of samples per row).
+APP_FAMILIES: tuple[Family, ...] = (
+    Family("gitops_app_info", "gauge", "Static facts about each app; always 1.", _INFO_LABELS),
+    Family("gitops_app_status", "gauge", "Combined status: 1 for the current state.", ("app", "status")),
+    Family("gitops_app_health_status", "gauge", "Argo CD-style health: 1 for the current one.", ("app", "health")),
+    Family("gitops_app_sync_status", "gauge", "Argo CD-style sync: 1 for the current one.", ("app", "sync")),
+    Family("gitops_app_status_since_timestamp_seconds", "gauge", "When the combined status last changed.",
+           ("app",)),
+    Family("gitops_app_bad_since_timestamp_seconds", "gauge", "When the app left the good states; 0 while good.",
+           ("app",)),
+    Family("gitops_app_resources", "gauge", "Objects of the app by health and sync.", ("app", "health", "sync")),
+    Family("gitops_app_last_evaluation_timestamp_seconds", "gauge", "When the app was last evaluated.", ("app",)),
+    Family("gitops_app_frozen", "gauge", "1 while a sync window freezes the app.", ("app",)),
+    Family("gitops_app_state_changes_total", "counter",
+           "State changes of the app, by previous and new state (kept across restarts).", ("app", "from", "to")),
+)
+
+#: The fleet-wide families the same collector exports after the per-app ones.
+TOTAL_FAMILIES: tuple[Family, ...] = (
+    Family("gitops_apps", "gauge", "Apps by combined status, cluster and project.", ("status", "cluster", "project")),
+    Family("gitops_agent_ready", "gauge", "1 once every cache has listed at least once.", ()),
+)
+
+
+def _unique(families: tuple[Family, ...]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for family in families:
+        if family.name in names:
+            raise ValueError(f"metric family {family.name} is defined twice")
+        names[family.name] = family.type
+    return names
+
+
+#: Family name -> type, for every family the collector exports.
+APP_METRIC_FAMILIES: dict[str, str] = _unique(APP_FAMILIES + TOTAL_FAMILIES)
 
 
 Snapshot = Mapping[str, tuple[AppConfig, AppStatus]]
-
-#: (name, help) of the per-app families, in exposition order.
-_APP_FAMILIES: tuple[tuple[str, str], ...] = (
-    ("gitops_app_info", "Static facts about each app; always 1."),
-    ("gitops_app_status", "Combined status: 1 for the current state."),
-    ("gitops_app_health_status", "Argo CD-style health: 1 for the current one."),
-    ("gitops_app_sync_status", "Argo CD-style sync: 1 for the current one."),
-    ("gitops_app_status_since_timestamp_seconds", "When the combined status last changed."),
-    ("gitops_app_bad_since_timestamp_seconds", "When the app left the good states; 0 while good."),
-    ("gitops_app_resources", "Objects of the app by health and sync."),
-    ("gitops_app_last_evaluation_timestamp_seconds", "When the app was last evaluated."),
-    ("gitops_app_frozen", "1 while a sync window freezes the app."),
-    ("gitops_app_state_changes_total", "State changes of the app, by previous and new state (kept across restarts)."),
-)
-_INFO_LABELS = ("app", "project", "cluster", "namespace", "repo", "path", "target_revision", "revision")
 
 
 def _escape(value: str) -> str:
@@ -98,8 +123,8 @@ def _encode(family: str, samples: list[tuple[tuple[str, ...], tuple[str, ...], f
 #: Apps per block of encoded lines (see ``AppStatusCollector.chunks``).
 BLOCK = 256
 
-#: The one family whose lines name the revision (first in ``_APP_FAMILIES``).
-_INFO_FAMILY = "gitops_app_info"
+#: The one family whose lines name the revision (first in ``APP_FAMILIES``).
+_INFO_FAMILY = APP_FAMILIES[0].name
 
 #: What the lines of every family but ``_INFO_FAMILY`` are made of.
 _STATUS_FIELDS = ("state", "health", "sync", "since", "bad_since", "evaluated_at", "frozen")
@@ -136,25 +161,24 @@ class AppStatusCollector(Collector):
         self._blocks: list[_Block] = []
 
     def describe(self) -> list[Metric]:
-        return []
+        """Every family, without samples: a registry refuses the collector when another collector
+        already exports one of these names, instead of serving both."""
+        return [family.empty() for family in APP_FAMILIES + TOTAL_FAMILIES]
 
     def collect(self) -> Iterator[Metric]:
-        families: list[Metric] = [
-            CounterMetricFamily(name.removesuffix("_total"), doc) if APP_METRIC_FAMILIES[name] == "counter"
-            else GaugeMetricFamily(name, doc) for name, doc in _APP_FAMILIES]
+        families: list[Metric] = [family.empty() for family in APP_FAMILIES]
         for app, st in self._snapshot().values():
-            for family, (fam, _doc), samples in zip(families, _APP_FAMILIES, _samples(app, st), strict=True):
+            for metric, family, samples in zip(families, APP_FAMILIES, _samples(app, st), strict=True):
                 for names, values, value in samples:
-                    family.add_sample(fam, dict(zip(names, values, strict=True)), value)
+                    metric.add_sample(family.name, dict(zip(names, values, strict=True)), value)
         yield from families
         yield from self._totals(_tally(self._snapshot().values()))
 
     def _totals(self, per_state: Tally[tuple[str, str, str]]) -> list[Metric]:
-        apps = GaugeMetricFamily("gitops_apps", "Apps by combined status, cluster and project.",
-                                 labels=["status", "cluster", "project"])
+        apps, ready = (family.empty() for family in TOTAL_FAMILIES)
+        assert isinstance(apps, GaugeMetricFamily) and isinstance(ready, GaugeMetricFamily)
         for (state_name, cluster, project), n in sorted(per_state.items()):
             apps.add_metric([state_name, cluster, project], n)
-        ready = GaugeMetricFamily("gitops_agent_ready", "1 once every cache has listed at least once.")
         ready.add_metric([], 1 if self._ready() else 0)
         return [apps, ready]
 
@@ -187,8 +211,8 @@ class AppStatusCollector(Collector):
             names = {name for name, _ in entries}
             self._lines = {name: hit for name, hit in self._lines.items() if name in names}
         out: list[bytes] = []
-        for column, (fam, doc) in enumerate(_APP_FAMILIES):
-            out.append(f"# HELP {fam} {doc}\n# TYPE {fam} {APP_METRIC_FAMILIES[fam]}\n".encode())
+        for column, family in enumerate(APP_FAMILIES):
+            out.append(f"# HELP {family.name} {family.help}\n# TYPE {family.name} {family.type}\n".encode())
             out.extend(block.families[column] for block in blocks)
         totals: list[str] = []
         for metric in self._totals(sum((block.tally for block in blocks), Tally())):
@@ -204,8 +228,8 @@ class AppStatusCollector(Collector):
         if hit is not None and hit[1] is app and hit[0] is not st and _only_revision_moved(hit[0], st):
             hit = (st, app, [_encode(_INFO_FAMILY, _info(app, st)), *hit[2][1:]])
         elif hit is None or hit[0] is not st or hit[1] is not app:
-            hit = (st, app, [_encode(fam, samples)
-                             for (fam, _), samples in zip(_APP_FAMILIES, _samples(app, st), strict=True)])
+            hit = (st, app, [_encode(family.name, samples)
+                             for family, samples in zip(APP_FAMILIES, _samples(app, st), strict=True)])
         self._lines[name] = hit
         return hit[2]
 

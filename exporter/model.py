@@ -83,6 +83,10 @@ class HealthResult:
     #: for every kind of an operator's group), "fallback" (the generic condition reader) or "user".
     #: Not part of equality: two checks that agree give the same verdict.
     source: str = field(default="", compare=False)
+    #: A short code for why, beside the message, as kstatus has (``tooFewReady``,
+    #: ``progressDeadlineExceeded``, a condition's own reason such as ``CrashLoopBackOff``): what a
+    #: dashboard groups by and a rule matches on. Empty where the check names no cause.
+    reason: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, order=True, slots=True)

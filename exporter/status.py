@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from exporter.config_types import NotifyPolicy
+from exporter.diff import unified_diff
 from exporter.model import HEALTH_ORDER, AppState, AppStatus, Health, ObjectStatus, Sync
 
 #: States that are not an incident unless an app's policy says otherwise.
@@ -157,3 +158,15 @@ def clocks(previous: AppStatus | None, state: AppState, now: float,
         return since, None
     bad_since = previous.bad_since if previous.bad_since is not None else now
     return since, bad_since
+
+
+def app_diff(status: AppStatus) -> str:
+    """The app's drift as one unified diff (``/api/v1/apps/NAME/diff``, ``diff``): each
+    out-of-sync object's fields, then the objects Git declares that are absent, then the live
+    objects that require pruning."""
+    parts = [unified_diff(o.key, o.diff) for o in status.objects
+             if o.diff is not None and o.diff.sync is Sync.OUT_OF_SYNC]
+    parts += [f"--- {o.key} (absent from the cluster; Git declares it)\n" for o in status.objects if not o.exists]
+    parts += [f"+++ {o.key} (requires pruning: live, tracked for this app, not in Git)\n"
+              for o in status.objects if o.requires_pruning]
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)

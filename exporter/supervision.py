@@ -14,6 +14,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from exporter.backoff import exponential
+from exporter.clock import Clock, SystemClock
 from exporter.instruments import TASK_FAILURES_TOTAL
 
 log = logging.getLogger("exporter.supervision")
@@ -24,7 +26,9 @@ Job = Callable[[], Awaitable[None]]
 class Supervisor:
     """Starts, watches and restarts the agent's long-lived tasks."""
 
-    def __init__(self, *, backoff_base: float = 1.0, backoff_cap: float = 60.0) -> None:
+    def __init__(self, *, backoff_base: float = 1.0, backoff_cap: float = 60.0, clock: Clock | None = None) -> None:
+        #: The restart backoff waits on this clock.
+        self.clock: Clock = clock or SystemClock()
         self._base = backoff_base
         self._cap = backoff_cap
         self._loops: dict[str, asyncio.Task[None]] = {}
@@ -44,8 +48,17 @@ class Supervisor:
         return self._running.get(name)
 
     def down(self) -> dict[str, str]:
-        """The supervised tasks not running now, with why."""
+        """The supervised tasks not running now (or whose last run failed), with why."""
         return dict(self._down)
+
+    def run_failed(self, name: str, exc: BaseException) -> None:
+        """A periodic task's run failed; the task goes on, and runs again on its schedule."""
+        log.error("task %s failed", name, exc_info=exc)
+        TASK_FAILURES_TOTAL.labels(name).inc()
+        self._down[name] = f"task {name} failed at its last run: {type(exc).__name__}: {exc}"
+
+    def run_succeeded(self, name: str) -> None:
+        self._down.pop(name, None)
 
     async def _supervise(self, name: str, job: Job) -> None:
         failures = 0
@@ -57,7 +70,10 @@ class Supervisor:
                 why = "ended"
                 log.error("task %s ended on its own; it should run until the agent stops", name)
             except asyncio.CancelledError:
-                if self._closing or not inner.cancelled():
+                current = asyncio.current_task()
+                # The supervisor itself being cancelled (closing, or the loop shutting down) ends it;
+                # only the task cancelled alone, from outside, is restarted.
+                if self._closing or not inner.cancelled() or (current is not None and current.cancelling()):
                     inner.cancel()
                     raise
                 why = "was cancelled"
@@ -69,10 +85,10 @@ class Supervisor:
                 self._running.pop(name, None)
             TASK_FAILURES_TOTAL.labels(name).inc()
             failures += 1
-            delay = min(self._cap, self._base * 2 ** (failures - 1))
+            delay = exponential(failures, self._base, self._cap)
             self._down[name] = f"task {name} {why} ({failures} times); restarting in {delay:.1f}s"
             log.warning("%s", self._down[name])
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
             self._down.pop(name, None)
 
     async def close(self) -> None:

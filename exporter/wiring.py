@@ -15,15 +15,22 @@ import os
 import signal
 from typing import TYPE_CHECKING, Any
 
+from exporter.clock import Clock, SystemClock
 from exporter.config import Config, ConfigError
 from exporter.config import load_config as load_structure
 from exporter.config import parse_config as parse_structure
 from exporter.diff import validate_rules
-from exporter.git import GitError
+from exporter.git import GitCache, GitError
 from exporter.health import HealthEngine
-from exporter.windows import WindowError, WindowSchedule
+from exporter.history import HistoryBook
+from exporter.status import app_diff
+from exporter.supervision import Supervisor
+from exporter.windows import FreezeLog, WindowError, WindowSchedule
 
 if TYPE_CHECKING:
+    from exporter.agent import Agent
+    from exporter.notify import Notifier
+    from exporter.parts import Parts
     from exporter.server.fleet import Fleet
 
 log = logging.getLogger("exporter")
@@ -98,24 +105,65 @@ async def run_agent(config_path: str, host: str, port: int, *, shard: tuple[int,
     return EXIT_OK
 
 
-def build_agent(config: Config, config_path: str, *, shard: tuple[int, int] | None = None,
-                cache_dir: str | None = None) -> Any:
-    """The agent with its notifier, both built from ``config``."""
+def build_parts(config: Config, *, clock: Clock | None = None, shard: tuple[int, int] | None = None,
+                notifier: Notifier | None = None, cache_dir: str | None = None, concurrency: int = 8,
+                keep_state: bool = True) -> Parts:
+    """Every part an agent works with, built from ``config``. ``keep_state=False`` (one-shot
+    commands) neither reads nor writes the history file, which belongs to the running agent.
+    Raises ``GitError`` when the cache directory cannot be made."""
+    from exporter.parts import Parts
+    from exporter.pipeline.clusters import Cluster
+    from exporter.pipeline.desired import Revisions
+    from exporter.pipeline.freezes import FreezeWatch
+    from exporter.pipeline.listing import AppLister
+    from exporter.pipeline.scheduling import Scheduler
+    from exporter.pipeline.sources import SourceWatch
+    from exporter.pipeline.table import AppTable
+
+    clock = clock or SystemClock()
+    git = GitCache(cache_dir or config.cache_dir or _default_cache_dir(), config.repositories,
+                   timeout=config.git_timeout)
+    windows = (notifier.windows if notifier is not None else None) or WindowSchedule(config.windows, clock)
+    if notifier is not None:
+        notifier.windows = windows
+    freeze_log = FreezeLog(config.freeze_log, clock)
+    history = HistoryBook((config.state_file or os.path.join(git.cache_dir, "app-state.json")) if keep_state else None)
+    supervisor = Supervisor(clock=clock)
+    scheduler = Scheduler(concurrency, supervisor=supervisor)
+    clusters = {c.name: Cluster(c, stale_after=config.stale_after, clock=clock) for c in config.clusters}
+    revisions = Revisions(git)
+    apps = AppTable()
+    return Parts(config=config, clock=clock, git=git, revisions=revisions, health=HealthEngine(config.health_checks),
+                 windows=windows, freeze_log=freeze_log, freezes=FreezeWatch(windows, freeze_log, clock),
+                 history=history, notifier=notifier, supervisor=supervisor, scheduler=scheduler,
+                 clusters=clusters, apps=apps, sources=SourceWatch(revisions, apps, scheduler.mark),
+                 lister=AppLister(git, clusters, windows, shard))
+
+
+def build_agent(config: Config, config_path: str | None = None, **options: Any) -> Agent:
+    """The agent over :func:`build_parts`, with the notifier ``config`` names (unless
+    ``notifier=`` is given); a config or cache directory it cannot use is a :class:`UsageError`."""
     from exporter.agent import Agent
     from exporter.notify import Notifier, NotifyError
 
-    windows = WindowSchedule(config.windows)
+    if "notifier" not in options and config.notifications.channels:
+        try:
+            options["notifier"] = Notifier(config.notifications, options.get("clock"))
+        except NotifyError as exc:
+            raise UsageError(f"invalid config, not starting:\n{config_path or config.path}: "
+                             f"notifications: {exc}") from None
     try:
-        notifier = Notifier(config.notifications, windows=windows) if config.notifications.channels else None
-    except NotifyError as exc:
-        raise UsageError(f"invalid config, not starting:\n{config_path}: notifications: {exc}") from None
-    try:
-        return Agent(config, shard=shard, notifier=notifier, cache_dir=cache_dir, windows=windows)
+        return Agent(build_parts(config, **options))
     except GitError as exc:  # the cache directory cannot be made: say so, not a traceback
         raise UsageError(str(exc)) from None
 
 
-async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet | None) -> Any:
+def _default_cache_dir() -> str:
+    import tempfile
+    return os.environ.get("GITOPS_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "gitops-drift-exporter")
+
+
+async def _serve(agent: Agent, config: Config, host: str, port: int, fleet: Fleet | None) -> Any:
     """The HTTP server over ``agent``, listening."""
     from exporter.metrics import REGISTRY, AppStatusCollector
     from exporter.server import build_app, serve
@@ -123,7 +171,7 @@ async def _serve(agent: Any, config: Config, host: str, port: int, fleet: Fleet 
     collector = AppStatusCollector(agent.snapshot, agent.ready)
     web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
                     webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
-                    diff=agent.diff_text, app_metrics=collector.chunks, fleet=fleet, clock=agent.clock)
+                    diff=lambda _app, status: app_diff(status), app_metrics=collector.chunks, fleet=fleet, clock=agent.clock)
     try:
         return await serve(web, host, port)
     except OSError as exc:
@@ -151,7 +199,7 @@ async def _watch_file(path: str, reload: asyncio.Event) -> None:
             reload.set()
 
 
-async def _reloads(agent: Any, path: str, reload: asyncio.Event) -> None:
+async def _reloads(agent: Agent, path: str, reload: asyncio.Event) -> None:
     while True:
         await reload.wait()
         reload.clear()
@@ -198,12 +246,18 @@ _RESTART_ONLY = (("cache_dir", "cacheDir"), ("webhook_secret_env", "webhook.secr
                  ("webhook_max_concurrent", "webhook.maxConcurrent"), ("freeze_log", "freezeLog"))
 
 
-async def reload_config(agent: Any, path: str, settle: float = 0.5) -> None:
-    """Apply a new config all or nothing: validated, read whole, notification channels opened,
-    and only then the apps, clusters and channels switched over."""
-    from exporter.notify import Notifier, NotifyError
+async def reload_config(agent: Agent, path: str, settle: float = 0.5) -> None:
+    """Apply the config file anew, all or nothing: see :func:`apply_config`."""
+    await apply_config(agent, await read_settled_config(path, settle), path)
 
-    config = await read_settled_config(path, settle)
+
+async def apply_config(agent: Agent, config: Config, path: str = "config.yaml") -> None:
+    """Apply a new config all or nothing: notification channels opened and the new clusters built
+    first, and only then the apps, clusters and channels switched over (:meth:`Agent.reload`)."""
+    from exporter.notify import Notifier, NotifyError
+    from exporter.parts import NewParts
+    from exporter.pipeline.clusters import Cluster
+
     notifier, channels = agent.notifier, None
     if config.notifications != agent.config.notifications:
         try:
@@ -217,9 +271,10 @@ async def reload_config(agent: Any, path: str, settle: float = 0.5) -> None:
     for attr, key in _RESTART_ONLY:
         if getattr(config, attr) != getattr(agent.config, attr):
             log.warning("%s: a change of %s takes effect after a restart", path, key)
-    if notifier is not None and notifier is not agent.notifier:
-        agent.notifier = notifier
-    await agent.reload(config)
+    running = {c.name: c for c in agent.config.clusters}
+    clusters = {c.name: agent.parts.clusters[c.name] if running.get(c.name) == c and c.name in agent.parts.clusters
+                else Cluster(c, stale_after=config.stale_after, clock=agent.clock) for c in config.clusters}
+    await agent.reload(NewParts(config, HealthEngine(config.health_checks), notifier, clusters))
     if channels is not None and notifier is not None:
         await notifier.use(config.notifications, channels)
 
@@ -241,12 +296,8 @@ def _webhook_secret(config: Any) -> str | None:
 
 
 async def evaluate_once(config_path: str, only: str | None, cache_dir: str | None) -> tuple[Any, Any]:
-    from exporter.agent import Agent
     config = load_or_refuse(config_path)
-    try:
-        agent = Agent(config, cache_dir=cache_dir, keep_state=False)
-    except GitError as exc:  # the cache directory cannot be made: say so, not a traceback
-        raise UsageError(str(exc)) from None
+    agent = build_agent(config, config_path, cache_dir=cache_dir, keep_state=False, notifier=None)
     try:
         await agent.start(watch=False, only=only)
     except BaseException:
@@ -257,5 +308,3 @@ async def evaluate_once(config_path: str, only: str | None, cache_dir: str | Non
         raise UsageError(f"no app named {only!r} in {config_path} "
                          f"(apps: {', '.join(agent.app_names()) or 'none'})")
     return agent, config
-
-

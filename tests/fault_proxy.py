@@ -83,6 +83,10 @@ class FaultProxy:
         self.mode = "pass"
         self._released.set()
 
+    def open_streams(self) -> int:
+        """Watch streams open through the proxy now."""
+        return len(self._streams)
+
     def watches(self, since: float = 0.0) -> list[float]:
         return [t for t, verb, _ in self.requests if verb == "watch" and t >= since]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "exporter"
@@ -20,7 +21,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base types", ("exporter", "exporter.model", "exporter.config_types", "exporter.clock", "exporter.humanize",
                     "exporter.urls", "exporter.process", "exporter.logs", "exporter.instruments",
                     "exporter.sharding", "exporter.globs", "exporter.values", "exporter.atomic",
-                    "exporter.workers", "exporter.collector", "exporter.supervision")),
+                    "exporter.workers", "exporter.collector", "exporter.supervision", "exporter.backoff")),
     ("config", ("exporter.config",)),
     ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.argocd")),
     ("render", ("exporter.render",)),
@@ -28,7 +29,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("diff and health", ("exporter.diff", "exporter.health")),
     ("status", ("exporter.status", "exporter.windows", "exporter.pipeline", "exporter.history")),
     ("outputs", ("exporter.metrics", "exporter.notify", "exporter.server")),
-    ("wiring", ("exporter.agent", "exporter.wiring", "exporter.demo")),
+    ("wiring", ("exporter.agent", "exporter.parts", "exporter.wiring", "exporter.demo")),
     ("cli", ("exporter.cli",)),
 ]
 
@@ -78,14 +79,33 @@ def _resolve(name: str) -> str:
     return name
 
 
+def backward(import_map: dict[str, list[tuple[str, int]]], stage: Callable[[str], int]) -> list[str]:
+    """Every import in ``import_map`` (module -> imported modules with the line) of a later stage."""
+    found = []
+    for module in sorted(import_map):
+        for target, line in import_map[module]:
+            if stage(target) > stage(module):
+                found.append(f"{module}:{line} ({STAGES[stage(module)][0]}) imports {target} "
+                             f"({STAGES[stage(target)][0]})")
+    return found
+
+
+def private_imports(module: str) -> list[str]:
+    """Names with a leading underscore that ``module`` imports from another project module: what
+    a module keeps to itself may change without notice, so another module must not lean on it."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return [f"{MODULES[module].relative_to(PACKAGE.parent)}:{node.lineno}: {a.name} from {node.module}"
+            for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+            and node.module.split(".")[0] == "exporter" for a in node.names
+            if a.name.startswith("_") and not a.name.startswith("__")]
+
+
 def test_every_import_runs_forward_through_the_stages() -> None:
-    backward = []
-    for module in sorted(MODULES):
-        for target, line in imports(module):
-            if stage_of(target) > stage_of(module):
-                backward.append(f"{MODULES[module].relative_to(PACKAGE.parent)}:{line}: {module} "
-                                f"({STAGES[stage_of(module)][0]}) imports {target} ({STAGES[stage_of(target)][0]})")
-    assert backward == []
+    assert backward({m: imports(m) for m in MODULES}, stage_of) == []
+
+
+def test_no_module_imports_another_module_s_private_names() -> None:
+    assert [found for module in sorted(MODULES) for found in private_imports(module)] == []
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -138,3 +158,30 @@ def test_no_package_imports_in_a_circle() -> None:
             if a != b:
                 graph[a].add(b)
     assert _cycles(graph) == []
+
+
+# ---- the checks themselves can fail ---------------------------------------------------------------
+
+
+def test_the_direction_check_catches_a_stage_importing_a_later_one() -> None:
+    graph = {"exporter.git.cache": [("exporter.metrics", 12)], "exporter.metrics": [("exporter.model", 3)]}
+    assert backward(graph, stage_of) == ["exporter.git.cache:12 (git) imports exporter.metrics (outputs)"]
+
+
+def test_the_direction_check_accepts_imports_of_the_same_or_earlier_stages() -> None:
+    graph = {"exporter.agent": [("exporter.pipeline.routing", 1), ("exporter.wiring", 2)]}
+    assert backward(graph, stage_of) == []
+
+
+def test_the_cycle_check_finds_a_circle_and_only_the_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_the_cycle_check_accepts_a_graph_without_one() -> None:
+    assert _cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_every_stage_check_knows_every_module() -> None:
+    # A module outside every stage would escape the direction check altogether.
+    assert all(isinstance(stage_of(m), int) for m in MODULES)

@@ -8,6 +8,8 @@ import logging
 
 import pytest
 
+from exporter.clock import FakeClock
+from exporter.pipeline.scheduling import Scheduler
 from exporter.supervision import Supervisor
 
 
@@ -95,3 +97,65 @@ async def test_closing_stops_every_task_without_restarting_it() -> None:
     await asyncio.sleep(0)
     await supervisor.close()
     assert stopped == ["x"] and supervisor.task("tick") is None and supervisor.down() == {}
+
+
+async def test_the_restart_backoff_waits_on_the_injected_clock() -> None:
+    clock = FakeClock()
+    runs: list[int] = []
+
+    async def fails() -> None:
+        runs.append(1)
+        raise RuntimeError("broken")
+
+    supervisor = Supervisor(backoff_base=30.0, clock=clock)
+    supervisor.start("git-poll", fails)
+    try:
+        await until(lambda: clock.sleeping == 1, "the first failure's backoff")
+        clock.advance(29.0)
+        await asyncio.sleep(0.01)
+        assert len(runs) == 1  # thirty seconds on the agent's clock, not now
+        clock.advance(1.0)
+        await until(lambda: len(runs) == 2 and clock.sleeping == 1, "the restart")
+        assert "restarting in 60.0s" in supervisor.down()["git-poll"]  # and the next wait doubles
+    finally:
+        await supervisor.close()
+
+
+async def test_a_periodic_job_that_keeps_failing_is_reported_down_until_a_run_succeeds() -> None:
+    clock = FakeClock()
+    supervisor = Supervisor(clock=clock)
+    scheduler = Scheduler(supervisor=supervisor)
+    broken = [True]
+
+    async def full_pass() -> None:
+        if broken[0]:
+            raise KeyError("settings")
+
+    scheduler.start([("full-pass", 60.0, full_pass)])
+    try:
+        await until(lambda: clock.sleeping == 1, "the job to wait for its first run")
+        clock.advance(60.0)
+        await until(lambda: "full-pass" in supervisor.down(), "the failed run to be reported")
+        assert "task full-pass failed at its last run: KeyError" in supervisor.down()["full-pass"]
+        assert supervisor.task("full-pass") is not None  # the job goes on: its next run is the retry
+        broken[0] = False
+        await until(lambda: clock.sleeping == 1, "the job to wait for its next run")
+        clock.advance(60.0)
+        await until(lambda: "full-pass" not in supervisor.down(), "the next run to clear it")
+    finally:
+        await scheduler.close()
+
+
+async def test_cancelling_the_supervisor_with_its_task_ends_both_instead_of_restarting() -> None:
+    clock = FakeClock()
+    supervisor = Supervisor(clock=clock)
+    supervisor.start("tick", asyncio.Event().wait)
+    await until(lambda: supervisor.task("tick") is not None, "the start")
+    loops = [t for t in asyncio.all_tasks() if t.get_name() == "supervise tick"]
+    inner = supervisor.task("tick")
+    assert inner is not None and len(loops) == 1
+    inner.cancel()  # what a loop shutting down does: every task cancelled at once
+    loops[0].cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(loops[0], 1)
+    assert supervisor.task("tick") is None

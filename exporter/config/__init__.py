@@ -16,22 +16,22 @@ from pathlib import Path
 
 import yaml
 
-from exporter.config.apps import _app, _Defaults, _defaults, kustomize_options
-from exporter.config.checks import _health_checks, _windows
-from exporter.config.clusters import _clusters, _repositories
-from exporter.config.generators import _app_sources, _generators, parse_app, template_substitution
-from exporter.config.notifications import _notifications
+from exporter.config.apps import Defaults, kustomize_options, read_app, read_defaults
+from exporter.config.checks import read_health_checks, read_windows
+from exporter.config.clusters import read_clusters, read_repositories
+from exporter.config.generators import parse_app, read_app_sources, read_generators, template_substitution
+from exporter.config.notifications import read_notifications
 from exporter.config.reader import (
     ConfigError,
-    _count,
-    _Ctx,
-    _duration,
-    _Loader,
-    _mapping,
-    _sequence,
-    _str,
+    ConfigLoader,
+    Context,
     is_local_path,
     parse_duration,
+    read_count,
+    read_duration,
+    read_mapping,
+    read_sequence,
+    read_str,
 )
 from exporter.config_types import AppConfig, Config
 
@@ -65,7 +65,7 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
     """Like ``load_config`` for text already read; ``path`` names it in messages and anchors
     relative file names."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=ConfigLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
@@ -76,31 +76,31 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
     config = Config(path=path)
     if root is None:
         return config
-    ctx = _Ctx(file=path, base_dir=Path(path).resolve().parent)
-    f = _mapping(ctx, root, "", _TOP_KEYS)
+    ctx = Context(file=path, base_dir=Path(path).resolve().parent)
+    f = read_mapping(ctx, root, "", _TOP_KEYS)
     if f is None:
         raise ConfigError(ctx.errors)
 
     if "clusters" in f:
-        config.clusters = _clusters(ctx, f["clusters"])
+        config.clusters = read_clusters(ctx, f["clusters"])
     if "repositories" in f:
-        config.repositories = _repositories(ctx, f["repositories"])
+        config.repositories = read_repositories(ctx, f["repositories"])
     if "notifications" in f:
-        config.notifications = _notifications(ctx, f["notifications"])
+        config.notifications = read_notifications(ctx, f["notifications"])
     channel_names = {c.name for c in config.notifications.channels}
     cluster_names = {c.name for c in config.clusters}
-    defaults = _defaults(ctx, f["defaults"], channel_names) if "defaults" in f else _Defaults()
+    defaults = read_defaults(ctx, f["defaults"], channel_names) if "defaults" in f else Defaults()
 
     if "apps" in f:
         config.apps = _apps(ctx, f["apps"], defaults, cluster_names, channel_names)
     if "appGenerators" in f:
-        config.generators = _generators(ctx, f["appGenerators"], defaults, cluster_names, channel_names)
+        config.generators = read_generators(ctx, f["appGenerators"], defaults, cluster_names, channel_names)
     if "appSources" in f:
-        config.app_sources = _app_sources(ctx, f["appSources"], cluster_names)
+        config.app_sources = read_app_sources(ctx, f["appSources"], cluster_names)
     if "healthChecks" in f:
-        config.health_checks = _health_checks(ctx, f["healthChecks"])
+        config.health_checks = read_health_checks(ctx, f["healthChecks"])
     if "windows" in f:
-        config.windows = _windows(ctx, f["windows"])
+        config.windows = read_windows(ctx, f["windows"])
     _settings(ctx, f, config)
     if "kustomize" in f:
         config.kustomize_build_options = kustomize_options(ctx, f["kustomize"], "kustomize") or []
@@ -112,13 +112,13 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
     return config
 
 
-def _apps(ctx: _Ctx, node: yaml.Node, defaults: _Defaults, clusters: set[str],
+def _apps(ctx: Context, node: yaml.Node, defaults: Defaults, clusters: set[str],
           channels: set[str]) -> list[AppConfig]:
     """``apps[]``, each name once."""
     apps: list[AppConfig] = []
     seen: dict[str, str] = {}
-    for i, item in enumerate(_sequence(ctx, node, "apps")):
-        app = _app(ctx, item, f"apps[{i}]", defaults, clusters, channels)
+    for i, item in enumerate(read_sequence(ctx, node, "apps")):
+        app = read_app(ctx, item, f"apps[{i}]", defaults, clusters, channels)
         if app is None:
             continue
         if app.name in seen:
@@ -129,32 +129,32 @@ def _apps(ctx: _Ctx, node: yaml.Node, defaults: _Defaults, clusters: set[str],
     return apps
 
 
-def _settings(ctx: _Ctx, f: dict[str, yaml.Node], config: Config) -> None:
+def _settings(ctx: Context, f: dict[str, yaml.Node], config: Config) -> None:
     """The top-level durations and paths."""
     for key, attr in (("interval", "interval"), ("gitPollInterval", "git_poll_interval"),
                       ("gitTimeout", "git_timeout"), ("renderTimeout", "render_timeout"),
                       ("staleAfter", "stale_after")):
-        if key in f and (d := _duration(ctx, f[key], key, positive=True)) is not None:
+        if key in f and (d := read_duration(ctx, f[key], key, positive=True)) is not None:
             setattr(config, attr, d)
-    if "cacheDir" in f and (v := _str(ctx, f["cacheDir"], "cacheDir")) is not None:
+    if "cacheDir" in f and (v := read_str(ctx, f["cacheDir"], "cacheDir")) is not None:
         config.cache_dir = ctx.path(v)
-    if "freezeLog" in f and (v := _str(ctx, f["freezeLog"], "freezeLog")) is not None:
+    if "freezeLog" in f and (v := read_str(ctx, f["freezeLog"], "freezeLog")) is not None:
         config.freeze_log = ctx.path(v)
-    if "stateFile" in f and (v := _str(ctx, f["stateFile"], "stateFile")) is not None:
+    if "stateFile" in f and (v := read_str(ctx, f["stateFile"], "stateFile")) is not None:
         config.state_file = ctx.path(v)
 
 
-def _webhook(ctx: _Ctx, node: yaml.Node, config: Config) -> None:
+def _webhook(ctx: Context, node: yaml.Node, config: Config) -> None:
     """``webhook``: its shared secret (by file or variable) and what a request may cost."""
-    w = _mapping(ctx, node, "webhook", ("secretEnv", "secretFile", "maxBodyBytes", "maxConcurrent"),
+    w = read_mapping(ctx, node, "webhook", ("secretEnv", "secretFile", "maxBodyBytes", "maxConcurrent"),
                  secrets={"secret": "secretEnv or secretFile"})
     if w is None:
         return
     if "secretEnv" in w:
-        config.webhook_secret_env = _str(ctx, w["secretEnv"], "webhook.secretEnv")
-    if "secretFile" in w and (v := _str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
+        config.webhook_secret_env = read_str(ctx, w["secretEnv"], "webhook.secretEnv")
+    if "secretFile" in w and (v := read_str(ctx, w["secretFile"], "webhook.secretFile")) is not None:
         config.webhook_secret_file = ctx.path(v)
-    if "maxBodyBytes" in w and (n := _count(ctx, w["maxBodyBytes"], "webhook.maxBodyBytes")) is not None:
+    if "maxBodyBytes" in w and (n := read_count(ctx, w["maxBodyBytes"], "webhook.maxBodyBytes")) is not None:
         config.webhook_max_body = n
-    if "maxConcurrent" in w and (n := _count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
+    if "maxConcurrent" in w and (n := read_count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
         config.webhook_max_concurrent = n

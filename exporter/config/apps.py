@@ -16,21 +16,21 @@ import yaml
 from exporter.config.reader import (
     APP_STATES,
     SOURCE_TYPES,
-    _bool,
-    _choice,
-    _Ctx,
-    _data,
-    _duration,
-    _kind_name,
-    _Loader,
-    _mapping,
-    _node_kind,
-    _sequence,
-    _str,
-    _str_list,
-    _str_map,
-    _unknown_name,
+    ConfigLoader,
+    Context,
     is_local_path,
+    kind_name,
+    node_kind,
+    read_bool,
+    read_choice,
+    read_data,
+    read_duration,
+    read_mapping,
+    read_sequence,
+    read_str,
+    read_str_list,
+    read_str_map,
+    unknown_name,
 )
 from exporter.config_types import (
     AppConfig,
@@ -48,94 +48,94 @@ from exporter.values import merge_values
 _IGNORE_KEYS = ("group", "kind", "name", "namespace", "jsonPointers", "jqPathExpressions",
                 "managedFieldsManagers")
 
-def _ignore_rules(ctx: _Ctx, node: yaml.Node, path: str) -> list[IgnoreRule]:
+def _ignore_rules(ctx: Context, node: yaml.Node, path: str) -> list[IgnoreRule]:
     out: list[IgnoreRule] = []
-    for i, item in enumerate(_sequence(ctx, node, path)):
+    for i, item in enumerate(read_sequence(ctx, node, path)):
         sub = f"{path}[{i}]"
-        f = _mapping(ctx, item, sub, _IGNORE_KEYS)
+        f = read_mapping(ctx, item, sub, _IGNORE_KEYS)
         if f is None:
             continue
         rule = IgnoreRule(origin=ctx.loc(item))
         for key in ("group", "kind", "name", "namespace"):
-            if key in f and (v := _str(ctx, f[key], f"{sub}.{key}")) is not None:
+            if key in f and (v := read_str(ctx, f[key], f"{sub}.{key}")) is not None:
                 setattr(rule, key, v)
         if "jsonPointers" in f:
-            rule.json_pointers = _str_list(ctx, f["jsonPointers"], f"{sub}.jsonPointers")
+            rule.json_pointers = read_str_list(ctx, f["jsonPointers"], f"{sub}.jsonPointers")
             for j, pointer in enumerate(rule.json_pointers):
                 if pointer and not pointer.startswith("/"):
                     ctx.error(f["jsonPointers"], f"{sub}.jsonPointers[{j}]",
                               f"a JSON pointer starts with '/', not '{pointer}'")
         if "jqPathExpressions" in f:
-            rule.jq_path_expressions = _str_list(ctx, f["jqPathExpressions"], f"{sub}.jqPathExpressions")
+            rule.jq_path_expressions = read_str_list(ctx, f["jqPathExpressions"], f"{sub}.jqPathExpressions")
         if "managedFieldsManagers" in f:
-            rule.managed_fields_managers = _str_list(ctx, f["managedFieldsManagers"],
+            rule.managed_fields_managers = read_str_list(ctx, f["managedFieldsManagers"],
                                                      f"{sub}.managedFieldsManagers")
         if not (rule.json_pointers or rule.jq_path_expressions or rule.managed_fields_managers):
             ctx.error(item, sub, "needs at least one of jsonPointers, jqPathExpressions, managedFieldsManagers")
         out.append(rule)
     return out
 
-def _compare(ctx: _Ctx, node: yaml.Node, path: str, base: CompareOptions) -> CompareOptions:
+def _compare(ctx: Context, node: yaml.Node, path: str, base: CompareOptions) -> CompareOptions:
     """``compare`` on top of ``base``: given keys override, ignore rules add to the base's."""
     result = copy.deepcopy(base)
-    f = _mapping(ctx, node, path, ("ignoreDifferences", "defaultIgnores", "humanManagers",
+    f = read_mapping(ctx, node, path, ("ignoreDifferences", "defaultIgnores", "humanManagers",
                                    "applyManagers", "trackingLabel", "trackingAnnotation"))
     if f is None:
         return result
     if "ignoreDifferences" in f:
         result.ignore_differences += _ignore_rules(ctx, f["ignoreDifferences"], f"{path}.ignoreDifferences")
-    if "defaultIgnores" in f and (b := _bool(ctx, f["defaultIgnores"], f"{path}.defaultIgnores")) is not None:
+    if "defaultIgnores" in f and (b := read_bool(ctx, f["defaultIgnores"], f"{path}.defaultIgnores")) is not None:
         result.default_ignores = b
     if "humanManagers" in f:
-        result.human_managers = _str_list(ctx, f["humanManagers"], f"{path}.humanManagers")
+        result.human_managers = read_str_list(ctx, f["humanManagers"], f"{path}.humanManagers")
     if "applyManagers" in f:
-        result.apply_managers = _str_list(ctx, f["applyManagers"], f"{path}.applyManagers")
+        result.apply_managers = read_str_list(ctx, f["applyManagers"], f"{path}.applyManagers")
     for key, attr in (("trackingLabel", "tracking_label"), ("trackingAnnotation", "tracking_annotation")):
-        if key in f and (v := _str(ctx, f[key], f"{path}.{key}")) is not None:
+        if key in f and (v := read_str(ctx, f[key], f"{path}.{key}")) is not None:
             setattr(result, attr, v)
     return result
 
-def _notify_policy(ctx: _Ctx, node: yaml.Node, path: str, base: NotifyPolicy,
+def _notify_policy(ctx: Context, node: yaml.Node, path: str, base: NotifyPolicy,
                    channels: Collection[str] | None) -> NotifyPolicy:
     """``notifications`` of an app on top of ``base`` (the defaults): given keys override."""
     result = copy.deepcopy(base)
-    f = _mapping(ctx, node, path, ("badStates", "threshold", "stateThresholds", "repeat", "channels"))
+    f = read_mapping(ctx, node, path, ("badStates", "threshold", "stateThresholds", "repeat", "channels"))
     if f is None:
         return result
     if "badStates" in f:
-        result.bad_states = _str_list(ctx, f["badStates"], f"{path}.badStates", APP_STATES)
+        result.bad_states = read_str_list(ctx, f["badStates"], f"{path}.badStates", APP_STATES)
     for key in ("threshold", "repeat"):
-        if key in f and (d := _duration(ctx, f[key], f"{path}.{key}")) is not None:
+        if key in f and (d := read_duration(ctx, f[key], f"{path}.{key}")) is not None:
             setattr(result, key, d)
     if "stateThresholds" in f:
         node_st = f["stateThresholds"]
         sub = f"{path}.stateThresholds"
         if not isinstance(node_st, yaml.MappingNode):
-            ctx.error(node_st, sub, f"must be a mapping of state to duration, not a {_node_kind(node_st)}")
+            ctx.error(node_st, sub, f"must be a mapping of state to duration, not a {node_kind(node_st)}")
         else:
             result.state_thresholds = {}
             for key_node, value_node in node_st.value:
-                state = _str(ctx, key_node, sub, APP_STATES)
-                if state is not None and (d := _duration(ctx, value_node, f"{sub}.{state}")) is not None:
+                state = read_str(ctx, key_node, sub, APP_STATES)
+                if state is not None and (d := read_duration(ctx, value_node, f"{sub}.{state}")) is not None:
                     result.state_thresholds[state] = d
     if "channels" in f:
-        result.channels = _str_list(ctx, f["channels"], f"{path}.channels")
+        result.channels = read_str_list(ctx, f["channels"], f"{path}.channels")
         if channels is not None:
             for j, name in enumerate(result.channels):
                 if name not in channels:
-                    ctx.error(f["channels"], f"{path}.channels[{j}]", _unknown_name("channel", name, channels))
+                    ctx.error(f["channels"], f"{path}.channels[{j}]", unknown_name("channel", name, channels))
     return result
 
-def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
+def _helm(ctx: Context, node: yaml.Node, path: str) -> HelmOptions:
     helm = HelmOptions()
-    f = _mapping(ctx, node, path, ("releaseName", "valueFiles", "values", "valuesObject", "skipCrds"))
+    f = read_mapping(ctx, node, path, ("releaseName", "valueFiles", "values", "valuesObject", "skipCrds"))
     if f is None:
         return helm
     if "releaseName" in f:
-        helm.release_name = _str(ctx, f["releaseName"], f"{path}.releaseName")
+        helm.release_name = read_str(ctx, f["releaseName"], f"{path}.releaseName")
     if "valueFiles" in f:
-        helm.value_files = _str_list(ctx, f["valueFiles"], f"{path}.valueFiles")
-    if "skipCrds" in f and (b := _bool(ctx, f["skipCrds"], f"{path}.skipCrds")) is not None:
+        helm.value_files = read_str_list(ctx, f["valueFiles"], f"{path}.valueFiles")
+    if "skipCrds" in f and (b := read_bool(ctx, f["skipCrds"], f"{path}.skipCrds")) is not None:
         helm.skip_crds = b
     for key in ("values", "valuesObject"):
         if key not in f:
@@ -143,9 +143,9 @@ def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
         sub, vnode = f"{path}.{key}", f[key]
         values: Any
         if isinstance(vnode, yaml.ScalarNode) and key == "values":
-            text = _str(ctx, vnode, sub)
+            text = read_str(ctx, vnode, sub)
             try:
-                values = yaml.load(text or "", Loader=_Loader) or {}
+                values = yaml.load(text or "", Loader=ConfigLoader) or {}
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 problem = getattr(exc, "problem", None) or exc
@@ -158,9 +158,9 @@ def _helm(ctx: _Ctx, node: yaml.Node, path: str) -> HelmOptions:
                     ctx.error(vnode, sub, f"is not valid YAML{where}: {problem}")
                 continue
         else:
-            values = _data(ctx, vnode, sub)
+            values = read_data(ctx, vnode, sub)
         if not isinstance(values, dict):
-            ctx.error(vnode, sub, f"must be a mapping (or a YAML string holding one), not a {_kind_name(values)}")
+            ctx.error(vnode, sub, f"must be a mapping (or a YAML string holding one), not a {kind_name(values)}")
             continue
         helm.values = merge_values(helm.values, values)
     return helm
@@ -175,13 +175,13 @@ KUSTOMIZE_OPTIONS = {"--enable-helm": 0, "--load-restrictor": 1, "--helm-kube-ve
                      "--helm-debug": 0}
 _LOAD_RESTRICTORS = ("LoadRestrictionsRootOnly", "LoadRestrictionsNone")
 
-def kustomize_options(ctx: _Ctx, node: yaml.Node, path: str) -> list[str] | None:
+def kustomize_options(ctx: Context, node: yaml.Node, path: str) -> list[str] | None:
     """``kustomize: {buildOptions: "..."}``: the options as a list, each one checked."""
-    f = _mapping(ctx, node, path, ("buildOptions",))
+    f = read_mapping(ctx, node, path, ("buildOptions",))
     if f is None or "buildOptions" not in f:
         return None
     sub = f"{path}.buildOptions"
-    text = _str(ctx, f["buildOptions"], sub)
+    text = read_str(ctx, f["buildOptions"], sub)
     try:
         words = shlex.split(text or "")
     except ValueError as exc:
@@ -207,9 +207,9 @@ def kustomize_options(ctx: _Ctx, node: yaml.Node, path: str) -> list[str] | None
         options += [name, value] if KUSTOMIZE_OPTIONS[name] else [name]
     return options
 
-def _chart(ctx: _Ctx, f: dict[str, yaml.Node], path: str, source: SourceConfig) -> None:
+def _chart(ctx: Context, f: dict[str, yaml.Node], path: str, source: SourceConfig) -> None:
     """``chart``: the source is a chart in a Helm repository or an OCI registry."""
-    source.chart = _str(ctx, f["chart"], f"{path}.chart")
+    source.chart = read_str(ctx, f["chart"], f"{path}.chart")
     if not source.chart or "/" in source.chart:
         ctx.error(f["chart"], f"{path}.chart", f"must be a chart name, not '{source.chart}'")
     if not source.repo_url.startswith(("http://", "https://", "oci://")):
@@ -221,12 +221,12 @@ def _chart(ctx: _Ctx, f: dict[str, yaml.Node], path: str, source: SourceConfig) 
         ctx.error(f["path"], f"{path}.path", "does not apply to a chart source (the chart is the whole source)")
     source.type = "helm"
 
-def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
-    f = _mapping(ctx, node, path, ("repoURL", "targetRevision", "path", "type", "directory", "helm", "chart",
+def _source(ctx: Context, node: yaml.Node, path: str) -> SourceConfig | None:
+    f = read_mapping(ctx, node, path, ("repoURL", "targetRevision", "path", "type", "directory", "helm", "chart",
                                    "ref", "kustomize"), required=("repoURL",))
     if f is None or "repoURL" not in f:
         return None
-    repo_url = _str(ctx, f["repoURL"], f"{path}.repoURL")
+    repo_url = read_str(ctx, f["repoURL"], f"{path}.repoURL")
     if repo_url is None:
         return None
     if is_local_path(repo_url) and not repo_url.startswith("{{"):
@@ -235,27 +235,27 @@ def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
         ctx.error(f["repoURL"], f"{path}.repoURL", "a credential in the URL's query string would show on git's "
                   "command line; put the token in a file and name it in repositories[].tokenFile")
     source = SourceConfig(repo_url=repo_url)
-    if "targetRevision" in f and (v := _str(ctx, f["targetRevision"], f"{path}.targetRevision")) is not None:
+    if "targetRevision" in f and (v := read_str(ctx, f["targetRevision"], f"{path}.targetRevision")) is not None:
         if v.startswith("-"):
             ctx.error(f["targetRevision"], f"{path}.targetRevision", f"'{v}' is not a branch, tag or commit")
         source.target_revision = v
-    if "path" in f and (v := _str(ctx, f["path"], f"{path}.path")) is not None:
+    if "path" in f and (v := read_str(ctx, f["path"], f"{path}.path")) is not None:
         if os.path.isabs(v) or ".." in Path(v).parts:
             ctx.error(f["path"], f"{path}.path", f"must be a path inside the repository, not '{v}'")
         source.path = v
     explicit_type = False
-    if "type" in f and (t := _choice(ctx, f["type"], f"{path}.type", SOURCE_TYPES)) is not None:
+    if "type" in f and (t := read_choice(ctx, f["type"], f"{path}.type", SOURCE_TYPES)) is not None:
         source.type = t
         explicit_type = True
     if "directory" in f:
-        d = _mapping(ctx, f["directory"], f"{path}.directory", ("recurse", "include", "exclude"))
+        d = read_mapping(ctx, f["directory"], f"{path}.directory", ("recurse", "include", "exclude"))
         if d is not None:
             opts = DirectoryOptions()
-            if "recurse" in d and (b := _bool(ctx, d["recurse"], f"{path}.directory.recurse")) is not None:
+            if "recurse" in d and (b := read_bool(ctx, d["recurse"], f"{path}.directory.recurse")) is not None:
                 opts.recurse = b
             for key in ("include", "exclude"):
                 if key in d:
-                    setattr(opts, key, _str(ctx, d[key], f"{path}.directory.{key}"))
+                    setattr(opts, key, read_str(ctx, d[key], f"{path}.directory.{key}"))
             source.directory = opts
     if "helm" in f:
         source.helm = _helm(ctx, f["helm"], f"{path}.helm")
@@ -273,13 +273,13 @@ def _source(ctx: _Ctx, node: yaml.Node, path: str) -> SourceConfig | None:
             ctx.error(f["kustomize"], f"{path}.kustomize", f"only applies to type kustomize, not {source.type}")
     if "chart" in f:
         _chart(ctx, f, path, source)
-    if "ref" in f and (ref := _str(ctx, f["ref"], f"{path}.ref")) is not None:
+    if "ref" in f and (ref := read_str(ctx, f["ref"], f"{path}.ref")) is not None:
         if not _REF_NAME.fullmatch(ref):
             ctx.error(f["ref"], f"{path}.ref", f"must be a name of letters, digits, '-' and '_', not '{ref}'")
         source.ref = ref
     return source
 
-def _sources(ctx: _Ctx, f: dict[str, yaml.Node], path: str) -> list[SourceConfig] | None:
+def _sources(ctx: Context, f: dict[str, yaml.Node], path: str) -> list[SourceConfig] | None:
     """``source``, or Argo CD's ``sources:`` list; ``$ref/...`` value files must name a ``ref``."""
     if "source" in f and "sources" in f:
         ctx.error(f["sources"], f"{path}.sources", "set either source or sources, not both")
@@ -287,7 +287,7 @@ def _sources(ctx: _Ctx, f: dict[str, yaml.Node], path: str) -> list[SourceConfig
     if "source" in f:
         one = _source(ctx, f["source"], f"{path}.source")
         return [one] if one is not None else None
-    items = _sequence(ctx, f["sources"], f"{path}.sources")
+    items = read_sequence(ctx, f["sources"], f"{path}.sources")
     if not items:
         ctx.error(f["sources"], f"{path}.sources", "needs at least one source")
         return None
@@ -301,7 +301,7 @@ def _sources(ctx: _Ctx, f: dict[str, yaml.Node], path: str) -> list[SourceConfig
             ref = name[1:].split("/", 1)[0] if name.startswith("$") else None
             if ref is not None and ref not in refs:
                 ctx.error(item, f"{path}.sources[{i}].helm.valueFiles",
-                          f"'{name}' names no source: {_unknown_name('ref', ref, refs)}")
+                          f"'{name}' names no source: {unknown_name('ref', ref, refs)}")
     if not any(s.renders for s in found):
         ctx.error(f["sources"], f"{path}.sources", "every source only lends files (ref without path or chart); "
                   "nothing would be rendered")
@@ -310,14 +310,14 @@ def _sources(ctx: _Ctx, f: dict[str, yaml.Node], path: str) -> list[SourceConfig
 _APP_KEYS = ("name", "project", "labels", "source", "sources", "destination", "compare", "ignoreDifferences",
              "notifications")
 
-def _app(ctx: _Ctx, node: yaml.Node, path: str, defaults: _Defaults,
+def read_app(ctx: Context, node: yaml.Node, path: str, defaults: Defaults,
          clusters: Collection[str] | None, channels: Collection[str] | None) -> AppConfig | None:
-    f = _mapping(ctx, node, path, _APP_KEYS, required=("name", "destination"))
+    f = read_mapping(ctx, node, path, _APP_KEYS, required=("name", "destination"))
     if f is None:
         return None
     if "source" not in f and "sources" not in f:
         ctx.error(node, f"{path}.source", "is required")
-    name = _str(ctx, f["name"], f"{path}.name") if "name" in f else None
+    name = read_str(ctx, f["name"], f"{path}.name") if "name" in f else None
     if name is not None and not name.strip():
         ctx.error(f["name"], f"{path}.name", "must not be empty")
         name = None
@@ -325,13 +325,13 @@ def _app(ctx: _Ctx, node: yaml.Node, path: str, defaults: _Defaults,
     source = sources[0] if sources else None
     destination = None
     if "destination" in f:
-        d = _mapping(ctx, f["destination"], f"{path}.destination", ("cluster", "namespace"),
+        d = read_mapping(ctx, f["destination"], f"{path}.destination", ("cluster", "namespace"),
                      required=("cluster",))
         if d is not None and "cluster" in d:
-            cluster = _str(ctx, d["cluster"], f"{path}.destination.cluster")
+            cluster = read_str(ctx, d["cluster"], f"{path}.destination.cluster")
             if cluster is not None and clusters is not None and cluster not in clusters:
-                ctx.error(d["cluster"], f"{path}.destination.cluster", _unknown_name("cluster", cluster, clusters))
-            namespace = _str(ctx, d["namespace"], f"{path}.destination.namespace") if "namespace" in d else ""
+                ctx.error(d["cluster"], f"{path}.destination.cluster", unknown_name("cluster", cluster, clusters))
+            namespace = read_str(ctx, d["namespace"], f"{path}.destination.namespace") if "namespace" in d else ""
             if cluster is not None:
                 destination = Destination(cluster=cluster, namespace=namespace or "")
     compare = defaults.compare
@@ -347,31 +347,31 @@ def _app(ctx: _Ctx, node: yaml.Node, path: str, defaults: _Defaults,
                     destination=destination or Destination(cluster=""),
                     compare=copy.deepcopy(compare), notifications=copy.deepcopy(notifications),
                     origin=ctx.loc(node))
-    if "project" in f and (p := _str(ctx, f["project"], f"{path}.project")) is not None:
+    if "project" in f and (p := read_str(ctx, f["project"], f"{path}.project")) is not None:
         app.project = p
     if "labels" in f:
-        app.labels = _str_map(ctx, f["labels"], f"{path}.labels")
+        app.labels = read_str_map(ctx, f["labels"], f"{path}.labels")
     if name is None or source is None or destination is None:
         return None
     return app
 
 @dataclass
-class _Defaults:
+class Defaults:
     compare: CompareOptions = field(default_factory=CompareOptions)
     notifications: NotifyPolicy = field(default_factory=NotifyPolicy)
     #: The same blocks as plain data, merged into generator templates.
     raw: dict[str, Any] = field(default_factory=dict)
 
-def _defaults(ctx: _Ctx, node: yaml.Node, channels: Collection[str]) -> _Defaults:
-    result = _Defaults()
-    f = _mapping(ctx, node, "defaults", ("compare", "notifications"))
+def read_defaults(ctx: Context, node: yaml.Node, channels: Collection[str]) -> Defaults:
+    result = Defaults()
+    f = read_mapping(ctx, node, "defaults", ("compare", "notifications"))
     if f is None:
         return result
     if "compare" in f:
         result.compare = _compare(ctx, f["compare"], "defaults.compare", result.compare)
-        result.raw["compare"] = _data(ctx, f["compare"], "defaults.compare")
+        result.raw["compare"] = read_data(ctx, f["compare"], "defaults.compare")
     if "notifications" in f:
         result.notifications = _notify_policy(ctx, f["notifications"], "defaults.notifications",
                                               result.notifications, channels)
-        result.raw["notifications"] = _data(ctx, f["notifications"], "defaults.notifications")
+        result.raw["notifications"] = read_data(ctx, f["notifications"], "defaults.notifications")
     return result

@@ -5,24 +5,24 @@ from __future__ import annotations
 import yaml
 
 from exporter.config.kubeconfig import kubeconfig_problem
-from exporter.config.reader import _bool, _Ctx, _mapping, _sequence, _str
+from exporter.config.reader import Context, read_bool, read_mapping, read_sequence, read_str
 from exporter.config_types import (
     ClusterConfig,
     RepoCredentials,
 )
 
 
-def _clusters(ctx: _Ctx, node: yaml.Node) -> list[ClusterConfig]:
+def read_clusters(ctx: Context, node: yaml.Node) -> list[ClusterConfig]:
     out: list[ClusterConfig] = []
     names: set[str] = set()
-    for i, item in enumerate(_sequence(ctx, node, "clusters")):
+    for i, item in enumerate(read_sequence(ctx, node, "clusters")):
         path = f"clusters[{i}]"
-        f = _mapping(ctx, item, path, ("name", "kubeconfig", "context", "inCluster"),
+        f = read_mapping(ctx, item, path, ("name", "kubeconfig", "context", "inCluster"),
                      secrets={"token": "a kubeconfig file", "bearerToken": "a kubeconfig file"},
                      required=("name",))
         if f is None:
             continue
-        name = _str(ctx, f["name"], f"{path}.name") if "name" in f else None
+        name = read_str(ctx, f["name"], f"{path}.name") if "name" in f else None
         if name is None:
             continue
         if name in names:
@@ -30,12 +30,12 @@ def _clusters(ctx: _Ctx, node: yaml.Node) -> list[ClusterConfig]:
             continue
         names.add(name)
         cluster = ClusterConfig(name=name)
-        if "kubeconfig" in f and (v := _str(ctx, f["kubeconfig"], f"{path}.kubeconfig")) is not None:
+        if "kubeconfig" in f and (v := read_str(ctx, f["kubeconfig"], f"{path}.kubeconfig")) is not None:
             cluster.kubeconfig = ctx.path(v)
         if "context" in f:
-            cluster.context = _str(ctx, f["context"], f"{path}.context")
+            cluster.context = read_str(ctx, f["context"], f"{path}.context")
         if "inCluster" in f:
-            cluster.in_cluster = bool(_bool(ctx, f["inCluster"], f"{path}.inCluster"))
+            cluster.in_cluster = bool(read_bool(ctx, f["inCluster"], f"{path}.inCluster"))
         if cluster.in_cluster and (cluster.kubeconfig or cluster.context):
             ctx.error(item, path, "inCluster cannot be combined with kubeconfig or context")
         elif cluster.kubeconfig and (problem := kubeconfig_problem(cluster.kubeconfig, cluster.context)):
@@ -45,11 +45,11 @@ def _clusters(ctx: _Ctx, node: yaml.Node) -> list[ClusterConfig]:
         out.append(cluster)
     return out
 
-def _repositories(ctx: _Ctx, node: yaml.Node) -> list[RepoCredentials]:
+def read_repositories(ctx: Context, node: yaml.Node) -> list[RepoCredentials]:
     out: list[RepoCredentials] = []
-    for i, item in enumerate(_sequence(ctx, node, "repositories")):
+    for i, item in enumerate(read_sequence(ctx, node, "repositories")):
         path = f"repositories[{i}]"
-        f = _mapping(ctx, item, path,
+        f = read_mapping(ctx, item, path,
                      ("url", "username", "tokenFile", "tokenEnv", "sshKeyFile", "knownHostsFile", "plainHttp",
                       "insecureSkipTlsVerify"),
                      secrets={"token": "tokenFile or tokenEnv", "password": "tokenFile or tokenEnv",
@@ -57,20 +57,20 @@ def _repositories(ctx: _Ctx, node: yaml.Node) -> list[RepoCredentials]:
                      required=("url",))
         if f is None or "url" not in f:
             continue
-        url = _str(ctx, f["url"], f"{path}.url")
+        url = read_str(ctx, f["url"], f"{path}.url")
         if url is None:
             continue
         creds = RepoCredentials(url=url)
         if "username" in f:
-            creds.username = _str(ctx, f["username"], f"{path}.username")
+            creds.username = read_str(ctx, f["username"], f"{path}.username")
         if "tokenEnv" in f:
-            creds.token_env = _str(ctx, f["tokenEnv"], f"{path}.tokenEnv")
+            creds.token_env = read_str(ctx, f["tokenEnv"], f"{path}.tokenEnv")
         for key, attr in (("tokenFile", "token_file"), ("sshKeyFile", "ssh_key_file"),
                           ("knownHostsFile", "known_hosts_file")):
-            if key in f and (v := _str(ctx, f[key], f"{path}.{key}")) is not None:
+            if key in f and (v := read_str(ctx, f[key], f"{path}.{key}")) is not None:
                 setattr(creds, attr, ctx.path(v))
         for key, attr in (("plainHttp", "plain_http"), ("insecureSkipTlsVerify", "insecure_skip_tls_verify")):
-            if key in f and (b := _bool(ctx, f[key], f"{path}.{key}")) is not None:
+            if key in f and (b := read_bool(ctx, f[key], f"{path}.{key}")) is not None:
                 setattr(creds, attr, b)
         if creds.token_file and creds.token_env:
             ctx.error(item, path, "set only one of tokenFile and tokenEnv")

@@ -11,19 +11,19 @@ from typing import Any
 import yaml
 from yaml.representer import SafeRepresenter
 
-from exporter.config.apps import _app, _Defaults
+from exporter.config.apps import Defaults, read_app
 from exporter.config.reader import (
     ConfigError,
-    _bool,
-    _Ctx,
-    _data,
-    _mapping,
-    _node_kind,
-    _sequence,
-    _str,
-    _str_map,
-    _unknown_name,
+    Context,
     is_local_path,
+    node_kind,
+    read_bool,
+    read_data,
+    read_mapping,
+    read_sequence,
+    read_str,
+    read_str_map,
+    unknown_name,
 )
 from exporter.config_types import (
     AppConfig,
@@ -72,56 +72,56 @@ def template_substitution(path: str | None) -> Callable[[str], str]:
 
     return subst
 
-def _generators(ctx: _Ctx, node: yaml.Node, defaults: _Defaults, clusters: Collection[str],
+def read_generators(ctx: Context, node: yaml.Node, defaults: Defaults, clusters: Collection[str],
                 channels: Collection[str]) -> list[GitDirectoryGenerator]:
     out: list[GitDirectoryGenerator] = []
-    for i, item in enumerate(_sequence(ctx, node, "appGenerators")):
+    for i, item in enumerate(read_sequence(ctx, node, "appGenerators")):
         path = f"appGenerators[{i}]"
-        f = _mapping(ctx, item, path, ("git", "template"), required=("git", "template"))
+        f = read_mapping(ctx, item, path, ("git", "template"), required=("git", "template"))
         if f is None or "git" not in f or "template" not in f:
             continue
-        g = _mapping(ctx, f["git"], f"{path}.git", ("repoURL", "revision", "directories"),
+        g = read_mapping(ctx, f["git"], f"{path}.git", ("repoURL", "revision", "directories"),
                      required=("repoURL", "directories"))
         if g is None or "repoURL" not in g or "directories" not in g:
             continue
-        repo_url = _str(ctx, g["repoURL"], f"{path}.git.repoURL")
-        revision = _str(ctx, g["revision"], f"{path}.git.revision") if "revision" in g else "HEAD"
+        repo_url = read_str(ctx, g["repoURL"], f"{path}.git.repoURL")
+        revision = read_str(ctx, g["revision"], f"{path}.git.revision") if "revision" in g else "HEAD"
         if repo_url is None or revision is None:
             continue
         if is_local_path(repo_url):
             repo_url = ctx.path(repo_url)
         include: list[str] = []
         exclude: list[str] = []
-        for j, entry in enumerate(_sequence(ctx, g["directories"], f"{path}.git.directories")):
+        for j, entry in enumerate(read_sequence(ctx, g["directories"], f"{path}.git.directories")):
             sub = f"{path}.git.directories[{j}]"
             if isinstance(entry, yaml.ScalarNode):
-                glob = _str(ctx, entry, sub)
+                glob = read_str(ctx, entry, sub)
                 excluded = False
             else:
-                e = _mapping(ctx, entry, sub, ("path", "exclude"), required=("path",))
+                e = read_mapping(ctx, entry, sub, ("path", "exclude"), required=("path",))
                 if e is None or "path" not in e:
                     continue
-                glob = _str(ctx, e["path"], f"{sub}.path")
-                excluded = bool(_bool(ctx, e["exclude"], f"{sub}.exclude")) if "exclude" in e else False
+                glob = read_str(ctx, e["path"], f"{sub}.path")
+                excluded = bool(read_bool(ctx, e["exclude"], f"{sub}.exclude")) if "exclude" in e else False
             if glob is not None:
                 (exclude if excluded else include).append(glob)
         if not include:
             ctx.error(g["directories"], f"{path}.git.directories", "needs at least one path that is not excluded")
-        template = _data(ctx, f["template"], f"{path}.template")
+        template = read_data(ctx, f["template"], f"{path}.template")
         if not isinstance(template, dict):
-            ctx.error(f["template"], f"{path}.template", f"must be a mapping, not a {_node_kind(f['template'])}")
+            ctx.error(f["template"], f"{path}.template", f"must be a mapping, not a {node_kind(f['template'])}")
             continue
         template = _with_generator_defaults(template, repo_url, revision, defaults.raw)
         # Check the template now, with its real line numbers, so mistakes show at start-up.
-        check = _Ctx(ctx.file, ctx.base_dir, ctx.errors, fallback=ctx.loc(f["template"]),
+        check = Context(ctx.file, ctx.base_dir, ctx.errors, fallback=ctx.loc(f["template"]),
                      subst=template_substitution(None))
         _fill_source_node(f["template"], repo_url, revision)
-        _app(check, f["template"], f"{path}.template", defaults, clusters=None, channels=channels)
+        read_app(check, f["template"], f"{path}.template", defaults, clusters=None, channels=channels)
         dest = template.get("destination")
         if isinstance(dest, dict) and isinstance(dest.get("cluster"), str) and "{{" not in dest["cluster"]:
             if dest["cluster"] not in clusters:
                 ctx.error(f["template"], f"{path}.template.destination.cluster",
-                          _unknown_name("cluster", dest["cluster"], clusters))
+                          unknown_name("cluster", dest["cluster"], clusters))
         out.append(GitDirectoryGenerator(repo_url=repo_url, revision=revision, directories=include,
                                          exclude=exclude, template=template, origin=ctx.loc(item)))
     return out
@@ -179,37 +179,37 @@ def parse_app(data: Mapping[str, Any], *, origin: str, path: str = "template",
     """
     node = SafeRepresenter().represent_data(dict(data))
     file, _, _ = origin.partition(":")
-    ctx = _Ctx(file=file, base_dir=Path(file).resolve().parent, fallback=origin, subst=subst)
-    app = _app(ctx, node, path, _Defaults(), clusters=clusters, channels=None)
+    ctx = Context(file=file, base_dir=Path(file).resolve().parent, fallback=origin, subst=subst)
+    app = read_app(ctx, node, path, Defaults(), clusters=clusters, channels=None)
     if ctx.errors or app is None:
         raise ConfigError(ctx.errors or [f"{origin}: {path}: is not a valid app"])
     return app
 
 
-def _app_sources(ctx: _Ctx, node: yaml.Node, clusters: Collection[str]) -> list[ArgoCDAppSource]:
+def read_app_sources(ctx: Context, node: yaml.Node, clusters: Collection[str]) -> list[ArgoCDAppSource]:
     """``appSources[]``: where to read Argo CD Applications, and how their destinations map."""
     out: list[ArgoCDAppSource] = []
-    for i, item in enumerate(_sequence(ctx, node, "appSources")):
+    for i, item in enumerate(read_sequence(ctx, node, "appSources")):
         path = f"appSources[{i}]"
-        f = _mapping(ctx, item, path, ("argocd",), required=("argocd",))
+        f = read_mapping(ctx, item, path, ("argocd",), required=("argocd",))
         if f is None or "argocd" not in f:
             continue
         path += ".argocd"
-        a = _mapping(ctx, f["argocd"], path, ("cluster", "namespace", "labelSelector", "destinations"),
+        a = read_mapping(ctx, f["argocd"], path, ("cluster", "namespace", "labelSelector", "destinations"),
                      required=("cluster",))
-        if a is None or "cluster" not in a or (cluster := _str(ctx, a["cluster"], f"{path}.cluster")) is None:
+        if a is None or "cluster" not in a or (cluster := read_str(ctx, a["cluster"], f"{path}.cluster")) is None:
             continue
         if cluster not in clusters:
-            ctx.error(a["cluster"], f"{path}.cluster", _unknown_name("cluster", cluster, clusters))
+            ctx.error(a["cluster"], f"{path}.cluster", unknown_name("cluster", cluster, clusters))
         source = ArgoCDAppSource(cluster=cluster, origin=ctx.loc(item))
-        if "namespace" in a and (v := _str(ctx, a["namespace"], f"{path}.namespace")) is not None:
+        if "namespace" in a and (v := read_str(ctx, a["namespace"], f"{path}.namespace")) is not None:
             source.namespace = v
-        if "labelSelector" in a and (v := _str(ctx, a["labelSelector"], f"{path}.labelSelector")) is not None:
+        if "labelSelector" in a and (v := read_str(ctx, a["labelSelector"], f"{path}.labelSelector")) is not None:
             source.label_selector = v
         if "destinations" in a:
-            source.destinations = _str_map(ctx, a["destinations"], f"{path}.destinations")
+            source.destinations = read_str_map(ctx, a["destinations"], f"{path}.destinations")
             for server, name in source.destinations.items():
                 if name not in clusters:
-                    ctx.error(a["destinations"], f"{path}.destinations.{server}", _unknown_name("cluster", name, clusters))
+                    ctx.error(a["destinations"], f"{path}.destinations.{server}", unknown_name("cluster", name, clusters))
         out.append(source)
     return out

@@ -23,9 +23,9 @@ from exporter.config_types import (
 from exporter.model import AppState
 
 try:
-    _Loader: Any = yaml.CSafeLoader
+    ConfigLoader: Any = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    ConfigLoader = yaml.SafeLoader
 
 #: Allowed values, taken from the types themselves so the two cannot disagree.
 SOURCE_TYPES: tuple[SourceType, ...] = get_args(SourceType)
@@ -63,13 +63,13 @@ def parse_duration(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         return humanize.parse_duration(value)
-    raise ValueError(f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {_kind_name(value)}")
+    raise ValueError(f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {kind_name(value)}")
 
 def is_local_path(url: str) -> bool:
     """A repository given as a path on this machine (not a URL and not ``user@host:path``)."""
     return "://" not in url and not _SCP_LIKE.match(url)
 
-def _kind_name(value: Any) -> str:
+def kind_name(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -82,7 +82,7 @@ def _kind_name(value: Any) -> str:
         return "mapping"
     return type(value).__name__
 
-def _node_kind(node: yaml.Node) -> str:
+def node_kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "mapping"
     if isinstance(node, yaml.SequenceNode):
@@ -91,7 +91,7 @@ def _node_kind(node: yaml.Node) -> str:
     return {"str": "string", "int": "number", "float": "number", "bool": "boolean"}.get(tag, tag)
 
 @dataclass
-class _Ctx:
+class Context:
     """Where errors go, and how locations are named."""
 
     file: str
@@ -118,7 +118,7 @@ class _Ctx:
 def _is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
-def _mapping(ctx: _Ctx, node: yaml.Node, path: str, allowed: Iterable[str],
+def read_mapping(ctx: Context, node: yaml.Node, path: str, allowed: Iterable[str],
              secrets: Mapping[str, str] | None = None,
              required: Iterable[str] = ()) -> dict[str, yaml.Node] | None:
     """The fields of a mapping node by key, after reporting unknown, duplicate and secret keys.
@@ -126,7 +126,7 @@ def _mapping(ctx: _Ctx, node: yaml.Node, path: str, allowed: Iterable[str],
     Keys whose value is ``null`` are left out, so they take their default.
     """
     if not isinstance(node, yaml.MappingNode):
-        ctx.error(node, path or "(top level)", f"must be a mapping, not a {_node_kind(node)}")
+        ctx.error(node, path or "(top level)", f"must be a mapping, not a {node_kind(node)}")
         return None
     allowed = list(allowed)
     secrets = secrets or {}
@@ -157,13 +157,13 @@ def _mapping(ctx: _Ctx, node: yaml.Node, path: str, allowed: Iterable[str],
             ctx.error(node, f"{path}.{key}" if path else key, "is required")
     return out
 
-def _sequence(ctx: _Ctx, node: yaml.Node, path: str) -> list[yaml.Node]:
+def read_sequence(ctx: Context, node: yaml.Node, path: str) -> list[yaml.Node]:
     if not isinstance(node, yaml.SequenceNode):
-        ctx.error(node, path, f"must be a list, not a {_node_kind(node)}")
+        ctx.error(node, path, f"must be a list, not a {node_kind(node)}")
         return []
     return list(node.value)
 
-def _data(ctx: _Ctx, node: yaml.Node, path: str) -> Any:
+def read_data(ctx: Context, node: yaml.Node, path: str) -> Any:
     """Plain Python data from a node (for free-form blocks such as Helm values)."""
     try:
         return SafeConstructor().construct_object(node, deep=True)
@@ -171,10 +171,10 @@ def _data(ctx: _Ctx, node: yaml.Node, path: str) -> Any:
         ctx.error(node, path, str(exc.problem or exc))
         return None
 
-def _str(ctx: _Ctx, node: yaml.Node, path: str, choices: Collection[str] | None = None) -> str | None:
+def read_str(ctx: Context, node: yaml.Node, path: str, choices: Collection[str] | None = None) -> str | None:
     """A string field. Plain scalars are taken as written, so ``targetRevision: 1.10`` stays ``1.10``."""
     if not isinstance(node, yaml.ScalarNode):
-        ctx.error(node, path, f"must be a string, not a {_node_kind(node)}")
+        ctx.error(node, path, f"must be a string, not a {node_kind(node)}")
         return None
     value = str(node.value)
     if ctx.subst is not None:
@@ -190,32 +190,32 @@ def _str(ctx: _Ctx, node: yaml.Node, path: str, choices: Collection[str] | None 
 
 _Choice = TypeVar("_Choice", bound=str)
 
-def _choice(ctx: _Ctx, node: yaml.Node, path: str, choices: tuple[_Choice, ...]) -> _Choice | None:
+def read_choice(ctx: Context, node: yaml.Node, path: str, choices: tuple[_Choice, ...]) -> _Choice | None:
     """One of ``choices``, typed as the choices are (a ``Literal`` of the config types)."""
-    value = _str(ctx, node, path, choices)
+    value = read_str(ctx, node, path, choices)
     return next((c for c in choices if c == value), None)
 
-def _bool(ctx: _Ctx, node: yaml.Node, path: str) -> bool | None:
-    value = _data(ctx, node, path)
+def read_bool(ctx: Context, node: yaml.Node, path: str) -> bool | None:
+    value = read_data(ctx, node, path)
     if not isinstance(value, bool):
-        ctx.error(node, path, f"must be true or false, not a {_node_kind(node)}")
+        ctx.error(node, path, f"must be true or false, not a {node_kind(node)}")
         return None
     return value
 
-def _count(ctx: _Ctx, node: yaml.Node, path: str) -> int | None:
+def read_count(ctx: Context, node: yaml.Node, path: str) -> int | None:
     """A whole number of at least 1."""
-    value = _data(ctx, node, path)
+    value = read_data(ctx, node, path)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         ctx.error(node, path, "must be a whole number of at least 1")
         return None
     return value
 
-def _duration(ctx: _Ctx, node: yaml.Node, path: str, positive: bool = False) -> float | None:
+def read_duration(ctx: Context, node: yaml.Node, path: str, positive: bool = False) -> float | None:
     if not isinstance(node, yaml.ScalarNode):
-        ctx.error(node, path, f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {_node_kind(node)}")
+        ctx.error(node, path, f"must be a duration like 90s, 10m, 4h, 1d or 1h30m, not a {node_kind(node)}")
         return None
     try:
-        seconds = parse_duration(_data(ctx, node, path))
+        seconds = parse_duration(read_data(ctx, node, path))
     except ValueError as exc:
         ctx.error(node, path, str(exc))
         return None
@@ -224,33 +224,33 @@ def _duration(ctx: _Ctx, node: yaml.Node, path: str, positive: bool = False) -> 
         return None
     return seconds
 
-def _str_list(ctx: _Ctx, node: yaml.Node, path: str, choices: Collection[str] | None = None) -> list[str]:
+def read_str_list(ctx: Context, node: yaml.Node, path: str, choices: Collection[str] | None = None) -> list[str]:
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str" and choices is None:
         # A single string where a list is expected is a common slip; accept it as a list of one.
-        value = _str(ctx, node, path)
+        value = read_str(ctx, node, path)
         return [value] if value is not None else []
     out = []
-    for i, item in enumerate(_sequence(ctx, node, path)):
-        value = _str(ctx, item, f"{path}[{i}]", choices)
+    for i, item in enumerate(read_sequence(ctx, node, path)):
+        value = read_str(ctx, item, f"{path}[{i}]", choices)
         if value is not None:
             out.append(value)
     return out
 
-def _str_map(ctx: _Ctx, node: yaml.Node, path: str) -> dict[str, str]:
+def read_str_map(ctx: Context, node: yaml.Node, path: str) -> dict[str, str]:
     if not isinstance(node, yaml.MappingNode):
-        ctx.error(node, path, f"must be a mapping of strings, not a {_node_kind(node)}")
+        ctx.error(node, path, f"must be a mapping of strings, not a {node_kind(node)}")
         return {}
     out: dict[str, str] = {}
     for key_node, value_node in node.value:
-        key = _str(ctx, key_node, path)
+        key = read_str(ctx, key_node, path)
         if key is None:
             continue
-        value = _str(ctx, value_node, f"{path}.{key}")
+        value = read_str(ctx, value_node, f"{path}.{key}")
         if value is not None:
             out[key] = value
     return out
 
-def _unknown_name(what: str, name: str, known: Collection[str]) -> str:
+def unknown_name(what: str, name: str, known: Collection[str]) -> str:
     if not known:
         return f"unknown {what} '{name}'; none are configured"
     close = difflib.get_close_matches(name, list(known), n=1)

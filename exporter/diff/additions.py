@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from exporter.diff.managed_fields import _parse_json, _same, item_matches, managed_entries
+from exporter.diff.managed_fields import item_matches, managed_entries, parse_json_key, same_value
 from exporter.diff.paths import APPEND, MISSING, RawDiff
 from exporter.diff.records import CHANGED_LIVE, GIT_AHEAD, not_deployed
 
@@ -84,7 +84,7 @@ def owns_declared(fields: Mapping[str, Any], desired: Any, live: Any) -> bool:
                     continue
                 dvalue, lvalue = want.get(text, MISSING), have.get(text, MISSING)
             elif kind == "k" and isinstance(want, list) and isinstance(have, list):
-                wanted = _parse_json(text)
+                wanted = parse_json_key(text)
                 dvalue = next((item for item in want if item_matches(item, wanted)), MISSING)
                 lvalue = next((item for item in have if item_matches(item, wanted)), MISSING)
             else:
@@ -163,14 +163,14 @@ class _AdditionWalk:
             kind, text = key[0], key[2:]
             live_index = desired_index = None
             if kind == "k":
-                wanted = _parse_json(text)
+                wanted = parse_json_key(text)
                 live_index = next((i for i, item in enumerate(live) if item_matches(item, wanted)), None)
                 desired_index = next((i for i, item in enumerate(desired) if item_matches(item, wanted)),
                                      None)
             elif kind == "v":
-                wanted = _parse_json(text)
-                live_index = next((i for i, item in enumerate(live) if _same(item, wanted)), None)
-                desired_index = next((i for i, item in enumerate(desired) if _same(item, wanted)), None)
+                wanted = parse_json_key(text)
+                live_index = next((i for i, item in enumerate(live) if same_value(item, wanted)), None)
+                desired_index = next((i for i, item in enumerate(desired) if same_value(item, wanted)), None)
             elif kind == "i" and text.isdigit():
                 position = int(text)
                 live_index = position if position < len(live) else None

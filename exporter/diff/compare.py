@@ -7,6 +7,7 @@ import binascii
 import functools
 import json
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from exporter.config_types import CompareOptions
@@ -253,9 +254,22 @@ def _not_in_git(dnorm: Mapping[str, Any], lnorm: Mapping[str, Any], live: Mappin
         and not _is_default(root, r.live_path or (), r.live, live))]
 
 
+@dataclass
+class _Found:
+    """What the walk found: the raw differences, the fields this server does not store, who
+    deployed the object and the records of what it last applied."""
+
+    raws: list[RawDiff]
+    unknown: list[RawDiff]
+    appliers: frozenset[str]
+    records: list[Record]
+
+
 def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
              hpa_targets: frozenset[ObjectKey], schema: SchemaHints | None, revision: str,
              record: Record | None) -> ObjectDiff:
+    """Four phases: normalise both sides, find the raw differences, judge each (drift, ignored
+    or a deployer's business), and build the views a person reads."""
     if not isinstance(desired, dict) or not isinstance(live, dict):
         side = "desired" if not isinstance(desired, dict) else "live"
         return ObjectDiff(Sync.OUT_OF_SYNC, [FieldDiff("", None, None,
@@ -264,40 +278,54 @@ def _compare(desired: KubeObject, live: KubeObject, options: CompareOptions,
     secret = is_secret(desired) or is_secret(live)
     dnorm = _normalise(desired, secret, desired=True)
     lnorm = _normalise(live, secret, desired=False)
+    found = _find(desired, live, dnorm, lnorm, key, secret, options, schema, revision, record)
+    if not found.raws and not found.unknown:
+        return ObjectDiff(Sync.SYNCED)
+    differences, ignored, judged = _judge(found, desired, live, lnorm, key, secret, options, hpa_targets, revision)
+    desired_view, live_view = build_views(_view_base(desired, dnorm, secret), judged, _shown(secret))
+    return ObjectDiff(Sync.OUT_OF_SYNC if differences else Sync.SYNCED, differences, ignored,
+                      desired_view, live_view)
 
+
+def _find(desired: KubeObject, live: KubeObject, dnorm: Mapping[str, Any], lnorm: Mapping[str, Any],
+          key: ObjectKey, secret: bool, options: CompareOptions, schema: SchemaHints | None, revision: str,
+          record: Record | None) -> _Found:
+    """Every field where the two sides differ: Git's fields walked against live, then the live
+    fields Git does not set that count all the same."""
     walker = Walker()
     root = _schema_root(key, str(desired.get("apiVersion") or ""), schema)
     walker.walk_map(dnorm, lnorm, root)
-    raws = walker.diffs
     appliers = deployer_managers(live, dnorm, defaults.APPLY_MANAGERS.union(options.apply_managers))
     records = _records(live, record, secret)
-    raws.extend(_not_in_git(dnorm, lnorm, live, root, options, key.kind, appliers, records, revision))
-    if not raws and not walker.unknown:
-        return ObjectDiff(Sync.SYNCED)
+    raws = walker.diffs + _not_in_git(dnorm, lnorm, live, root, options, key.kind, appliers, records, revision)
+    return _Found(raws, walker.unknown, appliers, records)
 
+
+def _judge(found: _Found, desired: KubeObject, live: KubeObject, lnorm: Mapping[str, Any], key: ObjectKey,
+           secret: bool, options: CompareOptions, hpa_targets: frozenset[ObjectKey],
+           revision: str) -> tuple[list[FieldDiff], list[FieldDiff], list[tuple[RawDiff, bool]]]:
+    """Each raw difference as a drift or as ignored (by a rule, by admission, as a field this
+    server does not store), with which side moved; and each with whether it was ignored."""
     # An HPA manifest without a namespace targets the object in the app's namespace.
     scaled = key in hpa_targets or ObjectKey(key.group, key.kind, "", key.name) in hpa_targets
     rules = active_rules(options, key, scaled)
     show = _shown(secret)
-    updaters = defaults.UPDATE_DEPLOYERS.union(options.apply_managers, *(r.managers for r in records))
+    updaters = defaults.UPDATE_DEPLOYERS.union(options.apply_managers, *(r.managers for r in found.records))
     differences: list[FieldDiff] = []
     ignored: list[FieldDiff] = []
     judged: list[tuple[RawDiff, bool]] = []
-    for raw in raws:
+    for raw in found.raws:
         origin = classify(raw, rules, desired, live, lnorm) or defaults.added_by_admission(key.kind, raw)
         if origin is None and raw.reason == EMPTY_IN_GIT:
             origin = _filled_in(raw, key.kind, live, options)
         path = raw.desired_path if raw.desired is not MISSING else (raw.live_path or raw.desired_path)
-        direction, why = _direction(raw, live, appliers, updaters, revision)
+        direction, why = _direction(raw, live, found.appliers, updaters, revision)
         field = FieldDiff(raw.pointer, show(path, raw.desired), show(path, raw.live),
                           ignored_by=origin, reason=_reason(raw, secret) or why, direction=direction)
         (ignored if origin else differences).append(field)
         judged.append((raw, origin is not None))
-    for raw in walker.unknown:
+    for raw in found.unknown:
         ignored.append(FieldDiff(raw.pointer, show(raw.desired_path, raw.desired), None,
                                  ignored_by="not stored by this server", reason=raw.reason))
         judged.append((raw, True))
-
-    desired_view, live_view = build_views(_view_base(desired, dnorm, secret), judged, show)
-    return ObjectDiff(Sync.OUT_OF_SYNC if differences else Sync.SYNCED, differences, ignored,
-                      desired_view, live_view)
+    return differences, ignored, judged

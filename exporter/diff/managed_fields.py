@@ -21,14 +21,14 @@ Token = str | int
 
 
 @lru_cache(maxsize=4096)
-def _parse_json(text: str) -> Any:
+def parse_json_key(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
         return None
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     if a == b and isinstance(a, bool) == isinstance(b, bool):
         return True
     if isinstance(a, int) and isinstance(b, str) and not isinstance(a, bool):
@@ -44,7 +44,7 @@ def item_matches(item: Any, key: Any) -> bool:
         return False
     for name, value in key.items():
         have = item.get(name, KEY_DEFAULTS.get(name))
-        if not _same(have, value):
+        if not same_value(have, value):
             return False
     return True
 
@@ -59,9 +59,9 @@ def list_child(node: Mapping[str, Any], items: Sequence[Any], index: int) -> Map
         if not isinstance(child, dict):
             continue
         if name.startswith("k:"):
-            if item_matches(item, _parse_json(name[2:])):
+            if item_matches(item, parse_json_key(name[2:])):
                 return child
-        elif name.startswith("v:") and _same(_parse_json(name[2:]), item):
+        elif name.startswith("v:") and same_value(parse_json_key(name[2:]), item):
             return child
     return None
 

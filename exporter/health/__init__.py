@@ -59,7 +59,7 @@ def _compile(check: HealthCheckConfig) -> tuple[Check | None, list[str]]:
 
 def _invalid(message: str) -> Check:
     def check(obj: KubeObject) -> HealthResult:
-        return HealthResult(Health.UNKNOWN, message)
+        return HealthResult(Health.UNKNOWN, message, reason="invalidCheck")
     return check
 
 
@@ -97,7 +97,8 @@ class HealthEngine:
             return self._assess(obj)
         except Exception as exc:  # a check must never take the agent down with it
             internal_error("health", obj, exc)
-            return HealthResult(Health.UNKNOWN, f"health check failed: {type(exc).__name__}: {exc}")
+            return HealthResult(Health.UNKNOWN, f"health check failed: {type(exc).__name__}: {exc}",
+                                reason="checkFailed")
 
     def _assess(self, obj: KubeObject) -> HealthResult | None:
         """The first of: deletion in progress, a user's check, the built-in check for the kind, the
@@ -106,7 +107,7 @@ class HealthEngine:
             return None
         meta = obj.get("metadata")
         if isinstance(meta, dict) and meta.get("deletionTimestamp"):
-            return HealthResult(Health.PROGRESSING, "Pending deletion", "fallback")
+            return HealthResult(Health.PROGRESSING, "Pending deletion", "fallback", reason="deleting")
         group, kind = _group_kind(obj)
         if self._user:
             user = self._user_check(group, kind)

@@ -131,7 +131,7 @@ class CelCheck:
                         message = str(_bounded(message, activation, self.timeout))
                     return HealthResult(entry.status, message)
         except (Exception, CelTimeout) as exc:  # the check's verdict, never the agent's crash
-            return HealthResult(Health.UNKNOWN, f"{self.origin}: {_first_line(exc)}")
+            return HealthResult(Health.UNKNOWN, f"{self.origin}: {_first_line(exc)}", reason="checkFailed")
         return None
 
 

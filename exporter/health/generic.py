@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from exporter.health.paths import as_int, condition, generation_behind, get, text
+from exporter.health.paths import as_int, condition, condition_code, generation_behind, get, text
 from exporter.model import Health, HealthResult, KubeObject
 
 #: Words of a condition's reason (CamelCase split into words) that name a failure.
@@ -79,13 +79,13 @@ def _from_readiness(obj: KubeObject, cond: dict[str, Any]) -> HealthResult:
     if _stale(obj, cond):
         return HealthResult(Health.PROGRESSING, f"{_described(cond)} (written for generation "
                             f"{as_int(cond.get('observedGeneration'))}; the object is at generation "
-                            f"{as_int(get(obj, 'metadata.generation'))})")
+                            f"{as_int(get(obj, 'metadata.generation'))})", reason="conditionNotCurrent")
     status = cond.get("status")
     if status == "True":
-        return HealthResult(Health.HEALTHY, _described(cond))
+        return HealthResult(Health.HEALTHY, _described(cond), reason=condition_code(cond))
     if status == "False" and names_failure(text(cond.get("reason"))):
-        return HealthResult(Health.DEGRADED, _described(cond))
-    return HealthResult(Health.PROGRESSING, _described(cond))
+        return HealthResult(Health.DEGRADED, _described(cond), reason=condition_code(cond))
+    return HealthResult(Health.PROGRESSING, _described(cond), reason=condition_code(cond))
 
 
 def assess(obj: KubeObject) -> HealthResult | None:
@@ -95,15 +95,16 @@ def assess(obj: KubeObject) -> HealthResult | None:
     for type_ in PAUSE_CONDITIONS:
         paused = condition(obj, type_)
         if paused is not None and paused.get("status") == "True":
-            return HealthResult(Health.SUSPENDED, _described(paused))
+            return HealthResult(Health.SUSPENDED, _described(paused), reason=condition_code(paused))
     stalled = condition(obj, "Stalled")
     if stalled is not None and stalled.get("status") == "True":
-        return HealthResult(Health.DEGRADED, _described(stalled))
+        return HealthResult(Health.DEGRADED, _described(stalled), reason=condition_code(stalled))
     if generation_behind(obj):
-        return HealthResult(Health.PROGRESSING, "Waiting for the controller to observe the latest generation")
+        return HealthResult(Health.PROGRESSING, "Waiting for the controller to observe the latest generation",
+                            reason="generationNotObserved")
     reconciling = condition(obj, "Reconciling")
     if reconciling is not None and reconciling.get("status") == "True":
-        return HealthResult(Health.PROGRESSING, _described(reconciling))
+        return HealthResult(Health.PROGRESSING, _described(reconciling), reason=condition_code(reconciling))
     for type_ in ("Ready", "Available"):
         cond = condition(obj, type_)
         if cond is not None:
@@ -111,5 +112,5 @@ def assess(obj: KubeObject) -> HealthResult | None:
     for type_, health in (("Failed", Health.DEGRADED), ("Succeeded", Health.HEALTHY), ("Complete", Health.HEALTHY)):
         cond = condition(obj, type_)
         if cond is not None and cond.get("status") == "True":
-            return HealthResult(health, _described(cond))
+            return HealthResult(health, _described(cond), reason=condition_code(cond))
     return None

@@ -93,17 +93,17 @@ class LuaCheck:
         try:
             ok, result = self._run(self.source, "=lua", _to_lua(self._lua, obj), self.timeout)
         except (LuaError, MemoryError) as exc:
-            return HealthResult(Health.UNKNOWN, f"{self.origin}: {exc}")
+            return HealthResult(Health.UNKNOWN, f"{self.origin}: {exc}", reason="checkFailed")
         if not ok:
-            return HealthResult(Health.UNKNOWN, f"{self.origin}: {result}")
+            return HealthResult(Health.UNKNOWN, f"{self.origin}: {result}", reason="checkFailed")
         if result is None:
             return None
         try:
             status, message = result["status"], result["message"]
         except (TypeError, LuaError):
-            return HealthResult(Health.UNKNOWN, f"{self.origin}: script must return a table with status")
+            return HealthResult(Health.UNKNOWN, f"{self.origin}: script must return a table with status", reason="checkFailed")
         try:
             health = Health(str(status))
         except ValueError:
-            return HealthResult(Health.UNKNOWN, f"{self.origin}: script returned unknown status {status!r}")
+            return HealthResult(Health.UNKNOWN, f"{self.origin}: script returned unknown status {status!r}", reason="checkFailed")
         return HealthResult(health, "" if message is None else str(message))

@@ -6,6 +6,7 @@ defensively because a health check must give a verdict, not a ``KeyError``, on o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from exporter.model import KubeObject
@@ -86,3 +87,10 @@ def mapping(obj: Any, path: str) -> dict[str, Any]:
     """The mapping at ``path``, or an empty one when it is absent or not a mapping."""
     value = get(obj, path)
     return value if isinstance(value, dict) else {}
+
+
+def condition_code(cond: Mapping[str, Any]) -> str:
+    """A matched condition as a reason code: its own ``reason`` (what the operator wrote, such as
+    ``ProgressDeadlineExceeded``), else its type and status (``ReadyFalse``)."""
+    reason = text(cond.get("reason"))
+    return reason or f"{text(cond.get('type'))}{text(cond.get('status'))}"

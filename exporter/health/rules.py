@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from exporter.health.paths import conditions, generation_behind, get, text
+from exporter.health.paths import condition_code, conditions, generation_behind, get, text
 from exporter.model import Health, HealthResult, KubeObject
 
 #: A step in Python: either the mapping form above or a function that may give a verdict.
@@ -97,11 +97,18 @@ def _match_condition(step: Mapping[str, Any], obj: KubeObject) -> dict[str, Any]
     return None
 
 
-def _result(step: Mapping[str, Any], health: Any, obj: KubeObject, scope: Mapping[str, Any]) -> HealthResult:
+def _result(step: Mapping[str, Any], health: Any, obj: KubeObject, scope: Mapping[str, Any],
+            reason: str) -> HealthResult:
     message = step.get("message")
     if message is None:
         message = "{message}" if "condition" in step else ""
-    return HealthResult(_HEALTH[str(health)], render(str(message), obj, scope))
+    return HealthResult(_HEALTH[str(health)], render(str(message), obj, scope), reason=reason)
+
+
+def _value_code(prefix: str, value: Any) -> str:
+    """``phase`` and ``Failed`` -> ``phaseFailed``: a matched field's value as a reason code."""
+    word = re.sub(r"[^A-Za-z0-9]", "", text(value))
+    return prefix + word[:1].upper() + word[1:]
 
 
 def evaluate_step(step: Step, obj: KubeObject) -> HealthResult | None:
@@ -112,7 +119,7 @@ def evaluate_step(step: Step, obj: KubeObject) -> HealthResult | None:
         cond = _match_condition(step, obj)
         if cond is None:
             return None
-        return _result(step, step["health"], obj, cond)
+        return _result(step, step["health"], obj, cond, condition_code(cond))
     if "field" in step and "phase" not in step:
         value = get(obj, step["field"])
         if "equals" in step:
@@ -123,28 +130,30 @@ def evaluate_step(step: Step, obj: KubeObject) -> HealthResult | None:
             hit = (value not in (None, "", [], {})) == bool(step["present"])
         else:
             hit = value not in (None, "", [], {}, False)
-        return _result(step, step["health"], obj, {"value": value}) if hit else None
+        leaf = str(step["field"]).rsplit(".", 1)[-1]
+        return _result(step, step["health"], obj, {"value": value}, _value_code(leaf, value)) if hit else None
     if "phase" in step:
         value = get(obj, step.get("field", "status.phase"))
         mapping = step["phase"]
         if value is None or text(value) not in mapping:
             return None
-        return _result(step, mapping[text(value)], obj, {"value": value})
+        leaf = str(step.get("field", "status.phase")).rsplit(".", 1)[-1]
+        return _result(step, mapping[text(value)], obj, {"value": value}, _value_code(leaf, value))
     if "suspended" in step:
         value = get(obj, step["suspended"])
         if value is True or text(value).lower() == "true":
-            return _result(step, "Suspended", obj, {"value": value})
+            return _result(step, "Suspended", obj, {"value": value}, "suspended")
         return None
     if "generation" in step:
         if step["generation"] and generation_behind(obj):
-            return _result(step, "Progressing", obj, {})
+            return _result(step, "Progressing", obj, {}, "generationNotObserved")
         return None
     if "noStatus" in step:
         if not obj.get("status"):
-            return _result(step, step["noStatus"], obj, {})
+            return _result(step, step["noStatus"], obj, {}, "noStatus")
         return None
     if "default" in step:
-        return _result(step, step["default"], obj, {})
+        return _result(step, step["default"], obj, {}, "")
     raise RuleError(f"step has none of {', '.join(_SELECTORS)}")
 
 

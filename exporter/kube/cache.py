@@ -26,11 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from exporter.backoff import jittered
 from exporter.clock import Clock, SystemClock
 from exporter.instruments import WATCH_RESTARTS_TOTAL
 from exporter.kube.client import KubeClient, ResourceInfo
@@ -71,15 +71,6 @@ class Scope:
         return text
 
 
-def backoff_delay(failures: int, base: float, cap: float) -> float:
-    """Exponential delay with "equal jitter": half fixed, half random, never above ``cap``.
-
-    Spreading the retries keeps many informers of one cluster from hammering an API server that
-    just came back all at the same moment."""
-    ceiling = min(cap, base * (2 ** max(0, failures - 1)))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
 class Informer:
     """One list+watch loop; its objects are readable at any time, changes go to ``on_event``.
 
@@ -114,7 +105,7 @@ class Informer:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._stale_after = stale_after
-        self._stale_timer: asyncio.TimerHandle | None = None
+        self._stale_timer: asyncio.Task[None] | None = None
         self._events = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -168,11 +159,16 @@ class Informer:
             # A silent stream has not been known current since its last byte, not since now.
             self.error_since = now - error.silent_for if isinstance(error, WatchSilent) else now
             delay = max(0.0, self.error_since + self._stale_after - now)
-            self._stale_timer = asyncio.get_running_loop().call_later(delay, self._became_stale)
+            self._stale_timer = asyncio.create_task(self._stale_in(delay), name=f"stale timer {self.scope}")
         self.error = error
 
-    def _became_stale(self) -> None:
+    async def _stale_in(self, delay: float) -> None:
+        """The staleness bound, on the injected clock: a failure that outlasts it is reported."""
+        await self.clock.sleep(delay)
         self._stale_timer = None
+        self._became_stale()
+
+    def _became_stale(self) -> None:
         if self.error is None or self.reported_stale:
             return
         self.reported_stale = True
@@ -194,13 +190,13 @@ class Informer:
 
     async def _pause(self, failures: int, error: KubeError | None, doing: str) -> None:
         """Wait before trying again: jittered exponential backoff, or longer if the server said so."""
-        delay = backoff_delay(failures, self._backoff_base, self._backoff_cap)
+        delay = jittered(failures, self._backoff_base, self._backoff_cap)
         if error is not None and error.retry_after is not None:
             delay = max(delay, error.retry_after)
         if error is not None:
             log.log(logging.WARNING if failures == 1 else logging.DEBUG, "%s; %s %s again in %.1fs",
                     error, doing, self.scope, delay)
-        await asyncio.sleep(delay)
+        await self.clock.sleep(delay)
 
     async def _run(self) -> None:
         failures = 0

@@ -78,12 +78,14 @@ class Notifier:
     unknown_retry_delay = 300.0
 
     def __init__(self, config: NotificationsConfig, clock: Clock | None = None, *,
-                 sleep: Sleep = asyncio.sleep, windows: WindowSchedule | None = None) -> None:
+                 sleep: Sleep | None = None, windows: WindowSchedule | None = None) -> None:
         _check(config)
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.windows = windows
-        self._sleep = sleep
+        #: Waits for rate limits and retries: the clock's own unless told (the firing timer always
+        #: waits on the clock).
+        self._sleep: Sleep = sleep or self.clock.sleep
         self._state = NotifyState()
         self._channels: dict[str, Channel] = {}
         self._apps: dict[str, tuple[AppConfig, AppStatus]] = {}
@@ -209,9 +211,9 @@ class Notifier:
             self._timer = asyncio.create_task(self._tick_at(due), name="notify-timer")
 
     async def _tick_at(self, due: float) -> None:
-        # Wall time: the clock is read again at least every minute (a suspended VM, a clock step).
+        # The clock is read again at least every minute (a suspended VM, a clock step).
         while (wait := due - self.clock.now()) > 0:  # noqa: ASYNC110 - waiting on time, not on an event
-            await asyncio.sleep(min(wait, 60.0))
+            await self.clock.sleep(min(wait, 60.0))
         self._timer, self._timer_due = None, None  # the tick arms the next one
         try:
             await self.tick()

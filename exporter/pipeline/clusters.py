@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporter.clock import Clock, SystemClock
-from exporter.config_types import ClusterConfig
+from exporter.config_types import AppConfig, ClusterConfig
 from exporter.diff.openapi import ServerSchemas
 from exporter.diff.records import Record
 from exporter.kube.cache import Informer, LiveCache
@@ -27,6 +27,7 @@ from exporter.kube.errors import Forbidden, KubeError
 from exporter.kube.helm_releases import HELM_MANAGER, ReleaseRecord, read_release, release_of
 from exporter.model import KubeObject, ObjectKey
 from exporter.pipeline import routing
+from exporter.pipeline.evaluation import DesiredObject
 from exporter.pipeline.routing import EventIndex, Marks, Tracking
 
 log = logging.getLogger("exporter.agent")
@@ -113,6 +114,14 @@ class Cluster:
                 f"cluster {self.config.name} unreachable: {exc}"
             log.error("%s", self.error)
 
+    async def retry(self) -> None:
+        """The full pass's second chance: refusals (RBAC may have been granted since) and the CRD
+        watch are tried again at their next use, and an unreachable cluster is connected again."""
+        self.forbidden.clear()
+        self.crds_tried = False
+        if self.error is not None:
+            await self.connect()
+
     async def resource(self, api_version: str, kind: str) -> ResourceInfo | None:
         key = (api_version, kind)
         if key not in self.resources or self.resources[key] is None:
@@ -173,10 +182,33 @@ class Cluster:
 
     def _index(self, res: ResourceInfo) -> None:
         assert self.cache is not None
-        for obj in self.cache.objects(res.group, res.kind):
-            key = ObjectKey.of(obj)
-            routing.track(self.index, key, obj, self.tracking)
-            routing.learn_schema(self.index, key, obj)
+        routing.index_listed(self.index, self.cache.objects(res.group, res.kind), self.tracking)
+
+    async def place(self, app: AppConfig, desired: Iterable[KubeObject]) -> list[DesiredObject] | str:
+        """Where each of Git's objects lives on this cluster and the version it is served in, with
+        its type watched; or why the app cannot be judged now (not connected, a kind the cluster
+        does not serve, a type it may not read, a watch stale for longer than the bound)."""
+        if self.error is not None or self.client is None or self.cache is None:
+            return self.error or f"cluster {self.config.name} is not connected"
+        placed: list[DesiredObject] = []
+        for obj in desired:
+            meta = obj.get("metadata") or {}
+            try:
+                res = await self.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+            except KubeError as exc:
+                return str(exc)
+            if res is None:
+                return (f"{obj.get('kind')} {meta.get('name')}: cluster {self.config.name} does not serve "
+                        f"{obj.get('apiVersion')} {obj.get('kind')} (is its CRD installed?)")
+            ns = str(meta.get("namespace") or app.destination.namespace) if res.namespaced else ""
+            if res.group not in BUILTIN_GROUPS and not res.group.endswith(".k8s.io"):
+                await self.watch_crds()
+            problem = await self.watch(res, ns or None)
+            if problem is not None:
+                return problem
+            placed.append(DesiredObject(ObjectKey(res.group, res.kind, ns, str(meta["name"])), obj, res.version))
+        stale = self.stale({(d.key.group, d.key.kind) for d in placed})
+        return stale if stale is not None else placed
 
     async def _load_openapi(self) -> None:
         """Read the server's OpenAPI document once per connection: it says which fields are

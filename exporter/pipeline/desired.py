@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exporter.backoff import exponential
 from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependencies, with_inflated_charts
 from exporter.clock import Clock
 from exporter.config_types import AppConfig, SourceConfig
@@ -202,7 +203,7 @@ def render_failed(rt: AppRuntime, sha: str, reason: str, clock: Clock) -> None:
     rt.rendered_sha = None
     rt.render_failures = rt.render_failures + 1 if rt.render_error and rt.render_error[0] == sha else 1
     rt.render_error = (sha, reason)
-    delay = min(RENDER_BACKOFF_CAP, RENDER_BACKOFF * 2 ** (rt.render_failures - 1))
+    delay = exponential(rt.render_failures, RENDER_BACKOFF, RENDER_BACKOFF_CAP)
     rt.render_retry_at = clock.now() + delay
 
 

@@ -74,7 +74,7 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
         excluded = health_excluded(item.manifest)
         if current is None:
             objects.append(ObjectStatus(item.key, api_version, exists=False, sync=Sync.OUT_OF_SYNC,
-                                        health=HealthResult(Health.MISSING, "absent from the cluster"),
+                                        health=HealthResult(Health.MISSING, "absent from the cluster", reason="absent"),
                                         health_excluded=excluded))
             continue
         seen[item.key] = current

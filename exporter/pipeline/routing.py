@@ -123,6 +123,15 @@ def apply_event(index: EventIndex, key: ObjectKey, obj: KubeObject | None, track
     return Marks(apps, changed) if apps or changed else NOTHING
 
 
+def index_listed(index: EventIndex, objects: Iterable[KubeObject], tracking: Tracking) -> None:
+    """Objects of a type just listed (a new watch): indexed as their events would have been,
+    without marking any app (the apps that read this type are being evaluated already)."""
+    for obj in objects:
+        key = ObjectKey.of(obj)
+        learn_schema(index, key, obj)
+        track(index, key, obj, tracking)
+
+
 def declare(index: EventIndex, app: str, old: frozenset[ObjectKey], new: frozenset[ObjectKey]) -> None:
     """``app`` now declares the objects ``new`` (it declared ``old``)."""
     for key in old - new:
@@ -137,4 +146,4 @@ def declare(index: EventIndex, app: str, old: frozenset[ObjectKey], new: frozens
             index.declared_by[key] = (*have, app)
 
 
-__all__ = ["EventIndex", "Marks", "Tracking", "apply_event", "declare", "track"]
+__all__ = ["EventIndex", "Marks", "Tracking", "apply_event", "declare", "index_listed", "track"]

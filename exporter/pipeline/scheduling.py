@@ -22,13 +22,20 @@ log = logging.getLogger("exporter.agent")
 Evaluate = Callable[[str], Awaitable[None]]
 
 
+async def _no_evaluation(name: str) -> None:
+    raise RuntimeError(f"the scheduler was asked to evaluate {name!r} before it was given its job")
+
+
 class Scheduler:
     """The worker and the periodic jobs run as tasks of ``supervisor``: one that fails is logged
-    and restarted, and ``/readyz`` says so meanwhile."""
+    and restarted, and ``/readyz`` says so meanwhile; a periodic job whose last run failed is
+    reported down until a run succeeds.
 
-    def __init__(self, evaluate: Evaluate, concurrency: int = 8, coalesce: float = 0.005,
+    ``evaluate`` is the job the worker runs for each app; the agent that owns the apps sets it."""
+
+    def __init__(self, concurrency: int = 8, coalesce: float = 0.005,
                  supervisor: Supervisor | None = None) -> None:
-        self._evaluate = evaluate
+        self.evaluate: Evaluate = _no_evaluation
         self.supervisor = supervisor or Supervisor()
         self._coalesce = coalesce
         self._dirty: set[str] = set()
@@ -46,13 +53,13 @@ class Scheduler:
     async def run_now(self, name: str) -> None:
         """Evaluate ``name`` within the concurrency bound, now."""
         async with self._sem:
-            await self._evaluate(name)
+            await self.evaluate(name)
 
     def start(self, periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]]) -> None:
         """Start the worker and the periodic jobs ``(name, seconds, job)``."""
         self.supervisor.start("evaluate", self._worker)
         for name, seconds, job in periodic:
-            self.supervisor.start(name, functools.partial(self._every, seconds, job))
+            self.supervisor.start(name, functools.partial(self._every, name, seconds, job))
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` in the background until it ends or the scheduler closes."""
@@ -89,13 +96,18 @@ class Scheduler:
         if name in self._dirty:
             self._wake.set()
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    async def _every(self, name: str, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        """Run ``job`` every ``seconds``. A failed run does not end the loop (the next run is the
+        retry, on the job's own schedule), but the supervisor hears of it, so it is logged,
+        counted and shown on ``/readyz`` until a run succeeds."""
         while not self._closed:
-            await asyncio.sleep(seconds)
+            await self.supervisor.clock.sleep(seconds)
             try:
                 await job()
-            except Exception:
-                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+            except Exception as exc:
+                self.supervisor.run_failed(name, exc)
+            else:
+                self.supervisor.run_succeeded(name)
 
     def _forget_task(self, task: asyncio.Task[None]) -> None:
         if task in self._tasks:

@@ -8,13 +8,14 @@ rendered may no longer be what the source says); when it recovers they are evalu
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 
 from exporter.charts import ChartError
 from exporter.config_types import SourceConfig
 from exporter.git import GitError
 from exporter.pipeline.desired import AppRuntime, Revisions, under
+from exporter.pipeline.table import AppTable
 from exporter.urls import normalise_repo_url
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,10 @@ def _plain_directory(rt: AppRuntime) -> bool:
 class SourceWatch:
     """Polls the apps' repositories, remembers which cannot be read, and marks the apps to evaluate."""
 
-    def __init__(self, revisions: Revisions, apps: Callable[[], Iterable[AppRuntime]],
-                 mark: Callable[[str], None], publish: Callable[[list[AppRuntime]], None]) -> None:
+    def __init__(self, revisions: Revisions, apps: AppTable, mark: Callable[[str], None]) -> None:
         self.revisions = revisions
-        self._apps = apps
+        self._table = apps
         self._mark = mark
-        self._publish = publish
         #: Repository URL -> why it cannot be read now.
         self.errors: dict[str, str] = {}
 
@@ -50,11 +49,11 @@ class SourceWatch:
         return next((self.errors[s.repo_url] for s in rt.config.sources if s.repo_url in self.errors), None)
 
     def _readers(self, url: str) -> list[AppRuntime]:
-        return [rt for rt in self._apps() if any(s.repo_url == url for s in rt.config.sources)]
+        return [rt for rt in self._table.runtimes() if any(s.repo_url == url for s in rt.config.sources)]
 
     async def poll(self) -> None:
         """Fetch every Git repository and read every chart repository's versions again."""
-        apps = list(self._apps())
+        apps = list(self._table.runtimes())
         for url in sorted(set().union(*map(_git_urls, apps))):
             try:
                 moved = await self.revisions.git.changed(url)
@@ -79,7 +78,7 @@ class SourceWatch:
         def pushed(source: SourceConfig) -> bool:
             return source.chart is None and normalise_repo_url(source.repo_url) in wanted
 
-        hit = [rt for rt in self._apps() for s in rt.config.sources
+        hit = [rt for rt in self._table.runtimes() for s in rt.config.sources
                if pushed(s) and (branch is None or s.target_revision in (branch, "HEAD"))]
         urls = {s.repo_url for rt in hit for s in rt.config.sources if pushed(s)}
         for url in sorted(urls):
@@ -138,4 +137,4 @@ class SourceWatch:
             rt.status = replace(rt.status, revision=sha)
             moved_only.append(rt)
         if moved_only:
-            self._publish(moved_only)
+            self._table.publish_runtimes(moved_only)

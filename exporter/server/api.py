@@ -78,6 +78,7 @@ def object_detail(obj: ObjectStatus) -> dict[str, Any]:
         "health": str(obj.health.status) if obj.health else None,
         "healthMessage": obj.health.message if obj.health else "",
         "healthSource": obj.health.source or None if obj.health else None,
+        "healthReason": obj.health.reason or None if obj.health else None,
         "requiresPruning": obj.requires_pruning,
         "healthExcluded": obj.health_excluded,
         "differences": [{"path": d.path, "desired": d.desired, "live": d.live, "reason": d.reason,

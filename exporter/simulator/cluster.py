@@ -54,20 +54,20 @@ from exporter.simulator import managed
 from exporter.simulator.catalogue import NO_GENERATION_GROUPS, Catalogue, SimResource
 from exporter.simulator.http import HttpFace
 from exporter.simulator.store import (
-    _CRD,
+    CRD_KIND,
+    ApiRoute,
     NameKey,
     Obj,
     SimulationError,
+    StoredEvent,
     StoreKey,
-    _Event,
-    _merge_patch,
-    _now,
-    _record_last_applied,
-    _Route,
-    _spec_of,
-    _strategic_patch,
-    _Watcher,
+    Watcher,
+    merge_patch,
+    now_timestamp,
+    record_last_applied,
+    spec_of,
     status_body,
+    strategic_patch,
 )
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,8 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         self._horizon = 0
         self._stores: dict[StoreKey, dict[NameKey, Obj]] = collections.defaultdict(dict)
         self._owners: dict[tuple[StoreKey, NameKey], dict[tuple[str, str | None], tuple[set[managed.Path], str, str]]] = {}
-        self._log: collections.deque[_Event] = collections.deque()
-        self._watchers: dict[StoreKey, set[_Watcher]] = collections.defaultdict(set)
+        self._log: collections.deque[StoredEvent] = collections.deque()
+        self._watchers: dict[StoreKey, set[Watcher]] = collections.defaultdict(set)
         self._forbidden: set[tuple[str, str, str, str | None]] = set()
         self._runner: aiohttp.web.ServerRunner | None = None
         self._site: aiohttp.web.TCPSite | None = None
@@ -271,7 +271,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         new = copy.deepcopy(obj)
         new_status = new.pop("status", None)
         if manager == "kubectl-client-side-apply":
-            _record_last_applied(new, ns if res.namespaced else None)
+            record_last_applied(new, ns if res.namespaced else None)
         if prev is not None and "status" in prev:
             new["status"] = copy.deepcopy(prev["status"])
         stored = self._write(res, nk, prev, new, manager, None)
@@ -294,7 +294,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         owners = self._owners[(store, nk)] = {}
         for entry in new["metadata"].get("managedFields") or []:
             owners[(entry["manager"], entry.get("subresource"))] = (
-                managed.from_fields_v1(entry.get("fieldsV1") or {}), entry.get("time") or _now(),
+                managed.from_fields_v1(entry.get("fieldsV1") or {}), entry.get("time") or now_timestamp(),
                 entry.get("apiVersion") or res.api_version)
         return copy.deepcopy(self._commit(res, nk, prev, new, "ADDED" if prev is None else "MODIFIED"))
 
@@ -309,7 +309,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         status_patch = patch.pop("status", None)
         stored = prev
         builtin = (res.group, res.version, res.plural) in self.catalogue.builtin
-        merge = _strategic_patch if patch_type == "strategic" and builtin else _merge_patch
+        merge = strategic_patch if patch_type == "strategic" and builtin else merge_patch
         if patch:
             body = merge(prev, patch)
             body["metadata"] = dict(body.get("metadata") or {}, name=prev["metadata"]["name"])
@@ -339,7 +339,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
             if meta.get("deletionTimestamp"):
                 return copy.deepcopy(prev)
             marked = copy.deepcopy(prev)
-            marked["metadata"].update(deletionTimestamp=_now(), deletionGracePeriodSeconds=0)
+            marked["metadata"].update(deletionTimestamp=now_timestamp(), deletionGracePeriodSeconds=0)
             return copy.deepcopy(self._commit(res, nk, prev, marked, "MODIFIED"))
         return copy.deepcopy(self._remove(res, nk, prev))
 
@@ -349,8 +349,8 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         gone["metadata"]["resourceVersion"] = str(self._rv)
         del self._stores[(res.group, res.plural)][nk]
         self._owners.pop(((res.group, res.plural), nk), None)
-        self._record(_Event(self._rv, (res.group, res.plural), "DELETED", nk, gone, prev))
-        if (res.group, res.kind) == _CRD:
+        self._record(StoredEvent(self._rv, (res.group, res.plural), "DELETED", nk, gone, prev))
+        if (res.group, res.kind) == CRD_KIND:
             for cr in self.catalogue.remove_crd(prev):
                 for cr_nk, cr_obj in list(self._stores[(cr.group, cr.plural)].items()):
                     self._remove(cr, cr_nk, cr_obj)
@@ -373,22 +373,22 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         new["kind"] = res.kind
         pmeta = (prev or {}).get("metadata") or {}
         meta["uid"] = pmeta.get("uid") or str(uuid.uuid4())
-        meta["creationTimestamp"] = pmeta.get("creationTimestamp") or _now()
+        meta["creationTimestamp"] = pmeta.get("creationTimestamp") or now_timestamp()
         for k in ("deletionTimestamp", "deletionGracePeriodSeconds"):
             if k in pmeta:
                 meta[k] = pmeta[k]
         if res.group not in NO_GENERATION_GROUPS:
             gen = int(pmeta.get("generation") or 0)
-            meta["generation"] = gen + 1 if prev is None or _spec_of(prev) != _spec_of(new) else gen
+            meta["generation"] = gen + 1 if prev is None or spec_of(prev) != spec_of(new) else gen
         self._attribute(store, nk, prev, new, manager, subresource)
-        if (res.group, res.kind) == _CRD and prev is None and "status" not in new:
+        if (res.group, res.kind) == CRD_KIND and prev is None and "status" not in new:
             new["status"] = {
                 "acceptedNames": (new.get("spec") or {}).get("names") or {},
                 "conditions": [
                     {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-                     "message": "no conflicts found", "lastTransitionTime": _now()},
+                     "message": "no conflicts found", "lastTransitionTime": now_timestamp()},
                     {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                     "message": "the initial names have been accepted", "lastTransitionTime": _now()}],
+                     "message": "the initial names have been accepted", "lastTransitionTime": now_timestamp()}],
                 "storedVersions": [v["name"] for v in (new.get("spec") or {}).get("versions") or []
                                    if v.get("storage")]}
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
@@ -403,7 +403,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         before = managed.field_values(prev or {}, subresource)
         after = managed.field_values(new, subresource)
         changed = managed.changed_paths(before, after)
-        now = _now()
+        now = now_timestamp()
         for (_, sub), (paths, _, _) in owners.items():
             if sub == subresource:
                 paths -= changed
@@ -427,12 +427,12 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         self._rv += 1
         new["metadata"]["resourceVersion"] = str(self._rv)
         self._stores[(res.group, res.plural)][nk] = new
-        self._record(_Event(self._rv, (res.group, res.plural), type_, nk, new, prev))
-        if (res.group, res.kind) == _CRD:
+        self._record(StoredEvent(self._rv, (res.group, res.plural), type_, nk, new, prev))
+        if (res.group, res.kind) == CRD_KIND:
             self.catalogue.add_crd(new)
         return new
 
-    def _record(self, ev: _Event) -> None:
+    def _record(self, ev: StoredEvent) -> None:
         self._log.append(ev)
         while len(self._log) > self.history_limit:
             self._horizon = self._log.popleft().rv
@@ -458,7 +458,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         """Answer Kubernetes paths here; hand anything else to kmock's reactions and fallbacks."""
         if self.token is not None and raw.headers.get("Authorization") != f"Bearer {self.token}":
             return self._status(401, "Unauthorized", "Unauthorized")
-        route = _Route.parse(raw.path)
+        route = ApiRoute.parse(raw.path)
         if raw.method != "GET":
             return self._refuse_write(route, raw)
         if route is None and raw.path.rstrip("/") not in ("/version", "/api", "/apis"):

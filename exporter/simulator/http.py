@@ -26,14 +26,14 @@ from exporter.kube.selectors import (
 )
 from exporter.simulator.catalogue import Catalogue, SimResource
 from exporter.simulator.store import (
-    _CONTINUE_EXPIRED,
-    _WRITE_VERBS,
+    CONTINUE_EXPIRED,
+    WRITE_VERBS,
+    ApiRoute,
     NameKey,
     Obj,
+    StoredEvent,
     StoreKey,
-    _Event,
-    _Route,
-    _Watcher,
+    Watcher,
     status_body,
 )
 
@@ -54,9 +54,9 @@ class HttpFace:
     _rv: int
     _horizon: int
     _stores: dict[StoreKey, dict[NameKey, Obj]]
-    _watchers: dict[StoreKey, set[_Watcher]]
+    _watchers: dict[StoreKey, set[Watcher]]
     _forbidden: set[tuple[str, str, str, str | None]]
-    _log: collections.deque[_Event]
+    _log: collections.deque[StoredEvent]
 
     def _state_at(self, store: StoreKey, rv: int) -> dict[NameKey, Obj]:
         raise NotImplementedError
@@ -79,7 +79,7 @@ class HttpFace:
         return self._status(500, "InternalError", f"an error on the server has prevented the request "
                                                    f"from succeeding: {exc!r}")
 
-    async def _answer(self, route: _Route | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+    async def _answer(self, route: ApiRoute | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw.path.rstrip("/") or "/"
         if path == "/version":
             return self._json(self.catalogue.version_doc)
@@ -99,11 +99,11 @@ class HttpFace:
     def _not_found_path(self) -> aiohttp.web.Response:
         return self._status(404, "NotFound", "the server could not find the requested resource", {})
 
-    def _refuse_write(self, request: _Route | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
+    def _refuse_write(self, request: ApiRoute | None, raw: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
         self.write_attempts += 1
         self.write_requests.append((raw.method, raw.path))
         log.warning("simulated cluster refused a write: %s %s", raw.method, raw.path)
-        verb = _WRITE_VERBS.get(raw.method, raw.method.lower())
+        verb = WRITE_VERBS.get(raw.method, raw.method.lower())
         if request is None or request.plural is None:
             return self._status(403, "Forbidden", f'forbidden: User "{self.user}" cannot {raw.method.lower()} '
                                                   f'path "{raw.path}"', {})
@@ -126,7 +126,7 @@ class HttpFace:
                     return True
         return False
 
-    async def _serve_resource(self, request: _Route,
+    async def _serve_resource(self, request: ApiRoute,
                               raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         res = self.catalogue.by_path.get((request.group, request.version or "", request.plural or ""))
         if res is None or (request.namespace is not None and not res.namespaced):
@@ -180,7 +180,7 @@ class HttpFace:
                 return self._status(400, "BadRequest", "continue key is not valid: incorrect encoded start "
                                                        "resourceVersion (version meta.k8s.io/v1)")
             if rv < self._horizon:
-                return self._status(410, "Expired", _CONTINUE_EXPIRED)
+                return self._status(410, "Expired", CONTINUE_EXPIRED)
         elif params.get("resourceVersion") not in (None, "", "0") and (
                 params.get("resourceVersionMatch") == "Exact" or limit):
             try:
@@ -240,7 +240,7 @@ class HttpFace:
         except ValueError:
             return self._status(400, "BadRequest", f"invalid timeoutSeconds {params['timeoutSeconds']!r}")
 
-        watcher = _Watcher(store, namespace, labels, fields)
+        watcher = Watcher(store, namespace, labels, fields)
         # Registering and collecting the backlog happen without an await in between, so no change
         # can fall into a gap between the two.
         if since in ("", "0"):
@@ -266,7 +266,7 @@ class HttpFace:
             self._watchers[store].discard(watcher)
         return response
 
-    async def _stream(self, response: aiohttp.web.StreamResponse, watcher: _Watcher, res: SimResource,
+    async def _stream(self, response: aiohttp.web.StreamResponse, watcher: Watcher, res: SimResource,
                       bookmarks: bool, deadline: float | None) -> None:
         """Send changes as they come, bookmarks while idle, until the deadline or a dropped watch."""
         loop = asyncio.get_running_loop()

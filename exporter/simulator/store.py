@@ -24,9 +24,9 @@ StoreKey = tuple[str, str]  # (group, plural)
 NameKey = tuple[str, str]  # (namespace, name)
 
 READ_VERBS = ("get", "list", "watch")
-_WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
-_CONTINUE_EXPIRED = (
+WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can start a "
     "new list without the continue parameter, or use the continue token in this response to retrieve "
     "the remainder of the results. Continuing with the provided token results in an inconsistent list - "
@@ -39,7 +39,7 @@ class SimulationError(ValueError):
     """A test or the demo asked the simulated cluster for something a real cluster would refuse."""
 
 
-def _now() -> str:
+def now_timestamp() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -52,7 +52,7 @@ def status_body(code: int, reason: str, message: str, details: Mapping[str, Any]
     return body
 
 
-def _merge_patch(target: Any, patch: Any) -> Any:
+def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch: maps merge, ``null`` deletes, everything else replaces."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
@@ -61,11 +61,11 @@ def _merge_patch(target: Any, patch: Any) -> Any:
         if v is None:
             result.pop(k, None)
         else:
-            result[k] = _merge_patch(result.get(k), v)
+            result[k] = merge_patch(result.get(k), v)
     return result
 
 
-def _strategic_patch(target: Any, patch: Any) -> Any:
+def strategic_patch(target: Any, patch: Any) -> Any:
     """A strategic merge patch, as ``kubectl patch`` sends by default: like a merge patch, except that
     lists with a merge key (containers and env by ``name``, ports by port and protocol …) are merged
     item by item, and an item ``{"$patch": "delete", <key>}`` removes its counterpart."""
@@ -88,17 +88,17 @@ def _strategic_patch(target: Any, patch: Any) -> Any:
                 elif at is None:
                     merged.append(copy.deepcopy(item))
                 else:
-                    merged[at] = _strategic_patch(merged[at], item)
+                    merged[at] = strategic_patch(merged[at], item)
             result[k] = merged
         else:
-            result[k] = _strategic_patch(current, v)
+            result[k] = strategic_patch(current, v)
     return result
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def _record_last_applied(obj: Obj, namespace: str | None) -> None:
+def record_last_applied(obj: Obj, namespace: str | None) -> None:
     """Add the annotation client-side ``kubectl apply`` writes, in its exact form (sorted compact
     JSON of what was applied, with ``annotations: {}`` and the namespace filled in, and a newline)."""
     meta = obj.setdefault("metadata", {})
@@ -116,12 +116,12 @@ def _record_last_applied(obj: Obj, namespace: str | None) -> None:
     annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def _spec_of(obj: Obj) -> Obj:
+def spec_of(obj: Obj) -> Obj:
     return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata", "status")}
 
 
 @dataclass
-class _Event:
+class StoredEvent:
     rv: int
     store: StoreKey
     type: str
@@ -131,7 +131,7 @@ class _Event:
 
 
 @dataclass(eq=False)
-class _Watcher:
+class Watcher:
     store: StoreKey
     namespace: str | None
     labels: tuple[Requirement, ...]
@@ -146,7 +146,7 @@ class _Watcher:
             return False
         return labels_match(self.labels, obj) and fields_match(self.fields, obj)
 
-    def translate(self, ev: _Event) -> tuple[str, Obj] | None:
+    def translate(self, ev: StoredEvent) -> tuple[str, Obj] | None:
         """What this watcher sees of a change: objects entering or leaving its selector appear as
         ADDED or DELETED, as the API server's watch cache reports them."""
         now = self.matches(ev.obj) if ev.type != "DELETED" else False
@@ -163,7 +163,7 @@ class _Watcher:
 
 
 @dataclass(frozen=True)
-class _Route:
+class ApiRoute:
     """A Kubernetes API path taken apart: ``/apis/<group>/<version>/namespaces/<ns>/<plural>/<name>/<sub>``."""
 
     group: str
@@ -174,7 +174,7 @@ class _Route:
     subresource: str | None = None
 
     @classmethod
-    def parse(cls, path: str) -> _Route | None:
+    def parse(cls, path: str) -> ApiRoute | None:
         parts = [p for p in path.split("/") if p]
         version: str | None
         if len(parts) >= 2 and parts[0] == "api":

@@ -10,7 +10,7 @@ from e2e_support import cm, eventually, live
 from exporter.agent import Agent
 from exporter.model import AppState, ObjectKey
 from exporter.sharding import shard_of
-from exporter.wiring import load_config
+from exporter.wiring import apply_config, build_agent, load_config
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ async def running(sim, repo, write_config):
     agents: list[Agent] = []
 
     async def start(apps: dict, **extra) -> Agent:
-        agent = Agent(load_config(write_config(apps, repo.url, **extra)))
+        agent = build_agent(load_config(write_config(apps, repo.url, **extra)))
         await agent.start()
         agents.append(agent)
         return agent
@@ -93,7 +93,7 @@ async def test_two_shards_split_the_apps_without_overlap(sim, repo, write_config
     repo.commit({"a/cm.yaml": cm("shared")})
     sim.apply(live(cm("shared")))
     config = load_config(write_config(apps, repo.url))
-    shards = [Agent(config, shard=(i, 2)) for i in range(2)]
+    shards = [build_agent(config, shard=(i, 2)) for i in range(2)]
     try:
         for agent in shards:
             await agent.start(watch=False)
@@ -111,7 +111,7 @@ async def test_reload_keeps_the_state_of_unchanged_apps(sim, repo, running, writ
     sim.apply(live(cm("one")))
     agent = await running({"a": "a"}, interval="1h")
     since = agent.snapshot()["a"][1].since
-    await agent.reload(load_config(write_config({"a": "a", "b": "b"}, repo.url, interval="1h")))
+    await apply_config(agent, load_config(write_config({"a": "a", "b": "b"}, repo.url, interval="1h")))
     await eventually(lambda: "b" in agent.snapshot())
     assert state(agent, "b") is AppState.MISSING
     assert agent.snapshot()["a"][1].since == since
@@ -135,13 +135,13 @@ async def test_apps_of_a_generator_whose_repository_went_away_stay_as_unknown(si
                  "template": {"name": "{{path.basename}}",
                               "destination": {"cluster": "sim", "namespace": "prod"}}}
     config_path = write_config({}, repo.url, appGenerators=[generator], interval="1h")
-    agent = Agent(load_config(config_path), cache_dir=str(tmp_path / "agent-cache"))
+    agent = build_agent(load_config(config_path), cache_dir=str(tmp_path / "agent-cache"))
     try:
         await agent.start()
         assert {n: s.state for n, (_, s) in agent.snapshot().items()} == {
             "one": AppState.HEALTHY, "two": AppState.HEALTHY}
         repo.path.rename(tmp_path / "gone")
-        await agent.reload(load_config(write_config({}, repo.url, appGenerators=[generator], interval="2h")))
+        await apply_config(agent, load_config(write_config({}, repo.url, appGenerators=[generator], interval="2h")))
         await agent.on_git_push([repo.url], "main")
         await eventually(lambda: all(s.state is AppState.UNKNOWN for _, s in agent.snapshot().values()))
         assert set(agent.snapshot()) == {"one", "two"}
@@ -155,7 +155,7 @@ async def test_run_is_not_ready_while_a_generator_has_never_listed_its_apps(sim,
     generator = {"git": {"repoURL": str(services), "revision": "main", "directories": [{"path": "apps/*"}]},
                  "template": {"name": "{{path.basename}}", "destination": {"cluster": "sim", "namespace": "prod"}}}
     config_path = write_config({}, str(services), appGenerators=[generator], interval="1h", gitPollInterval="1h")
-    agent = Agent(load_config(config_path), cache_dir=str(tmp_path / "agent-cache"))
+    agent = build_agent(load_config(config_path), cache_dir=str(tmp_path / "agent-cache"))
     try:
         await agent.start()
         assert not agent.ready()
@@ -182,7 +182,7 @@ clusters: [{{name: prod}}]
 cacheDir: {tmp_path / 'cache'}
 apps: [{{name: a, source: {{repoURL: "{repo.url}", path: a}}, destination: {{cluster: prod}}}}]
 """, str(tmp_path / "config.yaml"))
-    agent = Agent(config)
+    agent = build_agent(config)
     try:
         await agent.start(watch=False)
         status = agent.snapshot()["a"][1]
@@ -191,3 +191,23 @@ apps: [{{name: a, source: {{repoURL: "{repo.url}", path: a}}, destination: {{clu
         assert agent.not_ready_reason() == f"cluster prod: kubeconfig {missing} does not exist"
     finally:
         await agent.close()
+
+
+async def test_a_reload_keeps_an_unchanged_cluster_and_swaps_in_a_changed_one(sim, repo, running, write_config,
+                                                                                 tmp_path):
+    repo.commit({"a/cm.yaml": cm("one")})
+    sim.apply(live(cm("one")))
+    agent = await running({"a": "a"}, interval="1h")
+    first = agent.parts.clusters["sim"]
+    await apply_config(agent, load_config(write_config({"a": "a"}, repo.url, interval="2h")))
+    assert agent.parts.clusters["sim"] is first  # same cluster settings: its caches are kept
+    moved = tmp_path / "kubeconfig-moved"
+    moved.write_text((tmp_path / "kubeconfig").read_text())
+    await apply_config(agent, load_config(write_config(
+        {"a": "a"}, repo.url, interval="2h", clusters=[{"name": "sim", "kubeconfig": str(moved), "context": "sim"}])))
+    second = agent.parts.clusters["sim"]
+    assert second is not first and second.error is None
+    assert first.cache is not None and not first.cache.informers  # the old one stopped watching
+    assert agent.parts.lister.clusters is agent.parts.clusters  # Argo CD sources read the new one too
+    sim.patch(ObjectKey("", "ConfigMap", "prod", "one"), {"data": {"a": "2"}}, manager="kubectl-edit")
+    await eventually(lambda: state(agent, "a") is AppState.OUT_OF_SYNC)  # events come from the new cluster

@@ -16,7 +16,7 @@ from exporter.clock import FakeClock
 from exporter.model import AppState, ObjectKey
 from exporter.notify import Notifier
 from exporter.windows import FreezeLog
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 
 @pytest.fixture
@@ -45,8 +45,8 @@ async def agent_with(sim, repo, write_config) -> AsyncIterator[Callable[..., obj
 
     async def start(apps: dict, clock: FakeClock, **extra) -> Agent:
         config = load_config(write_config(apps, repo.url, interval="1h", gitPollInterval="1h", **extra))
-        notifier = Notifier(config.notifications, clock) if config.notifications.channels else None
-        agent = Agent(config, clock=clock, notifier=notifier)
+        notifier = Notifier(config.notifications, clock, sleep=clock.skip) if config.notifications.channels else None
+        agent = build_agent(config, clock=clock, notifier=notifier)
         await agent.start()
         agents.append(agent)
         return agent
@@ -108,7 +108,6 @@ async def test_a_merge_during_a_freeze_is_a_violation_and_reported(sim, repo, ag
     clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp())
     log_path = tmp_path / "freeze.jsonl"
     agent = await agent_with({"a": "a"}, clock, windows=[DENY_ALL_DAY], freezeLog=str(log_path))
-    agent.freeze_log = FreezeLog(str(log_path), clock)
     second = repo.commit({"a/cm.yaml": cm("settings").replace('"1"', '"2"')}, "hotfix")
     await agent.on_git_push([repo.url], "main")
     await eventually(lambda: any(v["type"] == "git" for v in agent.freezes()))

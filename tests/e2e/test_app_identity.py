@@ -12,7 +12,7 @@ from e2e_support import cm, eventually, live
 
 from exporter.agent import Agent
 from exporter.model import AppState, ObjectKey
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 
 def with_compare(path: str, app: int, compare: dict) -> str:
@@ -31,7 +31,7 @@ async def started(sim, repo, write_config):
         if compare:
             for index, settings in compare.items():
                 with_compare(path, index, settings)
-        agent = Agent(load_config(path))
+        agent = build_agent(load_config(path))
         await agent.start(watch=False)
         agents.append(agent)
         return agent
@@ -76,7 +76,7 @@ async def test_an_object_two_apps_declare_is_each_apps_until_one_drops_it(sim, r
     repo.commit({"a/cm.yaml": cm("shared"), "b/cm.yaml": cm("shared")})
     sim.apply(live(cm("shared")))
     sim.apply(live(cm("own-b")))
-    agent = Agent(load_config(write_config({"a": "a", "b": "b"}, repo.url, interval="1h", gitPollInterval="1h")))
+    agent = build_agent(load_config(write_config({"a": "a", "b": "b"}, repo.url, interval="1h", gitPollInterval="1h")))
     await agent.start()
     try:
         shared = ObjectKey("", "ConfigMap", "prod", "shared")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from e2e_support import live
 
-from exporter.agent import Agent
 from exporter.model import AppState
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 GOOD = """
     apiVersion: v1
@@ -31,7 +30,7 @@ def broken_repo(repo, sim):
 
 
 async def evaluate(config_path: str) -> dict:
-    agent = Agent(load_config(config_path))
+    agent = build_agent(load_config(config_path))
     try:
         await agent.start(watch=False)
         return {name: status for name, (_, status) in agent.snapshot().items()}

@@ -16,7 +16,7 @@ from exporter.agent import Agent
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
 from exporter.server import build_app, serve
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def blind_agent(sim, repo, write_config, proxy, tmp_path):
     sim.apply(live(cm("settings")))
     path = write_config({"a": "a"}, repo.url, interval="1h", gitPollInterval="1h", staleAfter="1s")
     rewrite_kubeconfig(str(tmp_path / "kubeconfig"), proxy.url)  # where write_config put it
-    agent = Agent(load_config(path))
+    agent = build_agent(load_config(path))
     await agent.start()
     runner = await serve(build_app(agent, metrics_registry=REGISTRY), "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]

@@ -14,7 +14,8 @@ from e2e_support import GitRepo, eventually, live
 
 from exporter.agent import Agent
 from exporter.model import AppState
-from exporter.wiring import load_config
+from exporter.status import app_diff
+from exporter.wiring import build_agent, load_config
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ async def agent(sim, tmp_path, helm_repo) -> AsyncIterator[tuple[Agent, GitRepo]
         "apps": [{**a, "destination": {"cluster": "sim", "namespace": "prod"}} for a in apps],
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    running = Agent(load_config(str(tmp_path / "config.yaml")))
+    running = build_agent(load_config(str(tmp_path / "config.yaml")))
     await running.start()
     yield running, values
     await running.close()
@@ -75,7 +76,7 @@ async def test_a_new_chart_version_re_renders_only_the_apps_whose_range_takes_it
     await running.poll_sources()
     await eventually(lambda: status(running, "follower").revision.startswith("web 1.1.0 (sha256:"))
     await eventually(lambda: status(running, "follower").state is AppState.OUT_OF_SYNC)
-    assert "chartVersion" in running.diff_text(*running.snapshot()["follower"])
+    assert "chartVersion" in app_diff(running.snapshot()["follower"][1])
     assert status(running, "pinned") is pinned and status(running, "multi") is multi  # not evaluated again
     assert sum(p == "/web-1.1.0.tgz" for p in helm_repo.requests) == 1
 
@@ -87,7 +88,7 @@ async def test_a_values_commit_re_renders_only_the_apps_that_read_that_repositor
     await running.on_git_push([values.url], "main")
     await eventually(lambda: status(running, "multi").revision.endswith(f" + {sha}"))
     assert status(running, "multi").state is AppState.OUT_OF_SYNC
-    assert "changed-in-git" in running.diff_text(*running.snapshot()["multi"])
+    assert "changed-in-git" in app_diff(running.snapshot()["multi"][1])
     assert status(running, "follower") is follower and status(running, "pinned") is pinned
 
 
@@ -109,7 +110,7 @@ async def test_a_chart_in_git_gets_its_undeclared_dependencies_from_their_reposi
                  "web/templates/cm.yaml": configmap("{{ .Release.Name }}", "0.1.0", "hello")})
     sim.apply(live(configmap("shop", "0.1.0", "hello")))
     sim.apply(live(configmap("shop", "1.2.0", "hello").replace("shop-web", "shop-db")))
-    running = Agent(load_config(write_config({"shop": {"path": "web", "helm": {"releaseName": "shop"}}}, repo.url)))
+    running = build_agent(load_config(write_config({"shop": {"path": "web", "helm": {"releaseName": "shop"}}}, repo.url)))
     await running.start()
     try:
         shop = status(running, "shop")
@@ -144,7 +145,7 @@ async def test_a_kustomize_overlay_on_a_helm_chart_base_inflates_the_chart_from_
     expected = live(configmap("monitoring", "1.0.0", "from-the-base"))
     expected["metadata"]["labels"] = {"env": "prod"}
     sim.apply(expected)
-    running = Agent(load_config(write_config({"monitoring": {"path": "monitoring/overlays/prod",
+    running = build_agent(load_config(write_config({"monitoring": {"path": "monitoring/overlays/prod",
                                                              "type": "kustomize"}}, repo.url)))
     await running.start()
     try:
@@ -164,7 +165,7 @@ async def test_a_chart_from_an_oci_registry_is_evaluated_and_its_tag_digest_is_t
         sim.apply(live(configmap("edge", "2.0.0", "oci")))
         path = write_config({"edge": {"repoURL": registry.url, "chart": "web", "targetRevision": "~2.0"}}, "unused",
                             repositories=[{"url": f"oci://{registry.host}", "plainHttp": True}])
-        running = Agent(load_config(path))
+        running = build_agent(load_config(path))
         await running.start()
         try:
             edge = status(running, "edge")

@@ -12,10 +12,9 @@ import yaml
 from e2e_support import cm, eventually, live
 from fault_proxy import FaultProxy, rewrite_kubeconfig
 
-from exporter.agent import Agent
 from exporter.model import AppState
 from exporter.simulator import SimulatedCluster
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 
 def two_cluster_config(tmp_path: Path, repo_url: str, kubeconfigs: dict[str, str]) -> str:
@@ -40,7 +39,7 @@ async def test_a_listed_cluster_s_apps_are_evaluated_while_another_cluster_is_st
         try:
             slow = rewrite_kubeconfig(slow_sim.write_kubeconfig(str(tmp_path / "slow-kubeconfig")), proxy.url)
             fast = sim.write_kubeconfig(str(tmp_path / "fast-kubeconfig"))
-            agent = Agent(load_config(two_cluster_config(tmp_path, repo.url, {"fast": fast, "slow": slow})))
+            agent = build_agent(load_config(two_cluster_config(tmp_path, repo.url, {"fast": fast, "slow": slow})))
             proxy.hold()
             starting = asyncio.ensure_future(agent.start())
             await eventually(lambda: "app-fast" in agent.snapshot())
@@ -63,7 +62,7 @@ async def test_a_cold_start_leaves_next_to_no_cyclic_garbage(sim: SimulatedClust
     for i in range(20):
         for j in range(10):
             sim.apply(live(cm(f"cm-{i}-{j}")))
-    agent = Agent(load_config(write_config({f"app-{i}": f"app-{i}" for i in range(20)}, repo.url,
+    agent = build_agent(load_config(write_config({f"app-{i}": f"app-{i}" for i in range(20)}, repo.url,
                                            interval="1h", gitPollInterval="1h")))
     found: list[int] = []
 

@@ -13,7 +13,7 @@ from exporter.clock import FakeClock
 from exporter.metrics import REGISTRY
 from exporter.model import AppState
 from exporter.pipeline.desired import RENDER_BACKOFF
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 BOMB = (Path(__file__).parent.parent / "render" / "data" / "alias-bomb.yaml").read_text()
 
@@ -23,7 +23,7 @@ async def agent_for(sim, repo, write_config):
     agents: list[Agent] = []
 
     async def start(apps: dict, clock: FakeClock | None = None) -> Agent:
-        agent = Agent(load_config(write_config(apps, repo.url, interval="1h", gitPollInterval="1h")), clock=clock)
+        agent = build_agent(load_config(write_config(apps, repo.url, interval="1h", gitPollInterval="1h")), clock=clock)
         await agent.start(watch=False)
         agents.append(agent)
         return agent

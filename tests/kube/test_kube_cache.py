@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from kube_support import configmap, eventually
 
+from exporter.backoff import jittered
 from exporter.instruments import WATCH_RESTARTS_TOTAL
-from exporter.kube.cache import LiveCache, backoff_delay
+from exporter.kube.cache import LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
 from exporter.model import ObjectKey
@@ -228,7 +229,7 @@ async def test_a_failing_change_handler_does_not_stop_the_informer(sim: Simulate
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    delays = [[backoff_delay(n, 0.5, 30.0) for _ in range(50)] for n in (1, 2, 3, 10)]
+    delays = [[jittered(n, 0.5, 30.0) for _ in range(50)] for n in (1, 2, 3, 10)]
     assert all(0.25 <= d <= 0.5 for d in delays[0])
     assert all(0.5 <= d <= 1.0 for d in delays[1])
     assert all(1.0 <= d <= 2.0 for d in delays[2])

@@ -18,9 +18,8 @@ from typing import Any
 import yaml
 from control_plane import ControlPlane
 
-from exporter.agent import Agent
 from exporter.model import AppStatus
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "real-charts"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "Dev",
@@ -106,7 +105,7 @@ def write_charts_config(plane: ControlPlane, repo: Path, work: Path) -> Path:
 async def evaluate_charts(plane: ControlPlane, repo: Path) -> dict[tuple[str, str], AppStatus]:
     """Every chart as a Helm app and as a directory app, evaluated once by the agent."""
     work = Path(tempfile.mkdtemp(prefix="charts-agent-"))
-    agent = Agent(load_config(str(write_charts_config(plane, repo, work))))
+    agent = build_agent(load_config(str(write_charts_config(plane, repo, work))))
     try:
         await agent.start(watch=False)
         snapshot = agent.snapshot()

@@ -13,9 +13,8 @@ from typing import Any
 import yaml
 from control_plane import ControlPlane
 
-from exporter.agent import Agent
 from exporter.model import AppStatus
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
            "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
@@ -84,7 +83,7 @@ class Scenario:
         }
         config = self.work / "config.yaml"
         config.write_text(yaml.safe_dump(doc))
-        agent = Agent(load_config(str(config)))
+        agent = build_agent(load_config(str(config)))
         try:
             await agent.start(watch=False)
             return await agent.evaluate(self.app)

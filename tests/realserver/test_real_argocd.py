@@ -12,9 +12,8 @@ import yaml
 from control_plane import AGENT_USER, ControlPlane
 from scenario import GIT_ENV
 
-from exporter.agent import Agent
 from exporter.model import AppState
-from exporter.wiring import load_config
+from exporter.wiring import build_agent, load_config
 
 CRDS = Path(__file__).parent / "data" / "argocd-crds.yaml"
 
@@ -76,7 +75,7 @@ async def test_applications_become_apps_that_follow_argo_cd_and_are_never_writte
                   "destination": {"cluster": "real", "namespace": ns}}],
     }
     (work / "config.yaml").write_text(yaml.safe_dump(config))
-    agent = Agent(load_config(str(work / "config.yaml")))
+    agent = build_agent(load_config(str(work / "config.yaml")))
     await agent.start()
     try:
         apps = agent.snapshot()

@@ -14,6 +14,7 @@ APP_FIELDS = {"name", "project", "cluster", "namespace", "labels", "repo", "path
               "status", "sync", "health", "reason", "since", "sinceTimestamp", "badSince", "evaluatedAt",
               "frozen"}
 OBJECT_FIELDS = {"group", "kind", "apiVersion", "namespace", "name", "exists", "sync", "health", "healthMessage",
+                 "healthReason",
                  "requiresPruning", "healthExcluded", "differences", "ignored"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from prometheus_client import CollectorRegistry, generate_latest
+import pytest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.config_types import AppConfig, Destination, SourceConfig
-from exporter.metrics import AppStatusCollector
+from exporter.metrics import APP_FAMILIES, TOTAL_FAMILIES, AppStatusCollector
 from exporter.model import AppState, AppStatus, Health, HealthResult, ObjectKey, ObjectStatus, Sync
 
 
@@ -136,3 +137,21 @@ def test_apps_added_and_removed_show_as_a_fresh_collector_shows_them():
     names = {dict(labels)["app"] for labels, _ in parsed["gitops_app_info"]}
     assert "app-0100" not in names and "app-0600" in names and len(names) == 600
     assert sum(v for _, v in parsed["gitops_apps"]) == 600
+
+
+def test_the_collector_describes_its_families_so_a_registry_refuses_a_name_clash():
+    registry = CollectorRegistry()
+    Gauge("gitops_apps", "another exporter's gauge of the same name", registry=registry)
+    with pytest.raises(ValueError, match="gitops_apps"):
+        registry.register(AppStatusCollector(dict, lambda: True))
+
+
+def test_every_exposed_series_carries_exactly_its_family_s_labels():
+    apps = fleet()
+    config, status = apps["app-1"]
+    apps["app-1"] = (config, replace(status, state_changes=(("Healthy", "Degraded", 2),)))
+    parsed = {f.name: f for f in text_string_to_metric_families(AppStatusCollector(lambda: apps, lambda: True).text())}
+    for family in APP_FAMILIES + TOTAL_FAMILIES:
+        exposed = parsed[family.name.removesuffix("_total")]
+        assert exposed.type == family.type and exposed.documentation == family.help
+        assert {tuple(sorted(s.labels)) for s in exposed.samples} == {tuple(sorted(family.labels))}, family.name

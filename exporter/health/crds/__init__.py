@@ -28,14 +28,14 @@ from exporter.health.crds import (
     workloads,
 )
 from exporter.health.crds import conventional as conventional_table
-from exporter.health.crds.common import _Rules, conventional
+from exporter.health.crds.common import Rules, conventional
 from exporter.health.crds.conventional import CONVENTIONAL
 from exporter.health.rules import Step
 
 FAMILIES = (delivery, gitops, cloud, platform, networking, kruise, data, messaging, observability, workloads,
             conventional_table)
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 for _family in FAMILIES:
     for _key, _steps in _family.RULES.items():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, _Rules, cond, conventional, default, no_status
+from exporter.health.crds.common import Rules, cond, conventional, default, no_status
 from exporter.health.paths import get, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult
+from exporter.model import Health, HealthResult
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -29,7 +29,7 @@ WILDCARDS.extend([
 ])
 
 RULES[("networking.gke.io", "ManagedCertificate")] = [
-    lambda obj: (HealthResult(D, "At least one certificate has failed to be provisioned")
+    lambda obj: (HealthResult(Health.DEGRADED, "At least one certificate has failed to be provisioned")
                  if any(text(d.get("status")).startswith("Failed") for d in get(obj, "status.domainStatus") or []
                         if isinstance(d, dict)) else None),
     {"field": "status.certificateStatus", "equals": "Active", "health": "Healthy",

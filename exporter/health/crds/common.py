@@ -9,8 +9,6 @@ from exporter.health.paths import conditions, get, text
 from exporter.health.rules import Step
 from exporter.model import Health, HealthResult, KubeObject
 
-H, P, D, S, U, M = (Health.HEALTHY, Health.PROGRESSING, Health.DEGRADED, Health.SUSPENDED, Health.UNKNOWN,
-                    Health.MISSING)
 
 def cond(type_: str, status: str | None, health: str, message: str = "{message}", **extra: object) -> dict[str, object]:
     step: dict[str, object] = {"condition": type_, "health": health, "message": message}
@@ -27,7 +25,7 @@ def no_status(health: str, message: str = "") -> dict[str, object]:
 
 GENERATION = {"generation": True, "message": "Waiting for the controller to observe the latest generation"}
 
-class _Rules(dict[tuple[str, str], Sequence[Step]]):
+class Rules(dict[tuple[str, str], Sequence[Step]]):
     """The rule table: a (group, kind) registered twice is a mistake (the second would silently win),
     so it raises instead."""
 
@@ -66,23 +64,23 @@ _GOOD_SUFFIXES = ("Ready", "Synced", "Synchronized", "Applied", "Available", "He
 _PROGRESS_REASONS = ("creat", "updat", "pending", "progress", "reconcil", "wait", "initializ", "install",
                      "provision", "deploy", "scaling", "starting", "unknown", "clon", "transfer", "running", "init")
 
-def _numeric_behind(obj: KubeObject) -> bool:
+def numeric_behind(obj: KubeObject) -> bool:
     """observedGeneration behind generation, when both are numbers (some controllers store hashes)."""
     observed, generation = get(obj, "status.observedGeneration"), get(obj, "metadata.generation")
     if not isinstance(observed, int) or not isinstance(generation, int) or isinstance(observed, bool):
         return False
     return observed < generation
 
-def _current(c: dict[str, object], generation: object) -> bool:
+def is_current(c: dict[str, object], generation: object) -> bool:
     """A condition written for the object's latest generation (or one that does not say)."""
     seen = c.get("observedGeneration")
     return not (isinstance(seen, int) and isinstance(generation, int) and seen < generation)
 
-def _is_progress(c: dict[str, object]) -> bool:
+def is_progress_condition(c: dict[str, object]) -> bool:
     reason = text(c.get("reason")).lower()
     return any(word in reason for word in _PROGRESS_REASONS) and "fail" not in reason and "error" not in reason
 
-def _cstatus(c: dict[str, object]) -> str:
+def condition_status(c: dict[str, object]) -> str:
     """Condition status normalised: some manifests write an unquoted YAML boolean."""
     value = c.get("status")
     if isinstance(value, bool):
@@ -94,33 +92,33 @@ def _word(value: object) -> str:
 
 def _conditions_verdict(conds: list[dict[str, object]]) -> HealthResult | None:
     for c in conds:
-        if text(c.get("type")) in _PAUSE_CONDITIONS and _cstatus(c) == "True":
-            return HealthResult(S, text(c.get("message") or c.get("reason") or c.get("type")))
+        if text(c.get("type")) in _PAUSE_CONDITIONS and condition_status(c) == "True":
+            return HealthResult(Health.SUSPENDED, text(c.get("message") or c.get("reason") or c.get("type")))
     for c in conds:
         kind = text(c.get("type"))
-        if _cstatus(c) == "True" and (kind in _BAD_CONDITIONS or kind.endswith(".Terminal")):
-            return HealthResult(D, text(c.get("message") or c.get("reason")))
+        if condition_status(c) == "True" and (kind in _BAD_CONDITIONS or kind.endswith(".Terminal")):
+            return HealthResult(Health.DEGRADED, text(c.get("message") or c.get("reason")))
     for c in conds:
-        if text(c.get("type")) == "Issuing" and _cstatus(c) == "True":
-            return HealthResult(P, text(c.get("message") or c.get("reason")))
-        if text(c.get("reason")).endswith("Paused") and _cstatus(c) == "False":
-            return HealthResult(S, text(c.get("reason")))
+        if text(c.get("type")) == "Issuing" and condition_status(c) == "True":
+            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
+        if text(c.get("reason")).endswith("Paused") and condition_status(c) == "False":
+            return HealthResult(Health.SUSPENDED, text(c.get("reason")))
     good = [c for c in conds if text(c.get("type")).endswith(_GOOD_SUFFIXES)]
-    failing = [c for c in good if _cstatus(c) == "False"]
+    failing = [c for c in good if condition_status(c) == "False"]
     for c in failing:
-        if not _is_progress(c) and (c.get("reason") or c.get("message")):
-            return HealthResult(D, text(c.get("message") or c.get("reason")))
+        if not is_progress_condition(c) and (c.get("reason") or c.get("message")):
+            return HealthResult(Health.DEGRADED, text(c.get("message") or c.get("reason")))
     for c in conds:
-        if text(c.get("type")) == "Reconciling" and _cstatus(c) == "True":
-            return HealthResult(P, text(c.get("message") or c.get("reason")))
+        if text(c.get("type")) == "Reconciling" and condition_status(c) == "True":
+            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
     for c in failing:
-        return HealthResult(P, text(c.get("message") or c.get("reason")))
+        return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
     for c in good:
-        if _cstatus(c) != "True":
-            return HealthResult(P, text(c.get("message") or c.get("reason")))
+        if condition_status(c) != "True":
+            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
     if good:
         ready = next((c for c in good if c.get("type") == "Ready"), good[0])
-        return HealthResult(H, text(ready.get("message") or ready.get("reason")))
+        return HealthResult(Health.HEALTHY, text(ready.get("message") or ready.get("reason")))
     return None
 
 def conventional(obj: KubeObject) -> HealthResult:
@@ -133,35 +131,35 @@ def conventional(obj: KubeObject) -> HealthResult:
     """
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for the controller to report status")
+        return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status")
     if get(obj, "spec.suspend") is True or get(obj, "spec.paused") is True:
-        return HealthResult(S, "Paused")
-    if _numeric_behind(obj):
-        return HealthResult(P, "Waiting for the latest generation to be observed")
+        return HealthResult(Health.SUSPENDED, "Paused")
+    if numeric_behind(obj):
+        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
     if status.get("failureMessage") or status.get("failureReason"):
-        return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
+        return HealthResult(Health.DEGRADED, text(status.get("failureMessage") or status.get("failureReason")))
     generation = get(obj, "metadata.generation")
-    if not all(_current(c, generation) for c in conditions(obj)):
-        return HealthResult(P, "Waiting for the latest generation to be observed")
+    if not all(is_current(c, generation) for c in conditions(obj)):
+        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
     verdict = _conditions_verdict(conditions(obj))
-    if verdict is not None and verdict.status is not H:
+    if verdict is not None and verdict.status is not Health.HEALTHY:
         return verdict
     environments = [e for e in status.get("environments") or [] if isinstance(e, dict)]
     phases = {text(e.get("phase")).lower(): text(e.get("branch")) for e in environments}
     if "failure" in phases or "failed" in phases:
-        return HealthResult(D, "Failed for branch(es): " + phases.get("failure", phases.get("failed", "")))
+        return HealthResult(Health.DEGRADED, "Failed for branch(es): " + phases.get("failure", phases.get("failed", "")))
     if "pending" in phases:
-        return HealthResult(P, "Pending for branch(es): " + phases["pending"])
+        return HealthResult(Health.PROGRESSING, "Pending for branch(es): " + phases["pending"])
     nested: list[dict[str, object]] = []
     for key in ("parents", "ancestors", "listeners"):
         for parent in status.get(key) or []:
             if isinstance(parent, dict):
                 nested.extend(conditions(parent, "conditions"))
     if nested:
-        if not all(_current(c, generation) for c in nested):
-            return HealthResult(P, "Waiting for the latest generation to be observed")
+        if not all(is_current(c, generation) for c in nested):
+            return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
         inner = _conditions_verdict(nested)
-        if inner is not None and (verdict is None or inner.status is not H):
+        if inner is not None and (verdict is None or inner.status is not Health.HEALTHY):
             return inner
     if verdict is not None:
         return verdict
@@ -173,17 +171,17 @@ def _replicas_or_words(obj: KubeObject, status: dict[str, object]) -> HealthResu
     ready = status.get("updatedReadyReplicas", status.get("readyReplicas"))
     if isinstance(replicas, int) and isinstance(ready, int) and not conditions(obj):
         if ready >= replicas:
-            return HealthResult(H, "All replicas are ready")
-        return HealthResult(P, f"Waiting for replicas to be ready: {ready} of {replicas}")
+            return HealthResult(Health.HEALTHY, "All replicas are ready")
+        return HealthResult(Health.PROGRESSING, f"Waiting for replicas to be ready: {ready} of {replicas}")
     if status.get("readyToUse") is True:
-        return HealthResult(H, "Ready to use")
+        return HealthResult(Health.HEALTHY, "Ready to use")
     first = ("phase", "state", "status", "compliant")
     for key, value in sorted(status.items(), key=lambda kv: (kv[0] not in first, first.index(kv[0])
                                                               if kv[0] in first else 0)):
         verdict = _status_word(status, key, value)
         if verdict is not None:
             return verdict
-    return HealthResult(P, "Waiting for the controller to report status")
+    return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status")
 
 def _status_word(status: dict[str, object], key: str, value: object) -> HealthResult | None:
     """What a ``phase``/``state``/``*Status`` field's word says, or None when it says nothing."""
@@ -200,11 +198,11 @@ def _status_word(status: dict[str, object], key: str, value: object) -> HealthRe
         word = "error"
     message = text(status.get("message") or status.get("reason") or value)
     if word in _BAD_WORDS:
-        return HealthResult(D, message)
+        return HealthResult(Health.DEGRADED, message)
     if word in _PAUSED_WORDS:
-        return HealthResult(S, message)
+        return HealthResult(Health.SUSPENDED, message)
     if word in _GOOD_WORDS:
-        return HealthResult(H, message)
+        return HealthResult(Health.HEALTHY, message)
     if lowered in ("phase", "state", "status", "health") or lowered.endswith(("phase", "state")):
-        return HealthResult(P, message)
+        return HealthResult(Health.PROGRESSING, message)
     return None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import _Rules, conventional
+from exporter.health.crds.common import Rules, conventional
 from exporter.health.rules import Step
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, H, P, S, U, _Rules, cond, conventional, default, no_status
+from exporter.health.crds.common import Rules, cond, conventional, default, no_status
 from exporter.health.paths import as_int, get, mapping, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -20,7 +20,7 @@ _MINIO_PROGRESS = ("Provisioning", "Waiting", "Updating", "Restarting", "Decommi
 RULES[("minio.min.io", "Tenant")] = [
     no_status("Progressing", "No status info available"),
     {"field": "status.currentState", "equals": "Initialized", "health": "Healthy", "message": "{value}"},
-    lambda obj: (HealthResult(P, text(get(obj, "status.currentState")))
+    lambda obj: (HealthResult(Health.PROGRESSING, text(get(obj, "status.currentState")))
                  if text(get(obj, "status.currentState")).startswith(_MINIO_PROGRESS)
                  or text(get(obj, "status.currentState")).startswith("<") else None),
     {"field": "status.currentState", "present": True, "health": "Degraded", "message": "{value}"},
@@ -31,51 +31,51 @@ def percona_xtradb(obj: KubeObject) -> HealthResult:
     """Percona XtraDB Cluster: the state, with how many nodes are ready and the operator's messages."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for status")
+        return HealthResult(Health.PROGRESSING, "Waiting for status")
     nodes = f"{text(status.get('ready'))}/{text(status.get('size'))} node(s) are ready"
     state = text(status.get("state"))
     if state in ("ready", "initializing"):
-        return HealthResult(H if state == "ready" else P, nodes)
+        return HealthResult(Health.HEALTHY if state == "ready" else Health.PROGRESSING, nodes)
     if state == "stopping":
-        return HealthResult(D, f"Cluster is stopping ({nodes})")
+        return HealthResult(Health.DEGRADED, f"Cluster is stopping ({nodes})")
     if state == "paused":
-        return HealthResult(U, "Cluster is paused")
+        return HealthResult(Health.UNKNOWN, "Cluster is paused")
     if state == "error":
         messages = status.get("message")
         detail = "; ".join(map(text, messages)) if isinstance(messages, list) else text(messages)
-        return HealthResult(D, f"Cluster is on error: {detail}" if detail else "Cluster is on error")
-    return HealthResult(U, f"Cluster status is unknown ({state or 'no state'})")
+        return HealthResult(Health.DEGRADED, f"Cluster is on error: {detail}" if detail else "Cluster is on error")
+    return HealthResult(Health.UNKNOWN, f"Cluster status is unknown ({state or 'no state'})")
 
 RULES[("pxc.percona.com", "PerconaXtraDBCluster")] = [percona_xtradb]
 
 def elasticsearch(obj: KubeObject) -> HealthResult:
     status = obj.get("status")
     if not isinstance(status, dict) or not status.get("health"):
-        return HealthResult(U, "Elasticsearch Cluster status is unknown")
+        return HealthResult(Health.UNKNOWN, "Elasticsearch Cluster status is unknown")
     health, phase = text(status.get("health")), text(status.get("phase"))
     if health == "red":
-        return HealthResult(D, "Elasticsearch Cluster status is Red")
+        return HealthResult(Health.DEGRADED, "Elasticsearch Cluster status is Red")
     if health == "yellow":
-        return HealthResult(P, "Elasticsearch Cluster status is Yellow")
+        return HealthResult(Health.PROGRESSING, "Elasticsearch Cluster status is Yellow")
     if phase and phase != "Ready":
-        return HealthResult(P, f"Elasticsearch phase is {phase}")
+        return HealthResult(Health.PROGRESSING, f"Elasticsearch phase is {phase}")
     want = sum(as_int(n.get("count")) for n in get(obj, "spec.nodeSets") or [] if isinstance(n, dict))
     if want and as_int(status.get("availableNodes")) < want:
-        return HealthResult(P, f"The desired amount of availableNodes is {want} but the current amount is "
+        return HealthResult(Health.PROGRESSING, f"The desired amount of availableNodes is {want} but the current amount is "
                                f"{as_int(status.get('availableNodes'))}")
     if health == "green":
-        return HealthResult(H, "Elasticsearch Cluster status is Green")
-    return HealthResult(U, "Elasticsearch Cluster status is unknown")
+        return HealthResult(Health.HEALTHY, "Elasticsearch Cluster status is Green")
+    return HealthResult(Health.UNKNOWN, "Elasticsearch Cluster status is unknown")
 
 RULES[("elasticsearch.k8s.elastic.co", "Elasticsearch")] = [elasticsearch]
 
 RULES[("postgresql.cnpg.io", "Cluster")] = [
-    lambda obj: (HealthResult(S, "Cluster reconciliation is suspended")
+    lambda obj: (HealthResult(Health.SUSPENDED, "Cluster reconciliation is suspended")
                  if mapping(obj, "metadata.annotations").get("cnpg.io/reconciliationLoop") == "disabled"
                  else None),
     cond("cnpg.io/hibernation", "True", "Suspended", "Cluster has been hibernated"),
     cond("Ready", "True", "Healthy", "{.status.phase}"),
-    lambda obj: (HealthResult(D, text(get(obj, "status.phase")))
+    lambda obj: (HealthResult(Health.DEGRADED, text(get(obj, "status.phase")))
                  if "fail" in text(get(obj, "status.phase")).lower() else None),
     {"default": "Progressing", "message": "{.status.phase}"},
 ]
@@ -157,7 +157,7 @@ def rook_cassandra(obj: KubeObject) -> HealthResult:
     racks = get(obj, "status.racks")
     if isinstance(racks, dict) and racks and all(
             isinstance(r, dict) and as_int(r.get("readyMembers")) >= as_int(r.get("members")) for r in racks.values()):
-        return HealthResult(H, "")
-    return HealthResult(P, "Waiting for Cassandra Cluster")
+        return HealthResult(Health.HEALTHY, "")
+    return HealthResult(Health.PROGRESSING, "Waiting for Cassandra Cluster")
 
 RULES[("cassandra.rook.io", "Cluster")] = [rook_cassandra]

@@ -7,25 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter.health.crds.common import (
-    D,
-    H,
-    P,
-    S,
-    U,
-    _cstatus,
-    _current,
-    _numeric_behind,
-    _Rules,
+    Rules,
     cond,
+    condition_status,
     conventional,
     default,
+    is_current,
     no_status,
+    numeric_behind,
 )
 from exporter.health.paths import as_int, condition, conditions, get, mapping, text
 from exporter.health.rules import Step
 from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -40,7 +35,7 @@ def argo_rollout(obj: KubeObject) -> HealthResult:
     """Argo Rollouts: older controllers stored a hash in observedGeneration, so only a number
     is compared; the phase, when written, is authoritative."""
     status = obj.get("status")
-    waiting = HealthResult(P, "Waiting for rollout spec update to be observed")
+    waiting = HealthResult(Health.PROGRESSING, "Waiting for rollout spec update to be observed")
     if not isinstance(status, dict) or not status:
         return waiting
     observed = _digits(status.get("observedGeneration"))
@@ -53,67 +48,67 @@ def argo_rollout(obj: KubeObject) -> HealthResult:
             return waiting
     invalid = condition(obj, "InvalidSpec")
     if invalid is not None and invalid.get("status") == "True":
-        return HealthResult(D, text(invalid.get("message")))
+        return HealthResult(Health.DEGRADED, text(invalid.get("message")))
     phase = status.get("phase")
     if phase in ("Degraded", "Progressing", "Healthy"):
         return HealthResult(Health(phase), text(status.get("message")))
     if phase == "Paused":
-        return HealthResult(S, text(status.get("message")))
+        return HealthResult(Health.SUSPENDED, text(status.get("message")))
     if status.get("abort"):
-        return HealthResult(D, "Rollout is aborted")
+        return HealthResult(Health.DEGRADED, "Rollout is aborted")
     progressing = condition(obj, "Progressing")
     if progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded":
-        return HealthResult(D, text(progressing.get("message")))
+        return HealthResult(Health.DEGRADED, text(progressing.get("message")))
     pauses = status.get("pauseConditions")
     if isinstance(pauses, list) and pauses and isinstance(pauses[0], dict):
-        return HealthResult(S, text(pauses[0].get("reason")))
+        return HealthResult(Health.SUSPENDED, text(pauses[0].get("reason")))
     if get(obj, "spec.paused") is True or status.get("controllerPause"):
-        return HealthResult(S, "Rollout is paused")
+        return HealthResult(Health.SUSPENDED, "Rollout is paused")
     replicas = as_int(get(obj, "spec.replicas"), 1) if get(obj, "spec.replicas") is not None else 1
     updated = as_int(status.get("updatedReplicas"))
     available = as_int(status.get("availableReplicas"))
     prefix = "Waiting for roll out to finish: "
     if updated < replicas:
-        return HealthResult(P, prefix + "More replicas need to be updated")
+        return HealthResult(Health.PROGRESSING, prefix + "More replicas need to be updated")
     if as_int(status.get("replicas")) > updated:
-        return HealthResult(P, prefix + "old replicas are pending termination")
+        return HealthResult(Health.PROGRESSING, prefix + "old replicas are pending termination")
     if available < updated:
-        return HealthResult(P, prefix + "updated replicas are still becoming available")
+        return HealthResult(Health.PROGRESSING, prefix + "updated replicas are still becoming available")
     if get(obj, "spec.strategy.blueGreen") is not None:
         active = get(obj, "status.blueGreen.activeSelector") or status.get("activeSelector")
         if active and active != status.get("currentPodHash"):
-            return HealthResult(P, prefix + "switching active service to updated service")
+            return HealthResult(Health.PROGRESSING, prefix + "switching active service to updated service")
     elif get(obj, "spec.strategy.canary") is not None:
         stable = get(obj, "status.canary.stableRS") or status.get("stableRS")
         if stable and stable != status.get("currentPodHash"):
-            return HealthResult(P, prefix + "waiting for all steps to complete")
-    return HealthResult(H, "")
+            return HealthResult(Health.PROGRESSING, prefix + "waiting for all steps to complete")
+    return HealthResult(Health.HEALTHY, "")
 
 RULES[("argoproj.io", "Rollout")] = [argo_rollout]
 
 def numaplane_rollout(obj: KubeObject) -> HealthResult:
     status = obj.get("status")
-    if not isinstance(status, dict) or not status or _numeric_behind(obj):
-        return HealthResult(P, "Update in progress")
+    if not isinstance(status, dict) or not status or numeric_behind(obj):
+        return HealthResult(Health.PROGRESSING, "Update in progress")
     if status.get("phase") == "Failed":
-        return HealthResult(D, text(status.get("message")))
+        return HealthResult(Health.DEGRADED, text(status.get("message")))
     if status.get("upgradeInProgress") or status.get("phase") == "Pending":
-        return HealthResult(P, "Update in progress")
+        return HealthResult(Health.PROGRESSING, "Update in progress")
     paused = next((c for c in conditions(obj) if text(c.get("type")).endswith("PausingOrPaused")
-                   and _cstatus(c) == "True"), None)
+                   and condition_status(c) == "True"), None)
     if paused is not None:
-        return HealthResult(H, text(paused.get("message")))
+        return HealthResult(Health.HEALTHY, text(paused.get("message")))
     upgrade = condition(obj, "ProgressiveUpgradeSucceeded")
-    if upgrade is not None and _cstatus(upgrade) == "False":
-        return HealthResult(D, "Progressive upgrade failed")
+    if upgrade is not None and condition_status(upgrade) == "False":
+        return HealthResult(Health.DEGRADED, "Progressive upgrade failed")
     healthy = condition(obj, "ChildResourcesHealthy")
-    if healthy is not None and _cstatus(healthy) == "False":
+    if healthy is not None and condition_status(healthy) == "False":
         if healthy.get("reason") == "Progressing":
-            return HealthResult(P, "Child Progressing")
-        return HealthResult(D, text(healthy.get("message")))
-    if healthy is not None and _cstatus(healthy) != "True":
-        return HealthResult(P, text(healthy.get("message")))
-    return HealthResult(H, "")
+            return HealthResult(Health.PROGRESSING, "Child Progressing")
+        return HealthResult(Health.DEGRADED, text(healthy.get("message")))
+    if healthy is not None and condition_status(healthy) != "True":
+        return HealthResult(Health.PROGRESSING, text(healthy.get("message")))
+    return HealthResult(Health.HEALTHY, "")
 
 for _k in ("ISBServiceRollout", "MonoVertexRollout", "NumaflowControllerRollout", "PipelineRollout"):
     RULES[("numaplane.numaproj.io", _k)] = [numaplane_rollout]
@@ -186,9 +181,9 @@ def _promotion(envs: list[dict[str, object]], strategy: bool) -> HealthResult:
         active = text(get(env, "active.dry.sha"))
         proposed = text(get(env, "proposed.dry.sha"))
         if not active:
-            return HealthResult(P, f"The active commit DRY SHA is missing or empty{where}.")
+            return HealthResult(Health.PROGRESSING, f"The active commit DRY SHA is missing or empty{where}.")
         if not proposed:
-            return HealthResult(P, f"The proposed commit DRY SHA is missing or empty{where}.")
+            return HealthResult(Health.PROGRESSING, f"The proposed commit DRY SHA is missing or empty{where}.")
         proposed_shas.add(proposed)
         if proposed != active:
             hydrated = text(get(env, "proposed.note.drySha")) or proposed
@@ -197,21 +192,21 @@ def _promotion(envs: list[dict[str, object]], strategy: bool) -> HealthResult:
                        f"{_commit_statuses(get(env, 'proposed.commitStatuses'))}")
             if strategy:
                 message += f"Hydrator has processed dry commit '{hydrated[:7]}'. "
-            return HealthResult(P, message)
+            return HealthResult(Health.PROGRESSING, message)
     if len(proposed_shas) > 1:
-        return HealthResult(P, "Not all environments have the same proposed commit SHA. "
+        return HealthResult(Health.PROGRESSING, "Not all environments have the same proposed commit SHA. "
                                "This likely means the hydrator has not run for all environments yet.")
     first = envs[0]
     active = text(get(first, "active.dry.sha"))
     if strategy:
         hydrated = text(get(first, "proposed.note.drySha")) or text(get(first, "proposed.dry.sha"))
-        return HealthResult(H, f"All environments are up-to-date on commit '{active[:7]}'. "
+        return HealthResult(Health.HEALTHY, f"All environments are up-to-date on commit '{active[:7]}'. "
                                f"Hydrator has processed dry commit '{hydrated[:7]}'.")
     statuses = get(first, "active.commitStatuses")
     if any(isinstance(s, dict) and s.get("phase") != "success" for s in statuses or []):
-        return HealthResult(H, "Environment is up-to-date, but there are non-successful active commit statuses: "
+        return HealthResult(Health.HEALTHY, "Environment is up-to-date, but there are non-successful active commit statuses: "
                                + _commit_statuses(statuses))
-    return HealthResult(H, f"Environment is up-to-date on commit {active[:7]}.")
+    return HealthResult(Health.HEALTHY, f"Environment is up-to-date on commit {active[:7]}.")
 
 def promoter(obj: KubeObject) -> HealthResult:
     """GitOps Promoter (promoter.argoproj.io): the Ready condition, then what each kind promotes.
@@ -225,49 +220,49 @@ def promoter(obj: KubeObject) -> HealthResult:
     noun = words.noun[:1].upper() + words.noun[1:]
     status = obj.get("status")
     if not isinstance(status, dict):
-        return HealthResult(P, f"Initializing {words.noun}")
+        return HealthResult(Health.PROGRESSING, f"Initializing {words.noun}")
     generation = get(obj, "metadata.generation")
-    if any(not _current(c, generation) for c in conditions(obj)):
-        return HealthResult(P, f"Waiting for {words.spec_noun} spec update to be observed")
+    if any(not is_current(c, generation) for c in conditions(obj)):
+        return HealthResult(Health.PROGRESSING, f"Waiting for {words.spec_noun} spec update to be observed")
     ready = condition(obj, "Ready")
     if ready is None:
-        return HealthResult(P, words.no_ready)
+        return HealthResult(Health.PROGRESSING, words.no_ready)
     reason, message = text(ready.get("reason")), text(ready.get("message"))
-    if _cstatus(ready) == "False":
+    if condition_status(ready) == "False":
         if reason == "ReconciliationError" or not reason:
-            return HealthResult(D, f"{words.failed}: {message}")
-        return HealthResult(D, f"{words.not_ready or words.failed} ({reason}): {message}")
-    if _cstatus(ready) != "True":
-        return HealthResult(P, f"{words.unknown or noun + ' readiness unknown'} ({reason}): {message}")
+            return HealthResult(Health.DEGRADED, f"{words.failed}: {message}")
+        return HealthResult(Health.DEGRADED, f"{words.not_ready or words.failed} ({reason}): {message}")
+    if condition_status(ready) != "True":
+        return HealthResult(Health.PROGRESSING, f"{words.unknown or noun + ' readiness unknown'} ({reason}): {message}")
     if kind == "ArgoCDCommitStatus":
         apps = status.get("applicationsSelected")
         if isinstance(apps, list) and not apps:
-            return HealthResult(D, "Argo CD commit status has no applications configured")
+            return HealthResult(Health.DEGRADED, "Argo CD commit status has no applications configured")
         count = len(apps) if isinstance(apps, list) else 0
-        return HealthResult(H, f"Argo CD commit status is healthy and is tracking {count} applications")
+        return HealthResult(Health.HEALTHY, f"Argo CD commit status is healthy and is tracking {count} applications")
     if kind == "PromotionStrategy":
         envs = [e for e in status.get("environments") or [] if isinstance(e, dict)]
         if not envs:
-            return HealthResult(D, "Promotion strategy has no environments configured")
+            return HealthResult(Health.DEGRADED, "Promotion strategy has no environments configured")
         return _promotion(envs, strategy=True)
     if kind == "ChangeTransferPolicy":
         return _promotion([status], strategy=False)
     if kind == "CommitStatus":
-        return HealthResult(H, f"Commit status for commit {text(status.get('sha'))} reports {text(status.get('phase'))}")
+        return HealthResult(Health.HEALTHY, f"Commit status for commit {text(status.get('sha'))} reports {text(status.get('phase'))}")
     if kind == "PullRequest":
         if status.get("id") and status.get("state"):
-            return HealthResult(H, f"Pull request is {text(status['state'])} as PR {text(status['id'])}")
-        return HealthResult(H, "Pull request is healthy")
+            return HealthResult(Health.HEALTHY, f"Pull request is {text(status['state'])} as PR {text(status['id'])}")
+        return HealthResult(Health.HEALTHY, "Pull request is healthy")
     if words.branches:
         envs = [e for e in status.get("environments") or [] if isinstance(e, dict)]
-        for phase, health, verb in (("failure", D, "failed"), ("pending", P, "pending")):
+        for phase, health, verb in (("failure", Health.DEGRADED, "failed"), ("pending", Health.PROGRESSING, "pending")):
             branches = [text(e.get("branch")) for e in envs if e.get("phase") == phase]
             if branches:
                 return HealthResult(health, f"{words.branches} {verb} for branch(es): {', '.join(branches)}")
         if not envs:
-            return HealthResult(H, f"{noun} reconciled")
-        return HealthResult(H, f"{words.passed} for {len(envs)} environment(s)")
-    return HealthResult(H, f"{noun} is ready")
+            return HealthResult(Health.HEALTHY, f"{noun} reconciled")
+        return HealthResult(Health.HEALTHY, f"{words.passed} for {len(envs)} environment(s)")
+    return HealthResult(Health.HEALTHY, f"{noun} is ready")
 
 for _k in PROMOTER:
     RULES[("promoter.argoproj.io", _k)] = [promoter]
@@ -279,9 +274,9 @@ RULES[("metrics.keptn.sh", "KeptnMetric")] = [
 ]
 
 _ANALYSIS_PHASES = {
-    "Successful": (H, "Analysis run completed successfully"), "Failed": (D, "Analysis run failed"),
-    "Error": (D, "Analysis run had an error"), "Inconclusive": (U, "Analysis run was inconclusive"),
-    "Running": (P, "Analysis run is running"), "Pending": (P, "Analysis run is running"),
+    "Successful": (Health.HEALTHY, "Analysis run completed successfully"), "Failed": (Health.DEGRADED, "Analysis run failed"),
+    "Error": (Health.DEGRADED, "Analysis run had an error"), "Inconclusive": (Health.UNKNOWN, "Analysis run was inconclusive"),
+    "Running": (Health.PROGRESSING, "Analysis run is running"), "Pending": (Health.PROGRESSING, "Analysis run is running"),
 }
 
 def analysis_run(obj: KubeObject) -> HealthResult | None:
@@ -328,12 +323,12 @@ RULES[("spot.io", "SpotDeployment")] = [argo_rollout]
 def numaflow(obj: KubeObject) -> HealthResult | None:
     labels = mapping(obj, "metadata.labels")
     if labels.get("numaplane.numaproj.io/progressive-result-state") == "failed":
-        return HealthResult(D, "Failed progressive upgrade")
+        return HealthResult(Health.DEGRADED, "Failed progressive upgrade")
     if get(obj, "status.phase") == "Paused":
         return None
     for c in conditions(obj):
-        if text(c.get("type")).endswith("Healthy") and _cstatus(c) == "False":
-            return HealthResult(D, "Subresources are unhealthy")
+        if text(c.get("type")).endswith("Healthy") and condition_status(c) == "False":
+            return HealthResult(Health.DEGRADED, "Subresources are unhealthy")
     return None
 
 for _k in ("InterStepBufferService", "MonoVertex", "Pipeline", "Vertex"):
@@ -367,14 +362,14 @@ def tekton_run(obj: KubeObject) -> HealthResult:
     kind = text(obj.get("kind"))
     if succeeded is None:
         pending = get(obj, "spec.status") in ("PipelineRunPending", "TaskRunPending")
-        return HealthResult(S if pending else P, f"{kind} is pending" if pending else f"Waiting for {kind} to start")
+        return HealthResult(Health.SUSPENDED if pending else Health.PROGRESSING, f"{kind} is pending" if pending else f"Waiting for {kind} to start")
     message = text(succeeded.get("message")) or text(succeeded.get("reason"))
     if succeeded.get("status") == "True":
-        return HealthResult(H, message)
+        return HealthResult(Health.HEALTHY, message)
     if succeeded.get("status") == "False":
         cancelled = "cancel" in text(succeeded.get("reason")).lower()
-        return HealthResult(S if cancelled else D, message)
-    return HealthResult(P, message)
+        return HealthResult(Health.SUSPENDED if cancelled else Health.DEGRADED, message)
+    return HealthResult(Health.PROGRESSING, message)
 
 
 WILDCARDS.append(("tekton.dev", "*Run", [tekton_run]))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import _Rules, cond, conventional
+from exporter.health.crds.common import Rules, cond, conventional
 from exporter.health.rules import Step
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 

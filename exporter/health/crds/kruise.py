@@ -7,23 +7,19 @@ from collections.abc import Sequence
 
 from exporter.health.crds.common import (
     GENERATION,
-    D,
-    H,
-    P,
-    S,
-    _cstatus,
-    _numeric_behind,
-    _Rules,
+    Rules,
     cond,
+    condition_status,
     conventional,
     default,
     no_status,
+    numeric_behind,
 )
 from exporter.health.paths import as_int, conditions, get, mapping, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -44,24 +40,24 @@ def kruise_workload(noun: str, ready_field: str, want_field: str) -> Step:
     deliberate stop (Suspended); fewer updated-and-ready pods than wanted is Degraded."""
     def check(obj: KubeObject) -> HealthResult:
         status = obj.get("status")
-        if not isinstance(status, dict) or not status or _numeric_behind(obj):
-            return HealthResult(P, "Waiting for initialization")
+        if not isinstance(status, dict) or not status or numeric_behind(obj):
+            return HealthResult(Health.PROGRESSING, "Waiting for initialization")
         strategy = get(obj, "spec.updateStrategy")
         strategy = strategy if isinstance(strategy, dict) else {}
         nested = strategy.get("rollingUpdate")
         rolling: dict[str, object] = nested if isinstance(nested, dict) else strategy
         if rolling.get("paused") is True or strategy.get("paused") is True:
-            return HealthResult(S, f"{noun} is paused")
+            return HealthResult(Health.SUSPENDED, f"{noun} is paused")
         if _partition(rolling.get("partition"), as_int(get(obj, "spec.replicas"), 1)) > 0:
-            return HealthResult(S, f"{noun} needs manual intervention")
+            return HealthResult(Health.SUSPENDED, f"{noun} needs manual intervention")
         want = as_int(status.get(want_field))
         ready = as_int(status.get(ready_field))
         if want == 0:
-            return HealthResult(P, "Waiting for initialization")
+            return HealthResult(Health.PROGRESSING, "Waiting for initialization")
         if ready < want:
-            return HealthResult(D, "Some pods are not ready or available" if noun == "Daemonset"
+            return HealthResult(Health.DEGRADED, "Some pods are not ready or available" if noun == "Daemonset"
                                 else "Some replicas are not ready or available")
-        return HealthResult(H, f"All {noun} workloads are ready and updated")
+        return HealthResult(Health.HEALTHY, f"All {noun} workloads are ready and updated")
     return check
 
 RULES[("apps.kruise.io", "CloneSet")] = [kruise_workload("Cloneset", "updatedAvailableReplicas", "replicas")]
@@ -96,9 +92,9 @@ RULES[("game.kruise.io", "GameServer")] = [
 def _game_server_set(obj: KubeObject) -> HealthResult | None:
     rolling = mapping(obj, "spec.updateStrategy.rollingUpdate")
     if rolling.get("paused") is True:
-        return HealthResult(S, "GameServerSet is paused")
+        return HealthResult(Health.SUSPENDED, "GameServerSet is paused")
     if as_int(rolling.get("partition")) > 0:
-        return HealthResult(S, f"Partition={as_int(rolling.get('partition'))}, waiting for manual intervention")
+        return HealthResult(Health.SUSPENDED, f"Partition={as_int(rolling.get('partition'))}, waiting for manual intervention")
     return None
 
 RULES[("game.kruise.io", "GameServerSet")] = [_game_server_set, conventional]
@@ -117,8 +113,8 @@ def kruise_game_server(obj: KubeObject) -> HealthResult | None:
     """OpenKruise Game: a GameServer whose pod has a failing condition is not serving, whatever
     its state says."""
     for c in conditions(obj, "status.podStatus.conditions"):
-        if _cstatus(c) == "False":
-            return HealthResult(D, f"Pod is not ready: {text(c.get('type'))}")
+        if condition_status(c) == "False":
+            return HealthResult(Health.DEGRADED, f"Pod is not ready: {text(c.get('type'))}")
     return None
 
 RULES.extend_front(("game.kruise.io", "GameServer"), [kruise_game_server])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, H, P, _Rules, cond, conventional, default, no_status
+from exporter.health.crds.common import Rules, cond, conventional, default, no_status
 from exporter.health.paths import as_int, get, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -41,7 +41,7 @@ for _k in ("Kafka", "KafkaBridge", "KafkaConnect", "KafkaConnector", "KafkaTopic
     RULES[("kafka.strimzi.io", _k)] = _strimzi()
 
 RULES[("platform.confluent.io", "Connector")] = [
-    lambda obj: (HealthResult(D, "Connector has failed tasks")
+    lambda obj: (HealthResult(Health.DEGRADED, "Connector has failed tasks")
                  if as_int(get(obj, "status.failedTasksCount")) > 0 else None),
     {"field": "status.connectorState", "equals": "FAILED", "health": "Degraded", "message": "Connector is failed"},
     conventional,
@@ -54,22 +54,22 @@ def banzai_kafka_cluster(obj: KubeObject) -> HealthResult:
     Cruise Control. ``ClusterRunning`` alone is not healthy while a broker's config is out of sync."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for KafkaCluster")
+        return HealthResult(Health.PROGRESSING, "Waiting for KafkaCluster")
     state = text(status.get("state"))
     if state == "ClusterReconciling":
-        return HealthResult(P, "Kafka Cluster is Reconciling.")
+        return HealthResult(Health.PROGRESSING, "Kafka Cluster is Reconciling.")
     if state == "ClusterRollingUpgrading":
-        return HealthResult(P, "Kafka Cluster is Rolling Upgrading.")
+        return HealthResult(Health.PROGRESSING, "Kafka Cluster is Rolling Upgrading.")
     if state != "ClusterRunning":
-        return HealthResult(P, "Waiting for KafkaCluster")
+        return HealthResult(Health.PROGRESSING, "Waiting for KafkaCluster")
     brokers = [b for b in (status.get("brokersState") or {}).values() if isinstance(b, dict)]
     for broker in brokers:
         cruise = text(get(broker, "gracefulActionState.cruiseControlState"))
         if broker.get("configurationState") == "ConfigOutOfSync" or (cruise and not cruise.endswith(_CRUISE_CONTROL_OK)
                                                                       and "Fail" in cruise):
-            return HealthResult(D, "Broker Config is out of Sync or CruiseControlState is not Ready")
+            return HealthResult(Health.DEGRADED, "Broker Config is out of Sync or CruiseControlState is not Ready")
     if status.get("cruiseControlTopicStatus") == "CruiseControlTopicReady":
-        return HealthResult(H, "Kafka Brokers, CruiseControl and cluster are in Healthy State.")
-    return HealthResult(P, "Waiting for KafkaCluster")
+        return HealthResult(Health.HEALTHY, "Kafka Brokers, CruiseControl and cluster are in Healthy State.")
+    return HealthResult(Health.PROGRESSING, "Waiting for KafkaCluster")
 
 RULES[("kafka.banzaicloud.io", "KafkaCluster")] = [banzai_kafka_cluster]

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, H, P, S, _cstatus, _current, _is_progress, _Rules, conventional
+from exporter.health.crds.common import (
+    Rules,
+    condition_status,
+    conventional,
+    is_current,
+    is_progress_condition,
+)
 from exporter.health.paths import condition, conditions, get, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -17,7 +23,7 @@ def gloo(obj: KubeObject) -> HealthResult:
     """Solo.io resources report per-namespace statuses, states as names or enum numbers."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Update in progress")
+        return HealthResult(Health.PROGRESSING, "Update in progress")
     nested = status.get("statuses")
     reports: dict[str, object] = nested if isinstance(nested, dict) else {"": status}
     worst: tuple[int, str] = (-1, "")
@@ -31,10 +37,10 @@ def gloo(obj: KubeObject) -> HealthResult:
             worst = (rank, text(report.get("reason")))
     rank, reason = worst
     if rank >= 2:
-        return HealthResult(D, reason)
+        return HealthResult(Health.DEGRADED, reason)
     if rank == 1 or rank < 0:
-        return HealthResult(S, "The resource has not yet been validated")
-    return HealthResult(H, "The resource has been validated")
+        return HealthResult(Health.SUSPENDED, "The resource has not yet been validated")
+    return HealthResult(Health.HEALTHY, "The resource has been validated")
 
 GLOO_KINDS = [("gateway.solo.io", k) for k in ("Gateway", "MatchableHttpGateway", "RouteOption", "RouteTable",
                                               "VirtualHostOption", "VirtualService")] + \
@@ -48,21 +54,21 @@ def contour_http_proxy(obj: KubeObject) -> HealthResult:
     because each included proxy is an object of its own, health-checked on its own."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for status")
+        return HealthResult(Health.PROGRESSING, "Waiting for status")
     if status.get("currentStatus") == "NotReconciled":
-        return HealthResult(P, text(status.get("description")) or "Waiting for controller")
+        return HealthResult(Health.PROGRESSING, text(status.get("description")) or "Waiting for controller")
     valid = condition(obj, "Valid")
     generation = get(obj, "metadata.generation")
     if valid is None:
-        return HealthResult(P, "Waiting for status")
-    if not _current(valid, generation):
-        return HealthResult(P, "Waiting for status")
-    if _cstatus(valid) == "True":
-        return HealthResult(H, text(valid.get("message")) or "Valid HTTPProxy")
+        return HealthResult(Health.PROGRESSING, "Waiting for status")
+    if not is_current(valid, generation):
+        return HealthResult(Health.PROGRESSING, "Waiting for status")
+    if condition_status(valid) == "True":
+        return HealthResult(Health.HEALTHY, text(valid.get("message")) or "Valid HTTPProxy")
     errors = [e for e in valid.get("errors") or [] if isinstance(e, dict)]
     if get(obj, "spec.includes") and errors and all(e.get("type") == "IncludeError" for e in errors):
-        return HealthResult(H, "HTTPProxy inclusions cannot be health checked")
-    return HealthResult(D, text(valid.get("message") or valid.get("reason")))
+        return HealthResult(Health.HEALTHY, "HTTPProxy inclusions cannot be health checked")
+    return HealthResult(Health.DEGRADED, text(valid.get("message") or valid.get("reason")))
 
 def gateway_route(obj: KubeObject) -> HealthResult:
     """Gateway API routes: one status entry per parent. An entry whose conditions describe an older
@@ -71,26 +77,26 @@ def gateway_route(obj: KubeObject) -> HealthResult:
     kind = text(obj.get("kind"))
     parents = [p for p in get(obj, "status.parents") or [] if isinstance(p, dict)]
     if not parents:
-        return HealthResult(P, f"Waiting for {kind} status")
+        return HealthResult(Health.PROGRESSING, f"Waiting for {kind} status")
     generation = get(obj, "metadata.generation")
-    current = [(text(get(p, "parentRef.name")), [c for c in conditions(p, "conditions") if _current(c, generation)])
+    current = [(text(get(p, "parentRef.name")), [c for c in conditions(p, "conditions") if is_current(c, generation)])
                for p in parents]
     current = [(name, conds) for name, conds in current if conds]
     if not current:
-        return HealthResult(P, "Waiting for the latest generation to be observed")
+        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
     for name, conds in current:
         for c in conds:
-            if _cstatus(c) == "False" and not _is_progress(c):
-                return HealthResult(D, f"Parent {name}: {text(c.get('message')) or 'Failed condition: ' + text(c.get('type'))}")
+            if condition_status(c) == "False" and not is_progress_condition(c):
+                return HealthResult(Health.DEGRADED, f"Parent {name}: {text(c.get('message')) or 'Failed condition: ' + text(c.get('type'))}")
     for name, conds in current:
         for c in conds:
-            if _cstatus(c) != "True":
-                return HealthResult(P, f"Parent {name}: {text(c.get('message') or c.get('reason'))}")
+            if condition_status(c) != "True":
+                return HealthResult(Health.PROGRESSING, f"Parent {name}: {text(c.get('message') or c.get('reason'))}")
         # The Gateway API requires a controller to set Accepted on every parent it handles: until
         # it does, the route is not known to be attached.
         if not any(c.get("type") == "Accepted" for c in conds):
-            return HealthResult(P, f"Parent {name}: waiting for the Accepted condition")
-    return HealthResult(H, f"{kind} is healthy")
+            return HealthResult(Health.PROGRESSING, f"Parent {name}: waiting for the Accepted condition")
+    return HealthResult(Health.HEALTHY, f"{kind} is healthy")
 
 def policy_attachment(*, judged_by_every_ancestor: bool) -> Step:
     """Gateway API policy attachment: one status per ancestor gateway, each of which must accept
@@ -105,22 +111,22 @@ def policy_attachment(*, judged_by_every_ancestor: bool) -> Step:
         kind = text(obj.get("kind"))
         ancestors = [a for a in get(obj, "status.ancestors") or [] if isinstance(a, dict)]
         if not ancestors:
-            return HealthResult(P, f"Waiting for {kind} status")
+            return HealthResult(Health.PROGRESSING, f"Waiting for {kind} status")
         generation = get(obj, "metadata.generation")
         for ancestor in ancestors:
             name = text(get(ancestor, "ancestorRef.name"))
             conds = conditions(ancestor, "conditions")
             if not conds and judged_by_every_ancestor:
-                return HealthResult(P, f"Waiting for {kind} status")
-            if any(not _current(c, generation) for c in conds):
-                return HealthResult(P, f"Waiting for Ancestor {name} to update {kind} status")
-            failed = next((c for c in conds if _cstatus(c) == "False"), None)
+                return HealthResult(Health.PROGRESSING, f"Waiting for {kind} status")
+            if any(not is_current(c, generation) for c in conds):
+                return HealthResult(Health.PROGRESSING, f"Waiting for Ancestor {name} to update {kind} status")
+            failed = next((c for c in conds if condition_status(c) == "False"), None)
             if failed is not None:
-                return HealthResult(D, f"Ancestor {name}: {text(failed.get('message') or failed.get('reason'))}")
+                return HealthResult(Health.DEGRADED, f"Ancestor {name}: {text(failed.get('message') or failed.get('reason'))}")
             accepted = next((c for c in conds if c.get("type") == "Accepted"), None)
-            if conds and (accepted is None or _cstatus(accepted) != "True"):
-                return HealthResult(D, f"Ancestor {name}: {kind} is not accepted")
-        return HealthResult(H, f"{kind} is healthy")
+            if conds and (accepted is None or condition_status(accepted) != "True"):
+                return HealthResult(Health.DEGRADED, f"Ancestor {name}: {kind} is not accepted")
+        return HealthResult(Health.HEALTHY, f"{kind} is healthy")
 
     return check
 

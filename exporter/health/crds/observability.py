@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, H, P, _Rules, conventional, default, no_status
+from exporter.health.crds.common import Rules, conventional, default, no_status
 from exporter.health.paths import as_int, conditions, get, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -28,17 +28,17 @@ def otel_collector(obj: KubeObject) -> HealthResult:
     counts = text(get(obj, "status.scale.statusReplicas"))
     if not counts:
         if get(obj, "status.version") is not None:
-            return HealthResult(H, "Collector is running in sidecar mode")
-        return HealthResult(P, "Waiting for the collector to report status")
+            return HealthResult(Health.HEALTHY, "Collector is running in sidecar mode")
+        return HealthResult(Health.PROGRESSING, "Waiting for the collector to report status")
     ready, _, want = counts.partition("/")
     have, need = as_int(ready), as_int(want)
     if need == 0:
-        return HealthResult(H, f"DaemonSet has no eligible nodes ({counts})")
+        return HealthResult(Health.HEALTHY, f"DaemonSet has no eligible nodes ({counts})")
     if have >= need:
-        return HealthResult(H, "All replicas are ready")
+        return HealthResult(Health.HEALTHY, "All replicas are ready")
     if have == 0:
-        return HealthResult(D, "No replicas are ready")
-    return HealthResult(P, "Replicas are starting up")
+        return HealthResult(Health.DEGRADED, "No replicas are ready")
+    return HealthResult(Health.PROGRESSING, "Replicas are starting up")
 
 RULES[("opentelemetry.io", "OpenTelemetryCollector")] = [otel_collector]
 
@@ -47,13 +47,13 @@ def grafana(obj: KubeObject) -> HealthResult | None:
     if not isinstance(status, dict):
         return None
     if status.get("NoMatchingInstances"):
-        return HealthResult(D, "can't find matching grafana instance")
+        return HealthResult(Health.DEGRADED, "can't find matching grafana instance")
     if status.get("stageStatus") == "failed":
-        return HealthResult(D, f"Failed at stage {text(status.get('stage'))}")
+        return HealthResult(Health.DEGRADED, f"Failed at stage {text(status.get('stage'))}")
     if "stage" in status and status.get("stage") != "complete":
-        return HealthResult(P, text(status.get("stage")))
+        return HealthResult(Health.PROGRESSING, text(status.get("stage")))
     if not conditions(obj) and status.get("lastResync"):
-        return HealthResult(H, "")
+        return HealthResult(Health.HEALTHY, "")
     return None
 
 for _k in ("Grafana", "GrafanaDashboard", "GrafanaDatasource", "GrafanaFolder"):
@@ -92,7 +92,7 @@ def prometheus_operator(obj: KubeObject) -> HealthResult | None:
         return None
     available = next((c for c in conditions(obj) if c.get("type") == "Available"), None)
     if available is not None and available.get("status") == "Degraded":
-        return HealthResult(D, text(available.get("message")) or f"{text(obj.get('kind'))} is degraded")
+        return HealthResult(Health.DEGRADED, text(available.get("message")) or f"{text(obj.get('kind'))} is degraded")
     return conventional(obj)
 
 

@@ -7,36 +7,31 @@ from collections.abc import Sequence
 
 from exporter.health.crds.common import (
     GENERATION,
-    D,
-    H,
-    P,
-    S,
-    U,
-    _cstatus,
-    _numeric_behind,
-    _Rules,
+    Rules,
     cond,
+    condition_status,
     conventional,
+    numeric_behind,
 )
 from exporter.health.paths import as_int, condition, conditions, get, mapping, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
 def karmada_binding(obj: KubeObject) -> HealthResult:
     """A binding is as healthy as its copies in member clusters; all must be applied."""
-    insufficient = HealthResult(P, "Current resource status is insufficient")
+    insufficient = HealthResult(Health.PROGRESSING, "Current resource status is insufficient")
     clusters = get(obj, "spec.clusters")
     aggregated = [a for a in get(obj, "status.aggregatedStatus") or [] if isinstance(a, dict)]
     if not aggregated or (isinstance(clusters, list) and len(aggregated) < len(clusters)):
         return insufficient
     for entry in aggregated:
         if entry.get("applied") is not True or entry.get("health") == "Unhealthy":
-            return HealthResult(D, "Current resource status is unhealthy")
-    return HealthResult(H, "")
+            return HealthResult(Health.DEGRADED, "Current resource status is unhealthy")
+    return HealthResult(Health.HEALTHY, "")
 
 RULES[("work.karmada.io", "ResourceBinding")] = [karmada_binding]
 
@@ -49,24 +44,24 @@ def olm_subscription(obj: KubeObject) -> HealthResult:
     state = text(get(obj, "status.state"))
     lines.append(f".status.state is '{state}'" if state else ".status.state not yet known")
     message = "".join(line + "\n" for line in lines)
-    true = {text(c.get("type")) for c in conds if _cstatus(c) == "True"}
+    true = {text(c.get("type")) for c in conds if condition_status(c) == "True"}
     if true & {"CatalogSourcesUnhealthy", "InstallPlanFailed", "ResolutionFailed"}:
-        return HealthResult(D, message)
+        return HealthResult(Health.DEGRADED, message)
     if "BundleUnpacking" in true:
-        return HealthResult(P, message)
+        return HealthResult(Health.PROGRESSING, message)
     pending = condition(obj, "InstallPlanPending")
-    if pending is not None and _cstatus(pending) == "True" and pending.get("reason") != "RequiresApproval":
-        return HealthResult(P, message)
+    if pending is not None and condition_status(pending) == "True" and pending.get("reason") != "RequiresApproval":
+        return HealthResult(Health.PROGRESSING, message)
     if "InstallPlanMissing" in true or state in ("AtLatestKnown", "UpgradePending", "UpgradeAvailable"):
-        return HealthResult(H, message)
-    return HealthResult(P, message)
+        return HealthResult(Health.HEALTHY, message)
+    return HealthResult(Health.PROGRESSING, message)
 
 RULES[("operators.coreos.com", "Subscription")] = [olm_subscription]
 
 RULES[("cluster.x-k8s.io", "MachineHealthCheck")] = [
     lambda obj: (None if get(obj, "status.expectedMachines") is None else
-                 HealthResult(H if as_int(get(obj, "status.currentHealthy")) >= as_int(get(obj, "status.expectedMachines"))
-                              else D, "")),
+                 HealthResult(Health.HEALTHY if as_int(get(obj, "status.currentHealthy")) >= as_int(get(obj, "status.expectedMachines"))
+                              else Health.DEGRADED, "")),
     conventional,
 ]
 
@@ -85,11 +80,11 @@ def condition_table(obj: KubeObject) -> str:
 def knative_operator(obj: KubeObject) -> HealthResult:
     table = condition_table(obj)
     ready = condition(obj, "Ready")
-    if ready is None or _cstatus(ready) in ("False", "Unknown"):
-        return HealthResult(P, table)
-    if _cstatus(ready) == "True":
-        return HealthResult(H, table)
-    return HealthResult(D, table)
+    if ready is None or condition_status(ready) in ("False", "Unknown"):
+        return HealthResult(Health.PROGRESSING, table)
+    if condition_status(ready) == "True":
+        return HealthResult(Health.HEALTHY, table)
+    return HealthResult(Health.DEGRADED, table)
 
 RULES[("operator.knative.dev", "KnativeServing")] = [knative_operator]
 
@@ -99,21 +94,21 @@ def openshift_route(obj: KubeObject) -> HealthResult:
     ingress = [i for i in get(obj, "status.ingress") or [] if isinstance(i, dict)]
     admitted = [c for i in ingress for c in conditions(i, "conditions") if c.get("type") == "Admitted"]
     if not admitted:
-        return HealthResult(P, "Route is still getting admitted")
-    if any(_cstatus(c) == "False" for c in admitted):
-        return HealthResult(D, "Route is degraded")
-    if all(_cstatus(c) == "True" for c in admitted):
-        return HealthResult(H, "Route is healthy")
-    return HealthResult(P, "Route is still getting admitted")
+        return HealthResult(Health.PROGRESSING, "Route is still getting admitted")
+    if any(condition_status(c) == "False" for c in admitted):
+        return HealthResult(Health.DEGRADED, "Route is degraded")
+    if all(condition_status(c) == "True" for c in admitted):
+        return HealthResult(Health.HEALTHY, "Route is healthy")
+    return HealthResult(Health.PROGRESSING, "Route is still getting admitted")
 
 RULES[("route.openshift.io", "Route")] = [openshift_route]
 
 RULES[("core.gardener.cloud", "Shoot")] = [
     lambda obj: {
-        "healthy": HealthResult(H, "Component state: Healthy"),
-        "unhealthy": HealthResult(D, "Component state: Unhealthy"),
-        "progressing": HealthResult(P, "Component state: Update in progress"),
-        "unknown": HealthResult(U, "Component state: Unknown"),
+        "healthy": HealthResult(Health.HEALTHY, "Component state: Healthy"),
+        "unhealthy": HealthResult(Health.DEGRADED, "Component state: Unhealthy"),
+        "progressing": HealthResult(Health.PROGRESSING, "Component state: Update in progress"),
+        "unknown": HealthResult(Health.UNKNOWN, "Component state: Unknown"),
     }.get(text(mapping(obj, "metadata.labels").get("shoot.gardener.cloud/status")).lower()),
     conventional,
 ]
@@ -121,33 +116,33 @@ RULES[("core.gardener.cloud", "Shoot")] = [
 def ocm_policy(obj: KubeObject) -> HealthResult:
     status = obj.get("status")
     if get(obj, "spec.disabled") is True:
-        return HealthResult(H, "Policy is disabled")
+        return HealthResult(Health.HEALTHY, "Policy is disabled")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for the status to be reported")
+        return HealthResult(Health.PROGRESSING, "Waiting for the status to be reported")
     compliant = status.get("compliant")
     if compliant is None:
         if status.get("placement"):
-            return HealthResult(H, "No clusters match this policy")
-        return HealthResult(P, "Waiting for the status to be reported")
+            return HealthResult(Health.HEALTHY, "No clusters match this policy")
+        return HealthResult(Health.PROGRESSING, "Waiting for the status to be reported")
     if compliant == "Compliant":
-        return HealthResult(H, "All clusters are compliant" if status.get("status") is not None
+        return HealthResult(Health.HEALTHY, "All clusters are compliant" if status.get("status") is not None
                             else "All templates are compliant")
     if compliant == "NonCompliant":
         rows = status.get("status") or status.get("details") or []
         names = [text(r.get("clustername") or get(r, "templateMeta.name")) for r in rows
                  if isinstance(r, dict) and r.get("compliant") == "NonCompliant"]
         what = "clusters" if status.get("status") is not None else "templates"
-        return HealthResult(D, f"NonCompliant {what}: {', '.join(names)}")
-    return HealthResult(P, "Waiting for the status to be reported")
+        return HealthResult(Health.DEGRADED, f"NonCompliant {what}: {', '.join(names)}")
+    return HealthResult(Health.PROGRESSING, "Waiting for the status to be reported")
 
 RULES[("policy.open-cluster-management.io", "Policy")] = [ocm_policy]
 
 def _evaluated_generation(obj: KubeObject) -> HealthResult | None:
     seen = get(obj, "status.lastEvaluatedGeneration")
     if isinstance(seen, int) and seen < as_int(get(obj, "metadata.generation")):
-        return HealthResult(P, "Waiting for the status to be updated")
+        return HealthResult(Health.PROGRESSING, "Waiting for the status to be updated")
     if get(obj, "kind") == "OperatorPolicy" and condition(obj, "Compliant") is None:
-        return HealthResult(P, "Waiting for the compliance condition")
+        return HealthResult(Health.PROGRESSING, "Waiting for the compliance condition")
     return None
 
 for _k in ("ConfigurationPolicy", "OperatorPolicy", "CertificatePolicy"):
@@ -161,58 +156,58 @@ def deployment_config(obj: KubeObject) -> HealthResult:
     replication controller rolled out; availability alone does not (a DeploymentConfig scaled to
     zero is unavailable yet fully rolled out)."""
     if not isinstance(obj.get("status"), dict) or not obj["status"]:
-        return HealthResult(P, "Waiting for the controller to report status")
+        return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status")
     progressing, available = condition(obj, "Progressing"), condition(obj, "Available")
-    if progressing is not None and _cstatus(progressing) == "True" \
+    if progressing is not None and condition_status(progressing) == "True" \
             and progressing.get("reason") == "NewReplicationControllerAvailable":
-        return HealthResult(H, "replication controller successfully rolled out")
-    if available is not None and _cstatus(available) == "False":
-        return HealthResult(D, "Deployment config is degraded")
-    return HealthResult(P, "replication controller is waiting for pods to run")
+        return HealthResult(Health.HEALTHY, "replication controller successfully rolled out")
+    if available is not None and condition_status(available) == "False":
+        return HealthResult(Health.DEGRADED, "Deployment config is degraded")
+    return HealthResult(Health.PROGRESSING, "replication controller is waiting for pods to run")
 
 def capi_cluster(obj: KubeObject) -> HealthResult:
     """Cluster API Cluster: the phase leads. Ready is True early in provisioning, so only a
     ``Provisioned`` cluster is running; a False condition is a failure only at severity Error."""
     if get(obj, "spec.paused") is True:
-        return HealthResult(S, "Cluster is paused")
+        return HealthResult(Health.SUSPENDED, "Cluster is paused")
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for clusters")
+        return HealthResult(Health.PROGRESSING, "Waiting for clusters")
     if status.get("failureMessage") or status.get("failureReason"):
-        return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
+        return HealthResult(Health.DEGRADED, text(status.get("failureMessage") or status.get("failureReason")))
     ready = condition(obj, "Ready")
     phase = text(status.get("phase"))
-    if ready is not None and _cstatus(ready) == "False" and (ready.get("severity") == "Error" or phase == "Failed"):
-        return HealthResult(D, text(ready.get("message") or ready.get("reason")))
+    if ready is not None and condition_status(ready) == "False" and (ready.get("severity") == "Error" or phase == "Failed"):
+        return HealthResult(Health.DEGRADED, text(ready.get("message") or ready.get("reason")))
     if phase == "Failed":
-        return HealthResult(D, "Cluster failed")
-    if phase == "Provisioned" and (ready is None or _cstatus(ready) == "True"):
-        return HealthResult(H, "Cluster is running")
-    return HealthResult(P, "Waiting for clusters")
+        return HealthResult(Health.DEGRADED, "Cluster failed")
+    if phase == "Provisioned" and (ready is None or condition_status(ready) == "True"):
+        return HealthResult(Health.HEALTHY, "Cluster is running")
+    return HealthResult(Health.PROGRESSING, "Waiting for clusters")
 
 def aws_managed_control_plane(obj: KubeObject) -> HealthResult:
     """EKS control plane (Cluster API AWS): an upgrade in flight is Progressing although Ready
     stays True, and ``status.ready`` and the Ready condition can disagree while it settles."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for the control plane to report status")
+        return HealthResult(Health.PROGRESSING, "Waiting for the control plane to report status")
     if status.get("failureMessage") or status.get("failureReason"):
-        return HealthResult(D, text(status.get("failureMessage") or status.get("failureReason")))
-    if _numeric_behind(obj):
-        return HealthResult(P, "Waiting for the control plane spec to be reconciled")
+        return HealthResult(Health.DEGRADED, text(status.get("failureMessage") or status.get("failureReason")))
+    if numeric_behind(obj):
+        return HealthResult(Health.PROGRESSING, "Waiting for the control plane spec to be reconciled")
     conds = conditions(obj)
-    errors = [c for c in conds if c.get("severity") == "Error" and _cstatus(c) == "False"]
+    errors = [c for c in conds if c.get("severity") == "Error" and condition_status(c) == "False"]
     if errors:
-        return HealthResult(D, " ".join(text(c.get("message") or c.get("reason")) for c in errors))
+        return HealthResult(Health.DEGRADED, " ".join(text(c.get("message") or c.get("reason")) for c in errors))
     updating = condition(obj, "EKSControlPlaneUpdating")
-    if updating is not None and _cstatus(updating) == "True":
-        return HealthResult(P, "EKS control plane is updating")
+    if updating is not None and condition_status(updating) == "True":
+        return HealthResult(Health.PROGRESSING, "EKS control plane is updating")
     ready = condition(obj, "Ready")
-    if ready is not None and _cstatus(ready) == "True" and status.get("ready") is True:
-        return HealthResult(H, "Control plane is ready")
+    if ready is not None and condition_status(ready) == "True" and status.get("ready") is True:
+        return HealthResult(Health.HEALTHY, "Control plane is ready")
     if status.get("ready") is False:
-        return HealthResult(P, "Control plane is not ready (.status.ready is false)")
-    return HealthResult(P, "Control plane is not ready")
+        return HealthResult(Health.PROGRESSING, "Control plane is not ready (.status.ready is false)")
+    return HealthResult(Health.PROGRESSING, "Control plane is not ready")
 
 RULES[("apps.openshift.io", "DeploymentConfig")] = [deployment_config]
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exporter.health.crds.common import D, H, P, S, _cstatus, _Rules, cond, conventional, default, no_status
+from exporter.health.crds.common import (
+    Rules,
+    cond,
+    condition_status,
+    conventional,
+    default,
+    no_status,
+)
 from exporter.health.paths import condition, conditions, get, text
 from exporter.health.rules import Step
-from exporter.model import HealthResult, KubeObject
+from exporter.model import Health, HealthResult, KubeObject
 
-RULES = _Rules()
+RULES = Rules()
 WILDCARDS: list[tuple[str, str, Sequence[Step]]] = []
 
 
@@ -53,9 +60,9 @@ RULES[("kubevirt.io", "VirtualMachineInstance")] = [
 def kserve(obj: KubeObject) -> HealthResult | None:
     transition = text(get(obj, "status.modelStatus.transitionStatus"))
     if transition in ("BlockedByFailedLoad", "InvalidSpec"):
-        return HealthResult(D, f"0: transitionStatus | {transition}")
+        return HealthResult(Health.DEGRADED, f"0: transitionStatus | {transition}")
     if transition == "InProgress":
-        return HealthResult(P, f"0: transitionStatus | {transition}")
+        return HealthResult(Health.PROGRESSING, f"0: transitionStatus | {transition}")
     return None
 
 RULES[("serving.kserve.io", "InferenceService")] = [cond("Stopped", "True", "Suspended",
@@ -64,23 +71,23 @@ RULES[("serving.kserve.io", "InferenceService")] = [cond("Stopped", "True", "Sus
 def crd(obj: KubeObject) -> HealthResult:
     conds = conditions(obj)
     if not conds:
-        return HealthResult(P, "Status conditions not found")
+        return HealthResult(Health.PROGRESSING, "Status conditions not found")
     by_type = {text(c.get("type")): c for c in conds}
     terminating = by_type.get("Terminating")
-    if terminating is not None and _cstatus(terminating) == "True":
-        return HealthResult(P, f"CRD is terminating: {text(terminating.get('message'))}")
+    if terminating is not None and condition_status(terminating) == "True":
+        return HealthResult(Health.PROGRESSING, f"CRD is terminating: {text(terminating.get('message'))}")
     names = by_type.get("NamesAccepted")
-    if names is not None and _cstatus(names) == "False":
-        return HealthResult(D, f"CRD names have not been accepted: {text(names.get('message'))}")
+    if names is not None and condition_status(names) == "False":
+        return HealthResult(Health.DEGRADED, f"CRD names have not been accepted: {text(names.get('message'))}")
     violations = by_type.get("NonStructuralSchema")
-    if violations is not None and _cstatus(violations) == "True":
-        return HealthResult(D, f"Schema violations found: {text(violations.get('message'))}")
+    if violations is not None and condition_status(violations) == "True":
+        return HealthResult(Health.DEGRADED, f"Schema violations found: {text(violations.get('message'))}")
     established = by_type.get("Established")
-    if established is not None and _cstatus(established) == "False":
+    if established is not None and condition_status(established) == "False":
         if established.get("reason") == "Installing":
-            return HealthResult(P, "CRD is being installed")
-        return HealthResult(D, "CRD is not established")
-    return HealthResult(H, "CRD is healthy")
+            return HealthResult(Health.PROGRESSING, "CRD is being installed")
+        return HealthResult(Health.DEGRADED, "CRD is not established")
+    return HealthResult(Health.HEALTHY, "CRD is healthy")
 
 RULES[("apiextensions.k8s.io", "CustomResourceDefinition")] = [crd]
 
@@ -109,8 +116,8 @@ def spark_application(obj: KubeObject) -> HealthResult:
     """Spark operator: the application state in words, and the driver's error when it failed."""
     verdict = conventional(obj)
     state = text(get(obj, "status.applicationState.state"))
-    if verdict.status is D:
-        return HealthResult(D, text(get(obj, "status.applicationState.errorMessage")) or verdict.message)
+    if verdict.status is Health.DEGRADED:
+        return HealthResult(Health.DEGRADED, text(get(obj, "status.applicationState.errorMessage")) or verdict.message)
     if state:
         return HealthResult(verdict.status, "SparkApplication is " + state.replace("_", " ").title())
     return verdict
@@ -122,24 +129,24 @@ def camel_integration(obj: KubeObject) -> HealthResult:
     the phase and the Ready condition count."""
     phase = text(get(obj, "status.phase"))
     ready = condition(obj, "Ready")
-    if phase == "Error" or (ready is not None and _cstatus(ready) == "False" and ready.get("reason") == "Error"):
-        return HealthResult(D, text((ready or {}).get("message")) or "Integration is in phase Error")
-    if phase == "Running" and ready is not None and _cstatus(ready) == "True":
-        return HealthResult(H, "")
-    return HealthResult(P, "Waiting for Integration")
+    if phase == "Error" or (ready is not None and condition_status(ready) == "False" and ready.get("reason") == "Error"):
+        return HealthResult(Health.DEGRADED, text((ready or {}).get("message")) or "Integration is in phase Error")
+    if phase == "Running" and ready is not None and condition_status(ready) == "True":
+        return HealthResult(Health.HEALTHY, "")
+    return HealthResult(Health.PROGRESSING, "Waiting for Integration")
 
 def threescale(obj: KubeObject) -> HealthResult:
     """3scale operator kinds: the conventions, Argo CD's wording, and ``Waiting`` (an account
     waiting for an administrator's approval) as a deliberate pause."""
     kind = text(obj.get("kind"))
     waiting = condition(obj, "Waiting")
-    if waiting is not None and _cstatus(waiting) == "True":
-        return HealthResult(S, text(waiting.get("message")) or f"3scale {kind} is waiting for admin approval")
+    if waiting is not None and condition_status(waiting) == "True":
+        return HealthResult(Health.SUSPENDED, text(waiting.get("message")) or f"3scale {kind} is waiting for admin approval")
     verdict = conventional(obj)
-    if verdict.status is H:
-        return HealthResult(H, f"3scale {kind} is {'synced' if kind in ('Backend', 'Product') else 'ready'}")
-    if verdict.status is P and not conditions(obj):
-        return HealthResult(P, f"Waiting for 3scale {kind} status...")
+    if verdict.status is Health.HEALTHY:
+        return HealthResult(Health.HEALTHY, f"3scale {kind} is {'synced' if kind in ('Backend', 'Product') else 'ready'}")
+    if verdict.status is Health.PROGRESSING and not conditions(obj):
+        return HealthResult(Health.PROGRESSING, f"Waiting for 3scale {kind} status...")
     return verdict
 
 #: Flink operator lifecycle states that are work under way (Flink Kubernetes Operator docs,
@@ -153,39 +160,39 @@ def flink_deployment(obj: KubeObject) -> HealthResult:
     progress, or a suspension the operator has not finished, is Progressing."""
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(P, "Waiting for the Flink operator to deploy the job")
+        return HealthResult(Health.PROGRESSING, "Waiting for the Flink operator to deploy the job")
     error = get(obj, "status.reconciliationStatus.error")
     deployment = text(status.get("jobManagerDeploymentStatus"))
     lifecycle = text(status.get("lifecycleState")).upper()
     if error or deployment == "ERROR" or lifecycle == "FAILED":
-        return HealthResult(D, text(error) or "Job manager deployment failed")
+        return HealthResult(Health.DEGRADED, text(error) or "Job manager deployment failed")
     if lifecycle == "ROLLING_BACK":
-        return HealthResult(P, "Rolling back to the last stable spec")
+        return HealthResult(Health.PROGRESSING, "Rolling back to the last stable spec")
     if text(get(obj, "spec.job.state")).lower() == "suspended":
         if lifecycle in _FLINK_UNDER_WAY:
-            return HealthResult(P, "Suspending the Flink job")
-        return HealthResult(S, "Flink job is suspended")
+            return HealthResult(Health.PROGRESSING, "Suspending the Flink job")
+        return HealthResult(Health.SUSPENDED, "Flink job is suspended")
     if deployment == "READY":
-        return HealthResult(H, "")
-    return HealthResult(P, "Waiting for deploying")
+        return HealthResult(Health.HEALTHY, "")
+    return HealthResult(Health.PROGRESSING, "Waiting for deploying")
 
 def keycloak(obj: KubeObject) -> HealthResult:
     """Keycloak operator: Ready is False throughout a rolling update, which is progress."""
     conds = conditions(obj)
     if not conds:
-        return HealthResult(P, "Waiting for Keycloak status conditions to exist")
+        return HealthResult(Health.PROGRESSING, "Waiting for Keycloak status conditions to exist")
     errors = condition(obj, "HasErrors")
-    if errors is not None and _cstatus(errors) == "True":
-        return HealthResult(D, f"Has Errors: {text(errors.get('message'))}")
+    if errors is not None and condition_status(errors) == "True":
+        return HealthResult(Health.DEGRADED, f"Has Errors: {text(errors.get('message'))}")
     rolling = condition(obj, "RollingUpdate")
-    if rolling is not None and _cstatus(rolling) == "True":
-        return HealthResult(P, "")
+    if rolling is not None and condition_status(rolling) == "True":
+        return HealthResult(Health.PROGRESSING, "")
     ready = condition(obj, "Ready")
-    if ready is not None and _cstatus(ready) == "True":
-        return HealthResult(H, "")
-    if ready is not None and _cstatus(ready) == "False":
-        return HealthResult(D, f"Not Ready: {text(ready.get('message'))}")
-    return HealthResult(P, "Waiting for Keycloak to be ready")
+    if ready is not None and condition_status(ready) == "True":
+        return HealthResult(Health.HEALTHY, "")
+    if ready is not None and condition_status(ready) == "False":
+        return HealthResult(Health.DEGRADED, f"Not Ready: {text(ready.get('message'))}")
+    return HealthResult(Health.PROGRESSING, "Waiting for Keycloak to be ready")
 
 RULES[("camel.apache.org", "Integration")] = [camel_integration]
 

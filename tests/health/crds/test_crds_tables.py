@@ -6,8 +6,8 @@ from __future__ import annotations
 def test_a_rule_registered_twice_raises() -> None:
     import pytest
 
-    from exporter.health.crds import _Rules
-    table = _Rules()
+    from exporter.health.crds import Rules
+    table = Rules()
     table[("example.com", "Widget")] = []
     with pytest.raises(KeyError, match="health rule for example.com/Widget is registered twice"):
         table[("example.com", "Widget")] = []
