@@ -59,3 +59,19 @@ def test_the_reason_code_does_not_change_what_counts_as_the_same_verdict() -> No
     assert a is not None and a.reason == "rolledOut"
     from dataclasses import replace
     assert replace(a, reason="other") == a
+
+
+def test_an_operator_s_resource_read_by_convention_gives_its_failing_condition_s_reason() -> None:
+    sealed = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "s"},
+              "status": {"conditions": [{"type": "Synced", "status": "False", "reason": "ErrUnsealFailed",
+                                         "message": "no key could decrypt secret"}]}}
+    verdict = HealthEngine().assess(sealed)
+    assert verdict is not None and (verdict.status, verdict.reason) == (Health.DEGRADED, "ErrUnsealFailed")
+
+
+def test_a_status_word_becomes_a_code_named_by_its_field() -> None:
+    cluster = {"apiVersion": "acid.zalan.do/v1", "kind": "postgresql", "metadata": {"name": "db"},
+               "status": {"PostgresClusterStatus": "SyncFailed"}}
+    verdict = HealthEngine().assess(cluster)
+    assert verdict is not None and verdict.status is Health.DEGRADED
+    assert verdict.reason == "PostgresClusterStatusSyncFailed"

@@ -129,7 +129,7 @@ async def test_a_watch_answered_with_410_backs_off_instead_of_looping(sim: Simul
         proxy.mode = "expired"
         before = len(proxy.requests)
         proxy.cut()
-        await let_run(clock, 3.0)
+        await let_run(clock, 3.0, step=0.2)
         attempts = len(proxy.requests) - before
         assert 2 <= attempts <= 16  # backing off, still trying; a tight loop made over a thousand a second
     finally:
@@ -166,7 +166,7 @@ async def test_after_a_healthy_stretch_a_dropped_watch_is_retried_at_once(
         await eventually(lambda: proxy.watches(), what="the first watch")
         proxy.mode, proxy.status = "status", 500
         proxy.cut()
-        await let_run(clock, 6.0)  # several failed attempts: the backoff has grown to seconds
+        await let_run(clock, 6.0, step=0.25)  # several failed attempts: the backoff has grown to seconds
         proxy.mode = "pass"
         assert await let_run(clock, 40.0, step=0.5, until=lambda: informer.error is None), "outage never ended"
         await eventually(lambda: bool(proxy.watches(since=0)) and proxy.open_streams() > 0, what="a watch again")

@@ -3,9 +3,10 @@ reading of conditions and status words that many operators follow."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from exporter.health.paths import conditions, get, text
+from exporter.health.paths import condition_code, conditions, get, text
 from exporter.health.rules import Step
 from exporter.model import Health, HealthResult, KubeObject
 
@@ -93,32 +94,32 @@ def _word(value: object) -> str:
 def _conditions_verdict(conds: list[dict[str, object]]) -> HealthResult | None:
     for c in conds:
         if text(c.get("type")) in _PAUSE_CONDITIONS and condition_status(c) == "True":
-            return HealthResult(Health.SUSPENDED, text(c.get("message") or c.get("reason") or c.get("type")))
+            return HealthResult(Health.SUSPENDED, text(c.get("message") or c.get("reason") or c.get("type")), reason=condition_code(c))
     for c in conds:
         kind = text(c.get("type"))
         if condition_status(c) == "True" and (kind in _BAD_CONDITIONS or kind.endswith(".Terminal")):
-            return HealthResult(Health.DEGRADED, text(c.get("message") or c.get("reason")))
+            return HealthResult(Health.DEGRADED, text(c.get("message") or c.get("reason")), reason=condition_code(c))
     for c in conds:
         if text(c.get("type")) == "Issuing" and condition_status(c) == "True":
-            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
+            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")), reason=condition_code(c))
         if text(c.get("reason")).endswith("Paused") and condition_status(c) == "False":
-            return HealthResult(Health.SUSPENDED, text(c.get("reason")))
+            return HealthResult(Health.SUSPENDED, text(c.get("reason")), reason=condition_code(c))
     good = [c for c in conds if text(c.get("type")).endswith(_GOOD_SUFFIXES)]
     failing = [c for c in good if condition_status(c) == "False"]
     for c in failing:
         if not is_progress_condition(c) and (c.get("reason") or c.get("message")):
-            return HealthResult(Health.DEGRADED, text(c.get("message") or c.get("reason")))
+            return HealthResult(Health.DEGRADED, text(c.get("message") or c.get("reason")), reason=condition_code(c))
     for c in conds:
         if text(c.get("type")) == "Reconciling" and condition_status(c) == "True":
-            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
+            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")), reason=condition_code(c))
     for c in failing:
-        return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
+        return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")), reason=condition_code(c))
     for c in good:
         if condition_status(c) != "True":
-            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")))
+            return HealthResult(Health.PROGRESSING, text(c.get("message") or c.get("reason")), reason=condition_code(c))
     if good:
         ready = next((c for c in good if c.get("type") == "Ready"), good[0])
-        return HealthResult(Health.HEALTHY, text(ready.get("message") or ready.get("reason")))
+        return HealthResult(Health.HEALTHY, text(ready.get("message") or ready.get("reason")), reason=condition_code(ready))
     return None
 
 def conventional(obj: KubeObject) -> HealthResult:
@@ -131,25 +132,25 @@ def conventional(obj: KubeObject) -> HealthResult:
     """
     status = obj.get("status")
     if not isinstance(status, dict) or not status:
-        return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status")
+        return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status", reason="noStatus")
     if get(obj, "spec.suspend") is True or get(obj, "spec.paused") is True:
-        return HealthResult(Health.SUSPENDED, "Paused")
+        return HealthResult(Health.SUSPENDED, "Paused", reason="paused")
     if numeric_behind(obj):
-        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
+        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed", reason="generationNotObserved")
     if status.get("failureMessage") or status.get("failureReason"):
-        return HealthResult(Health.DEGRADED, text(status.get("failureMessage") or status.get("failureReason")))
+        return HealthResult(Health.DEGRADED, text(status.get("failureMessage") or status.get("failureReason")), reason="failure")
     generation = get(obj, "metadata.generation")
     if not all(is_current(c, generation) for c in conditions(obj)):
-        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
+        return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed", reason="generationNotObserved")
     verdict = _conditions_verdict(conditions(obj))
     if verdict is not None and verdict.status is not Health.HEALTHY:
         return verdict
     environments = [e for e in status.get("environments") or [] if isinstance(e, dict)]
     phases = {text(e.get("phase")).lower(): text(e.get("branch")) for e in environments}
     if "failure" in phases or "failed" in phases:
-        return HealthResult(Health.DEGRADED, "Failed for branch(es): " + phases.get("failure", phases.get("failed", "")))
+        return HealthResult(Health.DEGRADED, "Failed for branch(es): " + phases.get("failure", phases.get("failed", "")), reason="environmentFailed")
     if "pending" in phases:
-        return HealthResult(Health.PROGRESSING, "Pending for branch(es): " + phases["pending"])
+        return HealthResult(Health.PROGRESSING, "Pending for branch(es): " + phases["pending"], reason="environmentPending")
     nested: list[dict[str, object]] = []
     for key in ("parents", "ancestors", "listeners"):
         for parent in status.get(key) or []:
@@ -157,7 +158,7 @@ def conventional(obj: KubeObject) -> HealthResult:
                 nested.extend(conditions(parent, "conditions"))
     if nested:
         if not all(is_current(c, generation) for c in nested):
-            return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed")
+            return HealthResult(Health.PROGRESSING, "Waiting for the latest generation to be observed", reason="generationNotObserved")
         inner = _conditions_verdict(nested)
         if inner is not None and (verdict is None or inner.status is not Health.HEALTHY):
             return inner
@@ -171,17 +172,17 @@ def _replicas_or_words(obj: KubeObject, status: dict[str, object]) -> HealthResu
     ready = status.get("updatedReadyReplicas", status.get("readyReplicas"))
     if isinstance(replicas, int) and isinstance(ready, int) and not conditions(obj):
         if ready >= replicas:
-            return HealthResult(Health.HEALTHY, "All replicas are ready")
-        return HealthResult(Health.PROGRESSING, f"Waiting for replicas to be ready: {ready} of {replicas}")
+            return HealthResult(Health.HEALTHY, "All replicas are ready", reason="replicasReady")
+        return HealthResult(Health.PROGRESSING, f"Waiting for replicas to be ready: {ready} of {replicas}", reason="tooFewReady")
     if status.get("readyToUse") is True:
-        return HealthResult(Health.HEALTHY, "Ready to use")
+        return HealthResult(Health.HEALTHY, "Ready to use", reason="readyToUse")
     first = ("phase", "state", "status", "compliant")
     for key, value in sorted(status.items(), key=lambda kv: (kv[0] not in first, first.index(kv[0])
                                                               if kv[0] in first else 0)):
         verdict = _status_word(status, key, value)
         if verdict is not None:
             return verdict
-    return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status")
+    return HealthResult(Health.PROGRESSING, "Waiting for the controller to report status", reason="noStatus")
 
 def _status_word(status: dict[str, object], key: str, value: object) -> HealthResult | None:
     """What a ``phase``/``state``/``*Status`` field's word says, or None when it says nothing."""
@@ -197,12 +198,14 @@ def _status_word(status: dict[str, object], key: str, value: object) -> HealthRe
     if word.startswith("error"):
         word = "error"
     message = text(status.get("message") or status.get("reason") or value)
+    word_code = re.sub(r"[^A-Za-z0-9]", "", text(value))
+    code = key + word_code[:1].upper() + word_code[1:]
     if word in _BAD_WORDS:
-        return HealthResult(Health.DEGRADED, message)
+        return HealthResult(Health.DEGRADED, message, reason=code)
     if word in _PAUSED_WORDS:
-        return HealthResult(Health.SUSPENDED, message)
+        return HealthResult(Health.SUSPENDED, message, reason=code)
     if word in _GOOD_WORDS:
-        return HealthResult(Health.HEALTHY, message)
+        return HealthResult(Health.HEALTHY, message, reason=code)
     if lowered in ("phase", "state", "status", "health") or lowered.endswith(("phase", "state")):
-        return HealthResult(Health.PROGRESSING, message)
+        return HealthResult(Health.PROGRESSING, message, reason=code)
     return None
