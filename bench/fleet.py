@@ -381,7 +381,7 @@ async def naive_cycle_cpu(agent: Any, config: Any) -> float:
                 found = live_by_key.get((obj["kind"], m.get("namespace") or app.destination.namespace, m["name"]))
                 if found is not None:
                     compare_mod.compare(obj, found, app.compare)
-                    agent.health.assess(found)
+                    agent.parts.health.assess(found)
     return cpu() - start
 
 

@@ -41,8 +41,8 @@ class Agent:
 
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
-        self.config, self.clock, self.health = parts.config, parts.clock, parts.health
-        self.notifier, self.windows, self.history = parts.notifier, parts.windows, parts.history
+        # The parts that never change, by name; what a reload replaces is read from ``parts``.
+        self.clock, self.windows, self.history = parts.clock, parts.windows, parts.history
         self.freeze_log, self.supervisor, self.git = parts.freeze_log, parts.supervisor, parts.git
         self._apps, self._clusters, self._scheduler = parts.apps, parts.clusters, parts.scheduler
         self._sources, self._lister = parts.sources, parts.lister
@@ -96,7 +96,7 @@ class Agent:
         generators list their directories again, so a new directory is a new app, and a source
         that failed to list its apps is tried again."""
         await self._sources.poll()
-        if self.config.generators or self._lister.errors:
+        if self.parts.config.generators or self._lister.errors:
             await self._resync_apps()
 
     # ---- life cycle ------------------------------------------------------------------------------
@@ -104,11 +104,11 @@ class Agent:
     async def start(self, *, watch: bool = True, only: str | None = None) -> None:
         """Work out the apps, connect, evaluate every app once (or only the app ``only``), then
         (with ``watch``) keep going."""
-        if self.notifier is not None:
-            await self.notifier.start()
+        if self.parts.notifier is not None:
+            await self.parts.notifier.start()
         await self.history.load()
         with building_long_lived():
-            if only is None and not self.config.app_sources:
+            if only is None and not self.parts.config.app_sources:
                 # Each cluster's apps are evaluated as soon as it is listed, while others still are;
                 # the apps are known first, so each object is indexed once. Git is made ready meanwhile.
                 await self._resync_apps(mark=False)
@@ -127,8 +127,8 @@ class Agent:
         self._ready = all(c.error is None for c in self._clusters.values())
         if watch:
             self._scheduler.start([
-                ("full-pass", self.config.interval, self._full_pass),
-                ("git-poll", self.config.git_poll_interval, self.poll_sources),
+                ("full-pass", self.parts.config.interval, self._full_pass),
+                ("git-poll", self.parts.config.git_poll_interval, self.poll_sources),
                 ("tick", 15.0, self._tick),
             ])
 
@@ -147,17 +147,15 @@ class Agent:
         await self.freeze_log.close()
         for cluster in self._clusters.values():
             await cluster.close()
-        if self.notifier is not None:
-            await self.notifier.close()
+        if self.parts.notifier is not None:
+            await self.parts.notifier.close()
 
     async def reload(self, new: NewParts) -> None:
         """Swap in the parts of a new config at one step, then connect the new clusters, close
         the old ones and work the apps out again (keeping the state of every unchanged app)."""
         running = set(self._clusters.values())
         gone = [c for name, c in self._clusters.items() if new.clusters.get(name) is not c]
-        self.config = self.parts.config = new.config
-        self.health = self.parts.health = new.health
-        self.notifier = self.parts.notifier = new.notifier
+        self.parts.config, self.parts.health, self.parts.notifier = new.config, new.health, new.notifier
         self.windows.replace(new.config.windows)
         self._clusters.clear()
         self._clusters.update(new.clusters)
@@ -176,7 +174,7 @@ class Agent:
         """Work out the apps (config, generators, Argo CD), keeping the state of every app whose
         definition did not change, and hand each cluster the apps' tracking settings."""
         self._resync_pending = False
-        new_apps = {a.name: a for a in await self._lister.apps(self.config)}
+        new_apps = {a.name: a for a in await self._lister.apps(self.parts.config)}
         for name in [n for n in self._apps if n not in new_apps]:
             gone = self._apps.forget(name)
             if (cluster := self._clusters.get(gone.config.destination.cluster)) is not None:
@@ -187,7 +185,7 @@ class Agent:
                 self._apps.put(AppRuntime(app, status=known.status if known else None))
                 if mark:
                     self._scheduler.mark(name)
-        tracking = Tracking.of((rt.config for rt in self._apps.runtimes()), from_argo=bool(self.config.app_sources))
+        tracking = Tracking.of((rt.config for rt in self._apps.runtimes()), from_argo=bool(self.parts.config.app_sources))
         for cluster in self._clusters.values():
             cluster.retrack(tracking)
 
@@ -211,9 +209,9 @@ class Agent:
         rt.status = status
         self._apps.publish([(rt.config, status)])
         EVALUATION_DURATION.observe(monotonic() - started)
-        if self.notifier is not None and name in self._apps:
+        if self.parts.notifier is not None and name in self._apps:
             try:
-                await self.notifier.observe(rt.config, status)
+                await self.parts.notifier.observe(rt.config, status)
             except Exception:
                 log.exception("notifier failed for app %s", name)
         return status
@@ -227,8 +225,8 @@ class Agent:
         render, its cluster (connected, serving and watching every kind, not stale), in that order."""
         app = rt.config
         problem = app.invalid or self._sources.error_for(rt) or await update_desired(
-            rt, self.parts.revisions, self.clock, self.config.render_timeout, self._on_new_commit,
-            self.config.kustomize_build_options)
+            rt, self.parts.revisions, self.clock, self.parts.config.render_timeout, self._on_new_commit,
+            self.parts.config.kustomize_build_options)
         if problem is not None:
             return [], problem
         cluster = self._clusters.get(app.destination.cluster)
@@ -239,7 +237,7 @@ class Agent:
             return [], placed
         self._set_owners(rt, cluster, frozenset(d.key for d in placed))
         records = await cluster.deployer_records((d.key, d.version) for d in placed)
-        result = evaluate_objects(app, placed, cluster.view(), self.health, rt.rendered_sha or "", records)
+        result = evaluate_objects(app, placed, cluster.view(), self.parts.health, rt.rendered_sha or "", records)
         rt.live_seen = result.seen
         return result.objects, None
 
@@ -267,8 +265,8 @@ class Agent:
                 self._scheduler.mark(name)
 
     def _tell_freeze(self, violation: FreezeViolation | None) -> None:
-        if violation is not None and self.notifier is not None:
-            self._scheduler.spawn(self.notifier.notify_freeze(violation))
+        if violation is not None and self.parts.notifier is not None:
+            self._scheduler.spawn(self.parts.notifier.notify_freeze(violation))
 
     def _on_stale(self, cluster: Cluster, informer: Informer, _stale: bool) -> None:
         """A watch crossed the staleness bound (or came back): re-evaluate at once every app that
@@ -290,8 +288,8 @@ class Agent:
         self.windows.update_metrics(now)
         for name in self._apps.freeze_changed(lambda app: self.windows.is_frozen(app, now)):
             self._scheduler.mark(name)
-        if self.notifier is not None:
-            await self.notifier.tick()
+        if self.parts.notifier is not None:
+            await self.parts.notifier.tick()
 
 
 __all__ = ["Agent"]

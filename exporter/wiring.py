@@ -29,8 +29,10 @@ from exporter.windows import FreezeLog, WindowError, WindowSchedule
 
 if TYPE_CHECKING:
     from exporter.agent import Agent
+    from exporter.config_types import ClusterConfig
     from exporter.notify import Notifier
     from exporter.parts import Parts
+    from exporter.pipeline.clusters import Cluster
     from exporter.server.fleet import Fleet
 
 log = logging.getLogger("exporter")
@@ -112,7 +114,6 @@ def build_parts(config: Config, *, clock: Clock | None = None, shard: tuple[int,
     commands) neither reads nor writes the history file, which belongs to the running agent.
     Raises ``GitError`` when the cache directory cannot be made."""
     from exporter.parts import Parts
-    from exporter.pipeline.clusters import Cluster
     from exporter.pipeline.desired import Revisions
     from exporter.pipeline.freezes import FreezeWatch
     from exporter.pipeline.listing import AppLister
@@ -130,7 +131,7 @@ def build_parts(config: Config, *, clock: Clock | None = None, shard: tuple[int,
     history = HistoryBook((config.state_file or os.path.join(git.cache_dir, "app-state.json")) if keep_state else None)
     supervisor = Supervisor(clock=clock)
     scheduler = Scheduler(concurrency, supervisor=supervisor)
-    clusters = {c.name: Cluster(c, stale_after=config.stale_after, clock=clock) for c in config.clusters}
+    clusters = {c.name: _cluster(c, config, clock) for c in config.clusters}
     revisions = Revisions(git)
     apps = AppTable()
     return Parts(config=config, clock=clock, git=git, revisions=revisions, health=HealthEngine(config.health_checks),
@@ -138,6 +139,13 @@ def build_parts(config: Config, *, clock: Clock | None = None, shard: tuple[int,
                  history=history, notifier=notifier, supervisor=supervisor, scheduler=scheduler,
                  clusters=clusters, apps=apps, sources=SourceWatch(revisions, apps, scheduler.mark),
                  lister=AppLister(git, clusters, windows, shard))
+
+
+def _cluster(cluster: ClusterConfig, config: Config, clock: Clock) -> Cluster:
+    """One configured cluster, not connected yet: at start and for each cluster a reload changes."""
+    from exporter.pipeline.clusters import Cluster
+
+    return Cluster(cluster, stale_after=config.stale_after, clock=clock)
 
 
 def build_agent(config: Config, config_path: str | None = None, **options: Any) -> Agent:
@@ -256,10 +264,9 @@ async def apply_config(agent: Agent, config: Config, path: str = "config.yaml") 
     first, and only then the apps, clusters and channels switched over (:meth:`Agent.reload`)."""
     from exporter.notify import Notifier, NotifyError
     from exporter.parts import NewParts
-    from exporter.pipeline.clusters import Cluster
 
-    notifier, channels = agent.notifier, None
-    if config.notifications != agent.config.notifications:
+    notifier, channels = agent.parts.notifier, None
+    if config.notifications != agent.parts.config.notifications:
         try:
             if notifier is not None:
                 channels = await notifier.open_channels(config.notifications)
@@ -269,11 +276,11 @@ async def apply_config(agent: Agent, config: Config, path: str = "config.yaml") 
         except NotifyError as exc:
             raise ReloadRefused(f"{path}: notifications: {exc}") from None
     for attr, key in _RESTART_ONLY:
-        if getattr(config, attr) != getattr(agent.config, attr):
+        if getattr(config, attr) != getattr(agent.parts.config, attr):
             log.warning("%s: a change of %s takes effect after a restart", path, key)
-    running = {c.name: c for c in agent.config.clusters}
+    running = {c.name: c for c in agent.parts.config.clusters}
     clusters = {c.name: agent.parts.clusters[c.name] if running.get(c.name) == c and c.name in agent.parts.clusters
-                else Cluster(c, stale_after=config.stale_after, clock=agent.clock) for c in config.clusters}
+                else _cluster(c, config, agent.clock) for c in config.clusters}
     await agent.reload(NewParts(config, HealthEngine(config.health_checks), notifier, clusters))
     if channels is not None and notifier is not None:
         await notifier.use(config.notifications, channels)

@@ -69,20 +69,20 @@ async def test_an_app_bad_past_its_threshold_fires_once_and_resolves(sim, repo, 
     agent = await agent_with({"a": "a"}, clock, notifications={
         "channels": [{"name": "ops", "type": "slack", "webhookUrlEnv": "TEST_SLACK_WEBHOOK"}],
         "routes": [{"channels": ["ops"]}]})
-    assert agent.notifier is not None
+    assert agent.parts.notifier is not None
     sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "2"}}, manager="kubectl-edit")
     await eventually(lambda: agent.snapshot()["a"][1].state is AppState.OUT_OF_SYNC)
     clock.advance(5 * 60)
-    await agent.notifier.tick()
-    await agent.notifier.flush()
+    await agent.parts.notifier.tick()
+    await agent.parts.notifier.flush()
     assert received == []  # still under the 10 minute threshold
     clock.advance(6 * 60)
-    await agent.notifier.tick()
-    await agent.notifier.flush()
+    await agent.parts.notifier.tick()
+    await agent.parts.notifier.flush()
     assert len(received) == 1 and "OutOfSync" in text_of(received[0]) and "/data/a" in text_of(received[0])
     sim.patch(ObjectKey("", "ConfigMap", "prod", "settings"), {"data": {"a": "1"}}, manager="kubectl-edit")
     await eventually(lambda: agent.snapshot()["a"][1].state is AppState.HEALTHY)
-    await agent.notifier.flush()
+    await agent.parts.notifier.flush()
     assert len(received) == 2 and "recovered: Healthy" in text_of(received[1])
 
 
