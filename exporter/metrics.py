@@ -31,7 +31,7 @@ class Family:
     help: str
     labels: tuple[str, ...]
 
-    def empty(self) -> Metric:
+    def empty(self) -> CounterMetricFamily | GaugeMetricFamily:
         """The family without samples (what ``describe()`` answers, so a name clash is caught)."""
         if self.type == "counter":
             return CounterMetricFamily(self.name.removesuffix("_total"), self.help, labels=self.labels)
@@ -176,7 +176,6 @@ class AppStatusCollector(Collector):
 
     def _totals(self, per_state: Tally[tuple[str, str, str]]) -> list[Metric]:
         apps, ready = (family.empty() for family in TOTAL_FAMILIES)
-        assert isinstance(apps, GaugeMetricFamily) and isinstance(ready, GaugeMetricFamily)
         for (state_name, cluster, project), n in sorted(per_state.items()):
             apps.add_metric([state_name, cluster, project], n)
         ready.add_metric([], 1 if self._ready() else 0)

@@ -271,7 +271,7 @@ async def apply_config(agent: Agent, config: Config, path: str = "config.yaml") 
             if notifier is not None:
                 channels = await notifier.open_channels(config.notifications)
             elif config.notifications.channels:
-                notifier = Notifier(config.notifications, windows=agent.windows)
+                notifier = Notifier(config.notifications, agent.clock, windows=agent.windows)
                 await notifier.start()
         except NotifyError as exc:
             raise ReloadRefused(f"{path}: notifications: {exc}") from None

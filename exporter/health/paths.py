@@ -6,6 +6,7 @@ defensively because a health check must give a verdict, not a ``KeyError``, on o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,3 +95,9 @@ def condition_code(cond: Mapping[str, Any]) -> str:
     ``ProgressDeadlineExceeded``), else its type and status (``ReadyFalse``)."""
     reason = text(cond.get("reason"))
     return reason or f"{text(cond.get('type'))}{text(cond.get('status'))}"
+
+
+def value_code(prefix: str, value: Any) -> str:
+    """A matched field's value as a reason code: ``phase`` and ``Failed`` -> ``phaseFailed``."""
+    word = re.sub(r"[^A-Za-z0-9]", "", text(value))
+    return prefix + word[:1].upper() + word[1:]

@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from exporter.health.paths import condition_code, conditions, generation_behind, get, text
+from exporter.health.paths import condition_code, conditions, generation_behind, get, text, value_code
 from exporter.model import Health, HealthResult, KubeObject
 
 #: A step in Python: either the mapping form above or a function that may give a verdict.
@@ -105,12 +105,6 @@ def _result(step: Mapping[str, Any], health: Any, obj: KubeObject, scope: Mappin
     return HealthResult(_HEALTH[str(health)], render(str(message), obj, scope), reason=reason)
 
 
-def _value_code(prefix: str, value: Any) -> str:
-    """``phase`` and ``Failed`` -> ``phaseFailed``: a matched field's value as a reason code."""
-    word = re.sub(r"[^A-Za-z0-9]", "", text(value))
-    return prefix + word[:1].upper() + word[1:]
-
-
 def evaluate_step(step: Step, obj: KubeObject) -> HealthResult | None:
     """The verdict of one step, or None when it does not match."""
     if callable(step):
@@ -131,14 +125,14 @@ def evaluate_step(step: Step, obj: KubeObject) -> HealthResult | None:
         else:
             hit = value not in (None, "", [], {}, False)
         leaf = str(step["field"]).rsplit(".", 1)[-1]
-        return _result(step, step["health"], obj, {"value": value}, _value_code(leaf, value)) if hit else None
+        return _result(step, step["health"], obj, {"value": value}, value_code(leaf, value)) if hit else None
     if "phase" in step:
         value = get(obj, step.get("field", "status.phase"))
         mapping = step["phase"]
         if value is None or text(value) not in mapping:
             return None
         leaf = str(step.get("field", "status.phase")).rsplit(".", 1)[-1]
-        return _result(step, mapping[text(value)], obj, {"value": value}, _value_code(leaf, value))
+        return _result(step, mapping[text(value)], obj, {"value": value}, value_code(leaf, value))
     if "suspended" in step:
         value = get(obj, step["suspended"])
         if value is True or text(value).lower() == "true":

@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from exporter.supervision import Supervisor
-
-log = logging.getLogger("exporter.agent")
 
 Evaluate = Callable[[str], Awaitable[None]]
 

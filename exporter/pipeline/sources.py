@@ -53,7 +53,7 @@ class SourceWatch:
 
     async def poll(self) -> None:
         """Fetch every Git repository and read every chart repository's versions again."""
-        apps = list(self._table.runtimes())
+        apps = self._table.runtimes()
         for url in sorted(set().union(*map(_git_urls, apps))):
             try:
                 moved = await self.revisions.git.changed(url)

@@ -3,10 +3,9 @@ reading of conditions and status words that many operators follow."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from exporter.health.paths import condition_code, conditions, get, text
+from exporter.health.paths import condition_code, conditions, get, text, value_code
 from exporter.health.rules import Step
 from exporter.model import Health, HealthResult, KubeObject
 
@@ -198,8 +197,7 @@ def _status_word(status: dict[str, object], key: str, value: object) -> HealthRe
     if word.startswith("error"):
         word = "error"
     message = text(status.get("message") or status.get("reason") or value)
-    word_code = re.sub(r"[^A-Za-z0-9]", "", text(value))
-    code = key + word_code[:1].upper() + word_code[1:]
+    code = value_code(key, value)
     if word in _BAD_WORDS:
         return HealthResult(Health.DEGRADED, message, reason=code)
     if word in _PAUSED_WORDS:
