@@ -28,6 +28,7 @@ from exporter.parts import NewParts, Parts
 from exporter.pipeline.clusters import Cluster
 from exporter.pipeline.desired import AppRuntime, prepare_checkouts, update_desired
 from exporter.pipeline.evaluation import evaluate_objects
+from exporter.pipeline.flux_apps import deployer_keys, read_deployer
 from exporter.pipeline.readiness import not_ready_reason
 from exporter.pipeline.routing import Marks, Tracking
 from exporter.pipeline.statuses import new_status
@@ -185,7 +186,8 @@ class Agent:
                 self._apps.put(AppRuntime(app, status=known.status if known else None))
                 if mark:
                     self._scheduler.mark(name)
-        tracking = Tracking.of((rt.config for rt in self._apps.runtimes()), from_argo=bool(self.parts.config.app_sources))
+        tracking = Tracking.of((rt.config for rt in self._apps.runtimes()),
+                               from_sources=bool(self.parts.config.app_sources))
         for cluster in self._clusters.values():
             cluster.retrack(tracking)
 
@@ -204,8 +206,12 @@ class Agent:
             rt.internal_error = error
             objects = []
         now = self.clock.now()
-        status = new_status(rt, objects, error, now=now, frozen=self.windows.is_frozen(rt.config, now),
-                            history=self.history)
+        cluster = self._clusters.get(rt.config.destination.cluster)
+        deployer = read_deployer(rt.config.deployer, cluster) \
+            if rt.config.deployer is not None and cluster is not None and error is None else None
+        frozen = (deployer is not None and deployer.suspended) or self.windows.is_frozen(rt.config, now)
+        status = new_status(rt, objects, error, now=now, frozen=frozen, history=self.history, deployer=deployer)
+        self._tell_freeze(self.parts.freezes.deployer_change(rt, status))
         rt.status = status
         self._apps.publish([(rt.config, status)])
         EVALUATION_DURATION.observe(monotonic() - started)
@@ -235,17 +241,20 @@ class Agent:
         placed = await cluster.place(app, rt.desired)
         if isinstance(placed, str):
             return [], placed
-        self._set_owners(rt, cluster, frozenset(d.key for d in placed))
+        deployer = deployer_keys(app.deployer) if app.deployer is not None else frozenset()
+        self._set_owners(rt, cluster, frozenset(d.key for d in placed), deployer)
         records = await cluster.deployer_records((d.key, d.version) for d in placed)
         result = evaluate_objects(app, placed, cluster.view(), self.parts.health, rt.rendered_sha or "", records)
         rt.live_seen = result.seen
         return result.objects, None
 
     @staticmethod
-    def _set_owners(rt: AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey]) -> None:
-        if keys != rt.desired_keys:
-            cluster.declare(rt.config.name, rt.desired_keys, keys)
-        rt.desired_keys = keys
+    def _set_owners(rt: AppRuntime, cluster: Cluster, keys: frozenset[ObjectKey],
+                    deployer: frozenset[ObjectKey] = frozenset()) -> None:
+        declared = keys | deployer
+        if declared != rt.declared_keys:
+            cluster.declare(rt.config.name, rt.declared_keys, declared)
+        rt.desired_keys, rt.declared_keys = keys, declared
 
     # ---- events and periodic jobs -----------------------------------------------------------------
 
@@ -286,7 +295,7 @@ class Agent:
         await self.history.save()
         now = self.clock.now()
         self.windows.update_metrics(now)
-        for name in self._apps.freeze_changed(lambda app: self.windows.is_frozen(app, now)):
+        for name in self._apps.freeze_changed(lambda rt: self.parts.freezes.frozen(rt, now)):
             self._scheduler.mark(name)
         if self.parts.notifier is not None:
             await self.parts.notifier.tick()

@@ -53,8 +53,42 @@ class DirectoryOptions:
 class HelmOptions:
     release_name: str | None = None  # default: the app name
     value_files: list[str] = field(default_factory=list)  # relative to source.path
-    values: dict[str, Any] = field(default_factory=dict)  # inline (``values`` as mapping or YAML string)
+    #: Inline (``values`` as mapping or YAML string). Not shown in ``repr``: values often hold secrets.
+    values: dict[str, Any] = field(default_factory=dict, repr=False)
     skip_crds: bool = False
+
+
+@dataclass
+class FluxBuild:
+    """What a Flux ``Kustomization`` adds to ``kustomize build`` of its path (or a ``HelmRelease``
+    to Helm's render, as post-renderers), in Flux's order:
+    ``targetNamespace``, ``namePrefix``/``nameSuffix``, ``patches``, ``components`` and ``images``
+    go into the path's kustomization, ``commonMetadata`` onto every object built (Flux's owner
+    labels are apply-time marks, like Argo CD's tracking label)."""
+
+    target_namespace: str | None = None
+    name_prefix: str | None = None
+    name_suffix: str | None = None
+    patches: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+    ignore_missing_components: bool = False
+    common_labels: dict[str, str] = field(default_factory=dict)
+    common_annotations: dict[str, str] = field(default_factory=dict)
+    #: ``postBuild``: substitute ``${var}`` in what is built (with ``variables``, or always).
+    substitution: bool = False
+    substitute_always: bool = False
+    #: The variables, in Flux's precedence (``substituteFrom`` in order, then ``substitute``). Some
+    #: come from Secrets, so they are never shown (``repr``) ...
+    variables: dict[str, str] = field(default_factory=dict, repr=False)
+    #: ... and these names are the ones whose value did: an object built with one is not compared.
+    secret_variables: list[str] = field(default_factory=list)
+    #: Labels set on every object after the rest (helm-controller's origin labels, which its
+    #: release manifest holds); Kustomizations' owner labels are apply-time marks instead.
+    owner_labels: dict[str, str] = field(default_factory=dict)
+    #: Values a HelmRelease took from Secrets: an object other than a Secret that holds one is
+    #: not compared. Never shown.
+    secret_values: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -72,6 +106,9 @@ class SourceConfig:
     ref: str | None = None
     #: ``kustomize build`` options for this source; None takes the config's ``kustomize.buildOptions``.
     kustomize_build_options: list[str] | None = None
+    #: Built as Flux's kustomize-controller builds a Kustomization (a ``kustomization.yaml``
+    #: generated where the path has none, the Kustomization's overlay fields, its owner labels).
+    flux: FluxBuild | None = None
 
     @property
     def renders(self) -> bool:
@@ -118,8 +155,12 @@ class CompareOptions:
     apply_managers: list[str] = field(default_factory=list)
     #: Label that marks an object as belonging to an app (Argo CD's default) ...
     tracking_label: str = "app.kubernetes.io/instance"
-    #: ... and the annotation Argo CD's annotation tracking writes.
+    #: ... and the annotation Argo CD's annotation tracking writes ("" reads no annotation).
     tracking_annotation: str = "argocd.argoproj.io/tracking-id"
+    #: A second label holding the namespace of the object that deployed it (Flux marks objects
+    #: with ``<group>/name`` and ``<group>/namespace``); when set, an object belongs to the app
+    #: named ``<namespace>/<name>`` of the two labels.
+    tracking_namespace_label: str = ""
 
 
 @dataclass
@@ -232,6 +273,38 @@ class ArgoCDAppSource:
 
 
 @dataclass
+class FluxAppSource:
+    """``appSources[].flux``: Flux ``Kustomization`` objects (and the sources they build from)
+    read (never written) from a cluster; each one is an app named ``NAMESPACE/NAME``."""
+
+    cluster: str  #: the configured cluster where Flux runs and keeps its objects
+    namespace: str = ""  #: "" reads every namespace
+    label_selector: str = ""
+    origin: str = ""
+
+
+AppSource = ArgoCDAppSource | FluxAppSource
+
+
+@dataclass(frozen=True)
+class DeployerRef:
+    """The object that deploys an app (a Flux Kustomization) and the source it builds from: their
+    own state (suspended, failing, behind its source) counts in the app's verdict."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    source_group: str = ""
+    source_kind: str = ""
+    source_namespace: str = ""
+    source_name: str = ""
+    #: (kind, namespace, name) of the ConfigMaps and Secrets it reads variables from: a change of
+    #: one changes what it builds.
+    inputs: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass
 class AppConfig:
     """``apps[]`` (or one app made by a generator)."""
 
@@ -249,6 +322,8 @@ class AppConfig:
     #: Why the app cannot be evaluated as defined (an Argo CD Application the agent cannot
     #: render); it stays Unknown with this reason.
     invalid: str | None = None
+    #: The object that deploys the app, when it is read from one (a Flux Kustomization).
+    deployer: DeployerRef | None = None
 
     @property
     def sources(self) -> list[SourceConfig]:
@@ -285,7 +360,7 @@ class Config:
     git_poll_interval: float = 180.0
     git_timeout: float = 60.0
     render_timeout: float = 60.0
-    app_sources: list[ArgoCDAppSource] = field(default_factory=list)
+    app_sources: list[AppSource] = field(default_factory=list)
     #: Where each app's clocks and state history are kept across restarts; default: in cacheDir.
     state_file: str | None = None
     #: ``kustomize.buildOptions``: options for every kustomize source that sets none of its own.

@@ -119,6 +119,9 @@ class ObjectKey:
 
 
 REDACTED = "<redacted>"
+#: A top-level key a render sets on an object whose fields must not be compared (its value says
+#: why, e.g. it holds a value substituted from a Secret); never part of what is applied.
+NOT_COMPARED_KEY = "x-gitops-drift-exporter-not-compared"
 
 
 @dataclass(slots=True)
@@ -169,6 +172,31 @@ class ObjectStatus:
     requires_pruning: bool = False
     #: True for objects that do not count towards app health (hooks, children with ownerReferences).
     health_excluded: bool = False
+    #: Why the object's fields were not compared, when they were not (a Secret SOPS-encrypted in
+    #: Git, an object its deployer only creates when absent); "" when they were.
+    not_compared: str = ""
+
+
+@dataclass
+class DeployerState:
+    """What the object that deploys an app (a Flux Kustomization) says of itself. Its word counts
+    in the app's verdict: a deployer that is suspended will not undo drift, one that fails has not
+    applied Git, and one behind its source has not applied the newest revision yet."""
+
+    #: "Flux Kustomization NAMESPACE/NAME", as reasons name it.
+    what: str
+    #: The revision it last applied, and the revision its source has ready ("main@sha1:...").
+    applied_revision: str = ""
+    source_revision: str = ""
+    suspended: bool = False
+    #: Its reason and message when it failed (``Ready=False``, ``Stalled=True``); None otherwise.
+    failed: str | None = None
+    #: Its message while it reconciles (``Ready=Unknown``); None otherwise.
+    reconciling: str | None = None
+
+    @property
+    def behind(self) -> bool:
+        return bool(self.source_revision) and self.applied_revision != self.source_revision
 
 
 @dataclass
@@ -193,3 +221,5 @@ class AppStatus:
     frozen: bool = False
     #: (from, to, count) of the app's state changes so far (``gitops_app_state_changes_total``).
     state_changes: tuple[tuple[str, str, int], ...] = ()
+    #: What the object that deploys the app says of itself (apps read from Flux); None otherwise.
+    deployer: DeployerState | None = None

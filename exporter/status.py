@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from exporter.config_types import NotifyPolicy
 from exporter.diff import unified_diff
-from exporter.model import HEALTH_ORDER, AppState, AppStatus, Health, ObjectStatus, Sync
+from exporter.model import HEALTH_ORDER, AppState, AppStatus, DeployerState, Health, ObjectStatus, Sync
 
 #: States that are not an incident unless an app's policy says otherwise.
 DEFAULT_GOOD_STATES: frozenset[AppState] = frozenset({AppState.HEALTHY, AppState.SUSPENDED})
@@ -111,9 +111,15 @@ def _drift_reason(drifted: Sequence[ObjectStatus]) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def combine(objects: Sequence[ObjectStatus], error: str | None = None) -> Verdict:
+def combine(objects: Sequence[ObjectStatus], error: str | None = None,
+            deployer: DeployerState | None = None) -> Verdict:
     """The combined state, worst first: Unknown > Degraded > Missing > OutOfSync > Progressing >
-    Suspended > Healthy; plus the two raw dimensions with Argo CD's rules and a reason."""
+    Suspended > Healthy; plus the two raw dimensions with Argo CD's rules and a reason.
+
+    ``deployer`` is what the object that deploys the app (a Flux Kustomization) says of itself:
+    failing is Degraded; suspended is Suspended above Missing and OutOfSync (nothing will undo the
+    drift until someone resumes it, which is the point; the drift is still named); behind its
+    source or reconciling is Progressing."""
     if error is not None:
         return Verdict(AppState.UNKNOWN, Sync.UNKNOWN, Health.UNKNOWN, error)
     health = app_health(objects)
@@ -129,19 +135,39 @@ def combine(objects: Sequence[ObjectStatus], error: str | None = None) -> Verdic
     degraded = with_health(Health.DEGRADED)
     if degraded:
         return Verdict(AppState.DEGRADED, sync, health, _with_message(degraded))
+    if deployer is not None and deployer.failed is not None:
+        return Verdict(AppState.DEGRADED, sync, health, f"{deployer.what} failed: {deployer.failed}")
     missing = [o for o in desired if not o.exists]
-    if missing:
-        return Verdict(AppState.MISSING, sync, health, f"missing from the cluster: {_names(missing)}")
     drifted = [o for o in objects if o.requires_pruning or o.sync is Sync.OUT_OF_SYNC]
+    if deployer is not None and deployer.suspended:
+        found = f"missing from the cluster: {_names(missing)}" if missing else _drift_reason(drifted) if drifted else ""
+        return Verdict(AppState.SUSPENDED, sync, health,
+                       f"{deployer.what} is suspended" + (f"; {found}" if found else ""))
+    behind = _behind(deployer)
+    if missing:
+        return Verdict(AppState.MISSING, sync, health, f"missing from the cluster: {_names(missing)}" + behind)
     if drifted:
-        return Verdict(AppState.OUT_OF_SYNC, sync, health, _drift_reason(drifted))
+        return Verdict(AppState.OUT_OF_SYNC, sync, health, _drift_reason(drifted) + behind)
     progressing = with_health(Health.PROGRESSING)
     if progressing:
         return Verdict(AppState.PROGRESSING, sync, health, _with_message(progressing))
+    if deployer is not None and (deployer.reconciling is not None or behind):
+        return Verdict(AppState.PROGRESSING, sync, health,
+                       f"{deployer.what}: {deployer.reconciling}" if deployer.reconciling else behind.lstrip("; "))
     suspended = with_health(Health.SUSPENDED)
     if suspended:
         return Verdict(AppState.SUSPENDED, sync, health, _with_message(suspended))
-    return Verdict(AppState.HEALTHY, sync, health, "")
+    unjudged = [o for o in objects if o.sync is Sync.UNKNOWN and o.not_compared]
+    return Verdict(AppState.HEALTHY, sync, health,
+                   f"not compared: {_names(unjudged)} ({unjudged[0].not_compared})" if unjudged else "")
+
+
+def _behind(deployer: DeployerState | None) -> str:
+    """"; <what> has applied A, its source is at B" when the deployer is behind its source."""
+    if deployer is None or not deployer.behind:
+        return ""
+    applied = deployer.applied_revision or "nothing yet"
+    return f"; {deployer.what} has applied {applied}, its source is at {deployer.source_revision}"
 
 
 def clocks(previous: AppStatus | None, state: AppState, now: float,

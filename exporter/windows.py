@@ -184,7 +184,9 @@ class WindowSchedule:
 
 # --- freeze violations -------------------------------------------------------------------------
 
-ViolationType = Literal["git", "live"]
+#: ``git`` and ``live`` are changes during a freeze; ``suspend`` marks where the app's deployer (a
+#: Flux Kustomization) was suspended or resumed: a freeze of its own, so the report shows it.
+ViolationType = Literal["git", "live", "suspend"]
 
 
 @dataclass(frozen=True)
@@ -368,11 +370,24 @@ class FreezeLog:
     def _add(self, v: FreezeViolation) -> FreezeViolation:
         self._items.append(v)
         del self._items[:-self.max_in_memory]
-        FREEZE_VIOLATIONS_TOTAL.labels(app=v.app, type=v.type).inc()
         if self.path:
             self._append(self.path, json.dumps(v.to_dict(), sort_keys=True) + "\n")
+        if v.type == "suspend":
+            log.info("freeze: %s %s", v.app, v.what)
+            return v
+        FREEZE_VIOLATIONS_TOTAL.labels(app=v.app, type=v.type).inc()
         log.warning("freeze violation: %s %s %s", v.app, v.type, v.what)
         return v
+
+    def record_suspension(self, app: str, what: str, suspended: bool) -> FreezeViolation | None:
+        """The app's deployer (``what``) was suspended or resumed; None when the log already says
+        so (an agent restarting while a Kustomization stays suspended adds nothing)."""
+        change = "suspended" if suspended else "resumed"
+        last = next((v for v in reversed(self._items) if v.app == app and v.type == "suspend"), None)
+        if (last.change if last is not None else "resumed") == change:
+            return None
+        text = f"{what} suspended: Git is not applied until it is resumed" if suspended else f"{what} resumed"
+        return self._add(FreezeViolation(app=app, type="suspend", at=self.clock.now(), change=change, what=text))
 
     def _append(self, path: str, line: str) -> None:
         try:

@@ -23,7 +23,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
                     "exporter.sharding", "exporter.globs", "exporter.values", "exporter.atomic",
                     "exporter.workers", "exporter.collector", "exporter.supervision", "exporter.backoff")),
     ("config", ("exporter.config",)),
-    ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.argocd")),
+    ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.argocd", "exporter.flux")),
     ("render", ("exporter.render",)),
     ("kube", ("exporter.kube", "exporter.simulator")),
     ("diff and health", ("exporter.diff", "exporter.health")),

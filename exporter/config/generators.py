@@ -27,7 +27,9 @@ from exporter.config.reader import (
 )
 from exporter.config_types import (
     AppConfig,
+    AppSource,
     ArgoCDAppSource,
+    FluxAppSource,
     GitDirectoryGenerator,
 )
 
@@ -186,27 +188,34 @@ def parse_app(data: Mapping[str, Any], *, origin: str, path: str = "template",
     return app
 
 
-def read_app_sources(ctx: Context, node: yaml.Node, clusters: Collection[str]) -> list[ArgoCDAppSource]:
-    """``appSources[]``: where to read Argo CD Applications, and how their destinations map."""
-    out: list[ArgoCDAppSource] = []
+def read_app_sources(ctx: Context, node: yaml.Node, clusters: Collection[str]) -> list[AppSource]:
+    """``appSources[]``: where to read Argo CD Applications (and how their destinations map), or
+    Flux Kustomizations."""
+    out: list[AppSource] = []
     for i, item in enumerate(read_sequence(ctx, node, "appSources")):
         path = f"appSources[{i}]"
-        f = read_mapping(ctx, item, path, ("argocd",), required=("argocd",))
-        if f is None or "argocd" not in f:
+        f = read_mapping(ctx, item, path, ("argocd", "flux"))
+        if f is None:
             continue
-        path += ".argocd"
-        a = read_mapping(ctx, f["argocd"], path, ("cluster", "namespace", "labelSelector", "destinations"),
-                     required=("cluster",))
+        if len(f) != 1:
+            ctx.error(item, path, "must have exactly one of argocd, flux")
+            continue
+        kind = next(iter(f))
+        path += f".{kind}"
+        keys = ("cluster", "namespace", "labelSelector", "destinations") if kind == "argocd" \
+            else ("cluster", "namespace", "labelSelector")
+        a = read_mapping(ctx, f[kind], path, keys, required=("cluster",))
         if a is None or "cluster" not in a or (cluster := read_str(ctx, a["cluster"], f"{path}.cluster")) is None:
             continue
         if cluster not in clusters:
             ctx.error(a["cluster"], f"{path}.cluster", unknown_name("cluster", cluster, clusters))
-        source = ArgoCDAppSource(cluster=cluster, origin=ctx.loc(item))
+        source: AppSource = ArgoCDAppSource(cluster=cluster, origin=ctx.loc(item)) if kind == "argocd" \
+            else FluxAppSource(cluster=cluster, origin=ctx.loc(item))
         if "namespace" in a and (v := read_str(ctx, a["namespace"], f"{path}.namespace")) is not None:
             source.namespace = v
         if "labelSelector" in a and (v := read_str(ctx, a["labelSelector"], f"{path}.labelSelector")) is not None:
             source.label_selector = v
-        if "destinations" in a:
+        if "destinations" in a and isinstance(source, ArgoCDAppSource):
             source.destinations = read_str_map(ctx, a["destinations"], f"{path}.destinations")
             for server, name in source.destinations.items():
                 if name not in clusters:

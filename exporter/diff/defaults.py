@@ -248,12 +248,15 @@ UNORDERED_LISTS: dict[str, tuple[str, ...]] = {"HorizontalPodAutoscaler": ("spec
 #: Field managers of the pipelines that apply Git: what they own came from Git, so a value they
 #: own that differs from Git's is drift, never "filled in by a controller". ``kubectl`` is
 #: kubectl's server-side apply manager (operation Apply).
-APPLY_MANAGERS: frozenset[str] = frozenset({"kubectl-client-side-apply", "kubectl", "helm", "argocd-controller"})
+APPLY_MANAGERS: frozenset[str] = frozenset({"kubectl-client-side-apply", "kubectl", "helm", "argocd-controller",
+                                            "kustomize-controller", "helm-controller"})
 #: The manager ``kubectl apply`` (client side) records, beside its last-applied annotation.
 CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
 #: Managers that deploy by update rather than server-side apply: what they own is what they
-#: last applied (``argocd-controller`` applies client-side unless told to use server-side apply).
-UPDATE_DEPLOYERS: frozenset[str] = frozenset({CLIENT_SIDE_APPLY_MANAGER, "helm", "argocd-controller"})
+#: last applied (``argocd-controller`` applies client-side unless told to use server-side apply;
+#: Flux's ``helm-controller`` installs through Helm's library, which updates).
+UPDATE_DEPLOYERS: frozenset[str] = frozenset({CLIENT_SIDE_APPLY_MANAGER, "helm", "argocd-controller",
+                                             "helm-controller"})
 
 #: Labels and annotations the deploying tools add to every object at apply time, never written
 #: in Git (Helm's release annotations and managed-by label, Flux's ownership labels): like the

@@ -2,7 +2,8 @@
 
 Tracking marks follow Argo CD, so objects it deployed are recognised as they are: the label
 ``app.kubernetes.io/instance=<app>``, or the annotation
-``argocd.argoproj.io/tracking-id: <app>:<group>/<kind>:<namespace>/<name>``. The annotation names the
+``argocd.argoproj.io/tracking-id: <app>:<group>/<kind>:<namespace>/<name>``. Apps read from Flux
+go by the two labels Flux writes, ``kustomize.toolkit.fluxcd.io/name`` and ``.../namespace``. The annotation names the
 object it was written for; a copy made by a replicator carries the original's id, and must not be
 mistaken for an object of the app (or pruned with it).
 """
@@ -51,6 +52,8 @@ def tracked_app(live: KubeObject, options: CompareOptions) -> str | None:
     """
     if not isinstance(live, dict):
         return None
+    if options.tracking_namespace_label:
+        return _owner_labels(_metadata_map(live, "labels"), options)
     annotation = _metadata_map(live, "annotations").get(options.tracking_annotation)
     if isinstance(annotation, str) and annotation:
         parsed = parse_tracking_id(annotation)
@@ -65,6 +68,14 @@ def tracked_app(live: KubeObject, options: CompareOptions) -> str | None:
         return app
     label = _metadata_map(live, "labels").get(options.tracking_label)
     return label if isinstance(label, str) and label else None
+
+
+def _owner_labels(labels: Mapping[str, Any], options: CompareOptions) -> str | None:
+    """``<namespace>/<name>`` of the two owner labels Flux writes, or None unless both are set."""
+    name, namespace = labels.get(options.tracking_label), labels.get(options.tracking_namespace_label)
+    if isinstance(name, str) and name and isinstance(namespace, str) and namespace:
+        return f"{namespace}/{name}"
+    return None
 
 
 def claim_prefixes(desired: Iterable[tuple[ObjectKey, KubeObject]]) -> frozenset[tuple[str, str]]:

@@ -41,6 +41,9 @@ class AppRuntime:
     #: The rendered objects, packed (:mod:`exporter.render.packing`): ``desired`` unpacks them.
     desired_packed: bytes = EMPTY
     desired_keys: frozenset[ObjectKey] = frozenset()
+    #: What the app declares to its cluster's event index: its desired objects, and the object
+    #: that deploys it with that object's source (apps read from Flux).
+    declared_keys: frozenset[ObjectKey] = frozenset()
     status: AppStatus | None = None
     #: Live objects as the last evaluation saw them (the cache's own dicts, not copies), so a freeze
     #: report can say what an event changed.

@@ -15,7 +15,16 @@ from typing import Any, Protocol
 from exporter import diff
 from exporter.config_types import AppConfig
 from exporter.health import HealthEngine
-from exporter.model import HOOK_ANNOTATIONS, Health, HealthResult, KubeObject, ObjectKey, ObjectStatus, Sync
+from exporter.model import (
+    HOOK_ANNOTATIONS,
+    NOT_COMPARED_KEY,
+    Health,
+    HealthResult,
+    KubeObject,
+    ObjectKey,
+    ObjectStatus,
+    Sync,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,32 @@ def health_excluded(obj: Mapping[str, Any]) -> bool:
     return bool(meta.get("ownerReferences")) or any(a in annotations for a in HOOK_ANNOTATIONS)
 
 
+SOPS = "SOPS-encrypted in Git"
+IF_NOT_PRESENT = "Flux only creates it when absent (kustomize.toolkit.fluxcd.io/ssa: IfNotPresent)"
+DRIFT_DETECTION = "helm.toolkit.fluxcd.io/driftDetection"
+DRIFT_DISABLED = f"Flux is told not to detect its drift ({DRIFT_DETECTION}: disabled)"
+
+
+def not_compared(manifest: Mapping[str, Any]) -> str:
+    """Why an object's fields are not compared with Git, or "": a SOPS-encrypted Secret (Git holds
+    ciphertext, the cluster what Flux decrypted; this agent holds no keys) can only be found present,
+    and an object Flux applies only if it is not present is the cluster's to change after that."""
+    marked = manifest.get(NOT_COMPARED_KEY)
+    if isinstance(marked, str) and marked:
+        return marked
+    sops = manifest.get("sops")
+    if isinstance(sops, dict) and ("mac" in sops or "lastmodified" in sops):
+        return SOPS
+    meta = manifest.get("metadata")
+    annotations = (meta.get("annotations") if isinstance(meta, dict) else None) or {}
+    if str(annotations.get("kustomize.toolkit.fluxcd.io/ssa", "")).lower() == "ifnotpresent":
+        return IF_NOT_PRESENT
+    labels = (meta.get("labels") if isinstance(meta, dict) else None) or {}
+    if "disabled" in (annotations.get(DRIFT_DETECTION), labels.get(DRIFT_DETECTION)):
+        return DRIFT_DISABLED
+    return ""
+
+
 def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: LiveView,
                      health: HealthEngine, revision: str = "",
                      records: Mapping[ObjectKey, diff.Record] | None = None) -> Evaluation:
@@ -78,6 +113,11 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
                                         health_excluded=excluded))
             continue
         seen[item.key] = current
+        if why := not_compared(item.manifest):
+            objects.append(ObjectStatus(item.key, api_version, exists=True, health=health.assess(current),
+                                        sync=Sync.SYNCED if why in (IF_NOT_PRESENT, DRIFT_DISABLED) else Sync.UNKNOWN, not_compared=why,
+                                        health_excluded=excluded or health_excluded(current)))
+            continue
         result = diff.compare(item.manifest, current, app.compare, hpa_targets=hpas,
                               schema=live.schema(item.key, item.version), revision=revision,
                               record=(records or {}).get(item.key))

@@ -1,5 +1,5 @@
 """The app list: the apps the config names, those app generators make from a repository's
-directories, and those Argo CD's Applications describe.
+directories, and those Argo CD's Applications and Flux's Kustomizations describe.
 
 A generator or an Argo CD source that fails keeps the apps it made last time, so they stay
 visible (as Unknown once evaluated) rather than vanishing from dashboards; the failure is
@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from exporter.config_types import AppConfig, Config, SyncWindowConfig
+from exporter.config_types import AppConfig, Config, FluxAppSource, SyncWindowConfig
 from exporter.generators import expand, without_clashes
 from exporter.git import GitCache
 from exporter.pipeline.argo_apps import AppSourceError, read_applications
 from exporter.pipeline.clusters import Cluster
+from exporter.pipeline.flux_apps import read_flux
 from exporter.sharding import shard_of
 from exporter.windows import WindowSchedule
 
@@ -60,8 +61,12 @@ class AppLister:
             apps += without_clashes(apps, made)
         windows = list(config.windows)
         for source in config.app_sources:
+            found: tuple[list[AppConfig], list[SyncWindowConfig]]
             try:
-                found = await read_applications(source, self.clusters, [c.name for c in config.clusters])
+                if isinstance(source, FluxAppSource):
+                    found = (await read_flux(source, self.clusters), [])
+                else:
+                    found = await read_applications(source, self.clusters, [c.name for c in config.clusters])
                 self._worked(source.origin, found)
             except AppSourceError as exc:
                 found = self._failed(source.origin, str(exc))

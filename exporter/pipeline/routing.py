@@ -18,13 +18,18 @@ from exporter import diff as compare_mod
 from exporter.config_types import AppConfig, CompareOptions
 from exporter.model import KubeObject, ObjectKey
 
-#: The kinds Argo CD apps are defined with: a change of one is a change of the list of apps.
-ARGO_APP_KINDS = frozenset({("argoproj.io", "Application"), ("argoproj.io", "AppProject")})
+#: The kinds apps are read from (Argo CD's, Flux's and the sources Flux builds from): a change of
+#: one is a change of the list of apps.
+APP_SOURCE_KINDS = frozenset({("argoproj.io", "Application"), ("argoproj.io", "AppProject"),
+                              ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+                              ("helm.toolkit.fluxcd.io", "HelmRelease"),
+                              *(("source.toolkit.fluxcd.io", kind) for kind in (
+                                  "GitRepository", "HelmRepository", "HelmChart", "OCIRepository"))})
 CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 
-def _tracking_of(options: CompareOptions) -> tuple[str, str]:
-    return options.tracking_label, options.tracking_annotation
+def _tracking_of(options: CompareOptions) -> tuple[str, str, str]:
+    return options.tracking_label, options.tracking_annotation, options.tracking_namespace_label
 
 
 @dataclass(frozen=True)
@@ -38,18 +43,24 @@ class Tracking:
     #: The distinct settings in use (the defaults when there are no apps).
     settings: tuple[CompareOptions, ...] = (CompareOptions(),)
     #: Each app's own setting, by name.
-    apps: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: Whether the apps are read from Argo CD Applications (their change re-lists the apps).
-    from_argo: bool = False
+    apps: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: Whether apps are read from Argo CD's or Flux's objects (their change re-lists the apps).
+    from_sources: bool = False
+    #: Objects apps are built from beside those kinds (the ConfigMaps and Secrets Flux takes
+    #: variables from): their change re-lists the apps too.
+    inputs: frozenset[ObjectKey] = frozenset()
 
     @classmethod
-    def of(cls, apps: Iterable[AppConfig], *, from_argo: bool = False) -> Tracking:
-        settings: dict[tuple[str, str], CompareOptions] = {}
-        own: dict[str, tuple[str, str]] = {}
+    def of(cls, apps: Iterable[AppConfig], *, from_sources: bool = False) -> Tracking:
+        settings: dict[tuple[str, str, str], CompareOptions] = {}
+        own: dict[str, tuple[str, str, str]] = {}
+        inputs: set[ObjectKey] = set()
         for app in apps:
             settings.setdefault(_tracking_of(app.compare), app.compare)
             own[app.name] = _tracking_of(app.compare)
-        return cls(tuple(settings.values()) or (CompareOptions(),), own, from_argo)
+            if app.deployer is not None:
+                inputs.update(ObjectKey("", kind, ns, name) for kind, ns, name in app.deployer.inputs)
+        return cls(tuple(settings.values()) or (CompareOptions(),), own, from_sources, frozenset(inputs))
 
     def marked_for(self, obj: KubeObject) -> str | None:
         """The app ``obj`` carries the mark of, or None."""
@@ -119,7 +130,7 @@ def apply_event(index: EventIndex, key: ObjectKey, obj: KubeObject | None, track
     if tracked_by is not None:
         names.add(tracked_by)
     apps = tuple(sorted(n for n in names if n in tracking.apps))
-    changed = tracking.from_argo and (key.group, key.kind) in ARGO_APP_KINDS
+    changed = tracking.from_sources and ((key.group, key.kind) in APP_SOURCE_KINDS or key in tracking.inputs)
     return Marks(apps, changed) if apps or changed else NOTHING
 
 

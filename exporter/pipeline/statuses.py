@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from exporter.history import HistoryBook
-from exporter.model import AppStatus, ObjectStatus
+from exporter.model import AppStatus, DeployerState, ObjectStatus
 from exporter.pipeline.desired import AppRuntime
 from exporter.status import clocks, combine, good_states
 
@@ -16,17 +16,17 @@ log = logging.getLogger("exporter.agent")
 
 
 def new_status(rt: AppRuntime, objects: list[ObjectStatus], error: str | None, *, now: float,
-               frozen: bool, history: HistoryBook) -> AppStatus:
+               frozen: bool, history: HistoryBook, deployer: DeployerState | None = None) -> AppStatus:
     """The status of ``rt``'s app now; a state change is logged and written to ``history``."""
     app = rt.config
-    verdict = combine(objects, error)
+    verdict = combine(objects, error, deployer)
     # After a restart the history book carries the clocks over while the state still holds.
     since, bad_since = clocks(rt.status or history.last_seen(app.name), verdict.state, now,
                               good_states(app.notifications))
     status = AppStatus(
         name=app.name, state=verdict.state, sync=verdict.sync, health=verdict.health, reason=verdict.reason,
         revision=rt.sha, target_revision=app.source.target_revision, objects=objects,
-        since=since, bad_since=bad_since, evaluated_at=now, error=error, frozen=frozen,
+        since=since, bad_since=bad_since, evaluated_at=now, error=error, frozen=frozen, deployer=deployer,
     )
     if rt.status is None or rt.status.state is not status.state:
         log.info("app %s is %s: %s", app.name, status.state.value, status.reason or "all good",

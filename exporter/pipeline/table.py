@@ -50,11 +50,11 @@ class AppTable:
         return [rt.config.name for rt in self._runtimes.values() if rt.config.destination.cluster == cluster
                 and any(k.group == group and k.kind == kind for k in rt.desired_keys)]
 
-    def freeze_changed(self, is_frozen: Callable[[AppConfig], bool]) -> list[str]:
+    def freeze_changed(self, is_frozen: Callable[[AppRuntime], bool]) -> list[str]:
         """The apps whose status says frozen (or not) where ``is_frozen`` now says otherwise: a
         window opened or closed since they were evaluated."""
         return [rt.config.name for rt in self._runtimes.values()
-                if rt.status is not None and rt.status.frozen != is_frozen(rt.config)]
+                if rt.status is not None and rt.status.frozen != is_frozen(rt)]
 
     def redeclare_on(self, clusters: Collection[str]) -> list[str]:
         """The apps on ``clusters``, each set to declare its objects anew at its next evaluation: a
@@ -63,7 +63,7 @@ class AppTable:
         names = []
         for rt in self._runtimes.values():
             if rt.config.destination.cluster in clusters:
-                rt.desired_keys = frozenset()
+                rt.desired_keys = rt.declared_keys = frozenset()
                 names.append(rt.config.name)
         return names
 

@@ -16,6 +16,7 @@ from exporter.config_types import AppConfig, SourceConfig
 from exporter.instruments import RENDER_DURATION
 from exporter.model import KubeObject
 from exporter.render.directory import render_directory
+from exporter.render.flux_build import post_render, render_flux
 from exporter.render.helm import render_helm
 from exporter.render.kustomize import chart_uses, render_kustomize
 from exporter.render.manifests import RenderError
@@ -84,7 +85,11 @@ async def render(app: AppConfig, tree: Path, timeout: float = 60, *,  # noqa: AS
         if source.chart is not None:
             rel = f"chart {source.chart}"  # a fetched chart: name it, not its place in the cache
         if source.type == "kustomize":
-            options = source.kustomize_build_options
-            return await render_kustomize(root, tree, rel, timeout, build_options if options is None else options)
-        return await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
-                                 app.destination.namespace or None, timeout, refs)
+            own = source.kustomize_build_options
+            options = build_options if own is None else own
+            if source.flux is not None:
+                return await render_flux(root, tree, rel, source.flux, timeout, options)
+            return await render_kustomize(root, tree, rel, timeout, options)
+        objects = await render_helm(root, tree, rel, source.helm, source.helm.release_name or app.name,
+                                    app.destination.namespace or None, timeout, refs)
+        return objects if source.flux is None else await post_render(objects, source.flux, rel, timeout)

@@ -45,9 +45,9 @@ async def chart_uses(directory: Path, tree: Path) -> list[ChartUse]:
         raise RenderError(f"kustomize build failed: {exc}") from None
 
 
-async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: float,
-                           build_options: Sequence[str] = ()) -> list[KubeObject]:
-    """The objects ``kustomize build`` produces for ``directory`` (``rel`` names it in messages).
+async def kustomize_output(directory: Path, tree: Path, time_limit: float,
+                           build_options: Sequence[str] = ()) -> str:
+    """What ``kustomize build`` prints for ``directory``: its objects as YAML documents.
 
     The kustomization and its bases are checked first (no remote resources, nothing outside the
     checkout), and kustomize runs without network; charts it inflates must be in their chart homes
@@ -57,8 +57,14 @@ async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: fl
     if uses:
         argv = [a for a in argv if a != "--enable-helm"] + ["--enable-helm", "--helm-command", helm_command()]
     async with process_slot():
-        out = await run_tool(argv, cwd=directory, time_limit=time_limit,
-                             what="kustomize build", env=NO_NETWORK_ENV)
+        return await run_tool(argv, cwd=directory, time_limit=time_limit,
+                              what="kustomize build", env=NO_NETWORK_ENV)
+
+
+async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: float,
+                           build_options: Sequence[str] = ()) -> list[KubeObject]:
+    """The objects ``kustomize build`` produces for ``directory`` (``rel`` names it in messages)."""
+    out = await kustomize_output(directory, tree, time_limit, build_options)
     try:
         return await in_worker(parse_yaml, out, f"{rel} (kustomize output)")
     except RenderError as exc:

@@ -18,7 +18,7 @@ from multidict import MultiMapping
 from exporter.config_types import AppConfig
 from exporter.diff.render import yaml_diff
 from exporter.history import Transition, time_in_state
-from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, ObjectStatus
+from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, DeployerState, ObjectStatus
 from exporter.urls import safe_url
 
 Snapshot = Mapping[str, tuple[AppConfig, AppStatus]]
@@ -61,7 +61,17 @@ def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
         "evaluatedAt": rfc3339(status.evaluated_at),
         "evaluatedAtTimestamp": status.evaluated_at or None,
         "frozen": status.frozen,
+        "deployer": deployer_detail(status.deployer),
     }
+
+
+def deployer_detail(state: DeployerState | None) -> dict[str, Any] | None:
+    """What the object that deploys the app says of itself (apps read from Flux), or None."""
+    if state is None:
+        return None
+    return {"object": state.what, "appliedRevision": state.applied_revision or None,
+            "sourceRevision": state.source_revision or None, "behind": state.behind,
+            "suspended": state.suspended, "failed": state.failed, "reconciling": state.reconciling}
 
 
 def object_detail(obj: ObjectStatus) -> dict[str, Any]:
@@ -81,6 +91,7 @@ def object_detail(obj: ObjectStatus) -> dict[str, Any]:
         "healthReason": obj.health.reason or None if obj.health else None,
         "requiresPruning": obj.requires_pruning,
         "healthExcluded": obj.health_excluded,
+        "notCompared": obj.not_compared or None,
         "differences": [{"path": d.path, "desired": d.desired, "live": d.live, "reason": d.reason,
                          "direction": d.direction or None} for d in (diff.differences if diff else [])],
         "ignored": [{"path": d.path, "ignoredBy": d.ignored_by} for d in (diff.ignored if diff else [])],

@@ -378,10 +378,12 @@ def build_app(source: StatusSource, *, metrics_registry: CollectorRegistry,
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/v1/apps", list_apps)
-    app.router.add_get("/api/v1/apps/{name}", get_app)
-    app.router.add_get("/api/v1/apps/{name}/diff", get_diff)
-    app.router.add_get("/api/v1/apps/{name}/badge.svg", get_badge)
-    app.router.add_get("/api/v1/apps/{name}/history", get_history)
+    # A name may hold a slash (Flux apps are NAMESPACE/NAME), so it matches across segments; the
+    # routes with a suffix come first.
+    app.router.add_get("/api/v1/apps/{name:.+}/diff", get_diff)
+    app.router.add_get("/api/v1/apps/{name:.+}/badge.svg", get_badge)
+    app.router.add_get("/api/v1/apps/{name:.+}/history", get_history)
+    app.router.add_get("/api/v1/apps/{name:.+}", get_app)
     app.router.add_get("/api/v1/freezes", freezes)
     app.router.add_post("/api/webhook", webhook)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)

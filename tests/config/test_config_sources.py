@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from exporter.config import ConfigError
+from exporter.config_types import FluxAppSource
 from exporter.wiring import load_config
 
 
@@ -168,6 +169,30 @@ def test_an_app_source_on_an_unknown_cluster_is_refused_with_the_clusters_there_
     with pytest.raises(ConfigError) as info:
         load(tmp_path, "[]\n", extra="appSources:\n  - argocd: {cluster: prdo}\n")
     assert [e.split(": ", 2)[2] for e in info.value.errors] == ["unknown cluster 'prdo'; did you mean 'prod'?"]
+
+
+def test_flux_app_sources_name_their_cluster_namespace_and_selector(tmp_path):
+    config = load(tmp_path, "[]\n", extra="""\
+        appSources:
+          - flux: {cluster: prod, namespace: flux-system, labelSelector: team=shop}
+          - flux: {cluster: prod}
+    """)
+    first, every = config.app_sources
+    assert isinstance(first, FluxAppSource) and isinstance(every, FluxAppSource)
+    assert (first.cluster, first.namespace, first.label_selector) == ("prod", "flux-system", "team=shop")
+    assert every.namespace == "", "no namespace reads Kustomizations in every namespace"
+
+
+def test_a_flux_source_refuses_argo_cd_destinations_by_name(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "[]\n", extra="appSources:\n  - flux: {cluster: prod, destinations: {a: prod}}\n")
+    assert "appSources[0].flux: unknown field 'destinations'" in info.value.errors[0]
+
+
+def test_an_app_source_naming_both_argo_cd_and_flux_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "[]\n", extra="appSources:\n  - {flux: {cluster: prod}, argocd: {cluster: prod}}\n")
+    assert [e.split(": ", 2)[2] for e in info.value.errors] == ["must have exactly one of argocd, flux"]
 
 
 # --- kubeconfig problems are named at load, with the field's line ---------------------------------

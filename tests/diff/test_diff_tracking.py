@@ -154,3 +154,29 @@ spec: {scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: a
     assert hpa_targets(objects, default_namespace="shop") == {
         ObjectKey("apps", "Deployment", "shop", "web"), ObjectKey("apps", "Deployment", "shop", "worker"),
         ObjectKey("argoproj.io", "Rollout", "shop", "api")}
+
+
+FLUX = CompareOptions(tracking_label="kustomize.toolkit.fluxcd.io/name", tracking_annotation="",
+                      tracking_namespace_label="kustomize.toolkit.fluxcd.io/namespace")
+
+
+def test_flux_labels_mark_the_app_named_namespace_slash_name() -> None:
+    live = configmap(labels={"kustomize.toolkit.fluxcd.io/name": "shop",
+                             "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+    assert tracked_app(live, FLUX) == "flux-system/shop"
+
+
+def test_one_flux_label_alone_marks_no_app() -> None:
+    assert tracked_app(configmap(labels={"kustomize.toolkit.fluxcd.io/name": "shop"}), FLUX) is None
+
+
+def test_an_argo_cd_mark_is_not_read_for_flux_apps() -> None:
+    live = configmap(labels={"app.kubernetes.io/instance": "shop"},
+                     annotations={"argocd.argoproj.io/tracking-id": "shop:/ConfigMap:ns/cm"})
+    assert tracked_app(live, FLUX) is None
+
+
+def test_an_object_flux_applied_and_git_dropped_requires_pruning() -> None:
+    live = configmap(labels={"kustomize.toolkit.fluxcd.io/name": "shop",
+                             "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+    assert requires_pruning(live, "flux-system/shop", frozenset(), FLUX)

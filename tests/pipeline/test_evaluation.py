@@ -95,3 +95,34 @@ def test_a_hook_does_not_count_towards_health() -> None:
     hook = configmap("job", {"a": "1"}, annotations={"helm.sh/hook": "post-install"})
     result = evaluate_objects(APP, desired(hook), DictView(), HealthEngine([]))
     assert result.objects[0].health_excluded
+
+
+SOPS_SECRET: KubeObject = {
+    "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
+    "stringData": {"password": "ENC[AES256_GCM,data:Zm9v,iv:YmFy,tag:YmF6,type:str]"},
+    "sops": {"mac": "ENC[AES256_GCM,data:bWFj,type:str]", "lastmodified": "2026-12-01T10:00:00Z",
+             "age": [{"recipient": "age1example", "enc": "-----BEGIN AGE ENCRYPTED FILE-----"}]},
+}
+
+
+def test_a_sops_encrypted_secret_is_found_present_but_not_compared() -> None:
+    live = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
+            "data": {"password": "aHVudGVyMg=="}, "type": "Opaque"}
+    cm = configmap("settings", {"mode": "fast"})
+    result = evaluate_objects(APP, desired(SOPS_SECRET, cm), DictView([live, copy.deepcopy(cm)]), HealthEngine([]))
+    secret, settings = result.objects
+    assert (secret.exists, secret.sync, secret.diff, secret.not_compared) == (
+        True, Sync.UNKNOWN, None, "SOPS-encrypted in Git")
+    assert (settings.sync, settings.not_compared) == (Sync.SYNCED, "")
+
+
+def test_a_sops_encrypted_secret_absent_from_the_cluster_is_missing() -> None:
+    [secret] = evaluate_objects(APP, desired(SOPS_SECRET), DictView([]), HealthEngine([])).objects
+    assert (secret.exists, secret.sync) == (False, Sync.OUT_OF_SYNC)
+
+
+def test_an_object_flux_creates_only_when_absent_is_not_compared_once_present() -> None:
+    cm = configmap("seed", {"mode": "fast"}, annotations={"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"})
+    live = configmap("seed", {"mode": "changed-by-its-controller"})
+    [obj] = evaluate_objects(APP, desired(cm), DictView([live]), HealthEngine([])).objects
+    assert (obj.sync, obj.diff) == (Sync.SYNCED, None) and "IfNotPresent" in obj.not_compared

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.config_types import AppConfig, CompareOptions, Destination, SourceConfig
+from exporter.config_types import AppConfig, CompareOptions, DeployerRef, Destination, SourceConfig
 from exporter.model import KubeObject, ObjectKey
 from exporter.pipeline.routing import EventIndex, Tracking, apply_event, declare
 
@@ -92,7 +92,7 @@ def test_an_argo_cd_application_change_relists_the_apps_only_when_apps_come_from
     obj = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
            "metadata": {"name": "shop", "namespace": "argocd"}}
     assert not apply_event(EventIndex(), application, obj, TRACKING).apps_changed
-    from_argo = Tracking.of([app("shop")], from_argo=True)
+    from_argo = Tracking.of([app("shop")], from_sources=True)
     assert apply_event(EventIndex(), application, obj, from_argo).apps_changed
 
 
@@ -104,3 +104,33 @@ def test_an_app_that_stops_declaring_an_object_is_no_longer_marked_by_it() -> No
     assert apply_event(index, key("a"), configmap("a"), TRACKING).apps == ("cart",)
     declare(index, "cart", frozenset({key("a")}), frozenset())
     assert key("a") not in index.declared_by
+
+
+def flux_app(name: str, inputs: tuple[tuple[str, str, str], ...] = ()) -> AppConfig:
+    made = app(name, tracking_label="kustomize.toolkit.fluxcd.io/name",
+               tracking_namespace_label="kustomize.toolkit.fluxcd.io/namespace", tracking_annotation="")
+    made.deployer = DeployerRef("kustomize.toolkit.fluxcd.io", "Kustomization", "flux-system", name,
+                                "source.toolkit.fluxcd.io", "GitRepository", "flux-system", "deploy", inputs)
+    return made
+
+
+def test_a_kustomization_or_git_repository_change_relists_apps_read_from_flux() -> None:
+    tracking = Tracking.of([flux_app("shop")], from_sources=True)
+    for group, kind in (("kustomize.toolkit.fluxcd.io", "Kustomization"), ("source.toolkit.fluxcd.io", "GitRepository")):
+        obj = {"apiVersion": f"{group}/v1", "kind": kind, "metadata": {"name": "shop", "namespace": "flux-system"}}
+        assert apply_event(EventIndex(), ObjectKey(group, kind, "flux-system", "shop"), obj, tracking).apps_changed
+
+
+def test_a_change_of_a_configmap_flux_takes_variables_from_relists_the_apps_and_others_do_not() -> None:
+    tracking = Tracking.of([flux_app("shop", (("ConfigMap", "flux-system", "cluster-vars"),))], from_sources=True)
+    assert apply_event(EventIndex(), key("cluster-vars", "flux-system"), configmap("cluster-vars", "flux-system"),
+                       tracking).apps_changed
+    assert not apply_event(EventIndex(), key("other", "flux-system"), configmap("other", "flux-system"),
+                           tracking).apps_changed
+
+
+def test_an_object_with_flux_labels_marks_the_flux_app_by_namespace_and_name() -> None:
+    tracking = Tracking.of([flux_app("flux-system/shop"), app("shop")], from_sources=True)
+    labels = {"kustomize.toolkit.fluxcd.io/name": "shop", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+    marks = apply_event(EventIndex(), key("web"), configmap("web", labels=labels), tracking)
+    assert marks.apps == ("flux-system/shop",)

@@ -58,5 +58,5 @@ def test_apps_whose_window_opened_or_closed_since_their_evaluation_are_named() -
     table.put(AppRuntime(app("frozen"), status=status("frozen", frozen=True)))
     table.put(AppRuntime(app("open"), status=status("open")))
     table.put(AppRuntime(app("new")))  # not evaluated yet: nothing to correct
-    assert table.freeze_changed(lambda _app: False) == ["frozen"]
-    assert table.freeze_changed(lambda _app: True) == ["open"]
+    assert table.freeze_changed(lambda _rt: False) == ["frozen"]
+    assert table.freeze_changed(lambda _rt: True) == ["open"]

@@ -7,7 +7,7 @@ import re
 import pytest
 from server_fleet import SHA_A, Served, app_config, app_status
 
-from exporter.model import AppState
+from exporter.model import AppState, DeployerState
 from exporter.urls import safe_url
 
 APP_FIELDS = {"name", "project", "cluster", "namespace", "labels", "repo", "path", "targetRevision", "revision",
@@ -202,3 +202,27 @@ async def test_comma_separated_labels_must_all_match(served: Served) -> None:
 ])
 def test_credentials_are_dropped_from_repo_urls(url: str, shown: str) -> None:
     assert safe_url(url) == shown
+
+
+async def test_an_app_named_namespace_slash_name_is_served_at_its_escaped_and_plain_paths(served: Served) -> None:
+    served.source.apps["flux-system/shop"] = (app_config("flux-system/shop"),
+                                              app_status("flux-system/shop", AppState.SUSPENDED))
+    for path in ("/api/v1/apps/flux-system%2Fshop", "/api/v1/apps/flux-system/shop"):
+        assert (await get_json(served, path))["name"] == "flux-system/shop"
+    history = await get_json(served, "/api/v1/apps/flux-system%2Fshop/history")
+    assert history["app"] == "flux-system/shop"
+    async with served.session.get(served.url + "/api/v1/apps/flux-system/shop/badge.svg") as resp:
+        assert resp.status == 200 and "Suspended" in await resp.text()
+
+
+async def test_an_app_deployed_by_flux_carries_what_flux_says_of_it(served: Served) -> None:
+    status = app_status("flux-system/shop", AppState.DEGRADED)
+    status.deployer = DeployerState("Flux Kustomization flux-system/shop", "main@sha1:" + "0" * 40,
+                                    source_revision="main@sha1:" + "1" * 40, failed="BuildFailed: bad patch")
+    served.source.apps["flux-system/shop"] = (app_config("flux-system/shop"), status)
+    deployer = (await get_json(served, "/api/v1/apps/flux-system%2Fshop"))["deployer"]
+    assert deployer == {"object": "Flux Kustomization flux-system/shop", "appliedRevision": "main@sha1:" + "0" * 40,
+                        "sourceRevision": "main@sha1:" + "1" * 40, "behind": True, "suspended": False,
+                        "failed": "BuildFailed: bad patch", "reconciling": None}
+    others = {a["name"]: a for a in await get_json(served, "/api/v1/apps")}
+    assert others["checkout"]["deployer"] is None
