@@ -28,7 +28,7 @@ from exporter.parts import NewParts, Parts
 from exporter.pipeline.clusters import Cluster
 from exporter.pipeline.desired import AppRuntime, prepare_checkouts, update_desired
 from exporter.pipeline.evaluation import evaluate_objects
-from exporter.pipeline.flux_apps import deployer_keys, read_deployer
+from exporter.pipeline.flux_apps import deployer_keys, read_deployer, read_inventory
 from exporter.pipeline.readiness import not_ready_reason
 from exporter.pipeline.routing import Marks, Tracking
 from exporter.pipeline.statuses import new_status
@@ -243,8 +243,11 @@ class Agent:
             return [], placed
         deployer = deployer_keys(app.deployer) if app.deployer is not None else frozenset()
         self._set_owners(rt, cluster, frozenset(d.key for d in placed), deployer)
-        records = await cluster.deployer_records((d.key, d.version) for d in placed)
-        result = evaluate_objects(app, placed, cluster.view(), self.parts.health, rt.rendered_sha or "", records)
+        records = await cluster.deployer_records(((d.key, d.version) for d in placed),
+                                                 app.source.helm.storage_namespace)
+        listed = read_inventory(app.deployer, cluster) if app.deployer is not None else {}
+        result = evaluate_objects(app, placed, cluster.view(), self.parts.health, rt.rendered_sha or "", records,
+                                  listed)
         rt.live_seen = result.seen
         return result.objects, None
 

@@ -56,6 +56,9 @@ class HelmOptions:
     #: Inline (``values`` as mapping or YAML string). Not shown in ``repr``: values often hold secrets.
     values: dict[str, Any] = field(default_factory=dict, repr=False)
     skip_crds: bool = False
+    #: Where Helm keeps the release's record when not in the release's namespace (a HelmRelease's
+    #: ``storageNamespace``, by default the HelmRelease's own namespace).
+    storage_namespace: str | None = None
 
 
 @dataclass

@@ -33,11 +33,15 @@ from exporter.clock import SystemClock, monotonic
 from exporter.config_types import RepoCredentials
 from exporter.instruments import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
 from exporter.process import run
+from exporter.semver import VersionNotFound, pick_version
 from exporter.urls import safe_url, strip_userinfo, url_credentials
 
 log = logging.getLogger(__name__)
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
+#: A revision that may be a semver range rather than a branch or tag: it holds an operator, a
+#: wildcard or a space next to a digit.
+_RANGE = re.compile(r"(?=.*\d)(?=.*[\s*xX^~<>=|,])")
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*)(basic|bearer|token)?\s*\S+")
 
 
@@ -288,22 +292,39 @@ class GitCache:
     # -- reading -------------------------------------------------------------------------------
 
     async def resolve(self, repo_url: str, revision: str) -> str:
-        """The full commit SHA that ``revision`` (branch, tag, full or short SHA, HEAD) names.
+        """The full commit SHA that ``revision`` (branch, tag, full or short SHA, HEAD) names; a
+        semver range (``>=1.2.0 <2.0.0``, ``1.x``, ``~1.4``) that names no branch or tag selects
+        the newest tag it matches, as Argo CD and Flux's ``ref.semver`` do.
 
         Fetches when the mirror is new to this process, or when the revision is not known yet.
         """
-        if not revision or revision.startswith("-") or any(c in revision for c in " \t\n~^:?*[\\"):
+        is_ref = bool(revision) and not revision.startswith("-") and not any(c in revision for c in " \t\n~^:?*[\\")
+        ranged = _RANGE.search(revision) is not None and "\n" not in revision
+        if not is_ref and not ranged:
             raise GitError(f"revision '{revision}' not found in {safe_url(repo_url)}")
         fetched_now = repo_url not in self._fetched
         if fetched_now:
             await self.fetch(repo_url)
-        sha = await self._rev_parse(repo_url, revision)
+        sha = await self._named(repo_url, revision, is_ref, ranged)
         if sha is None and not fetched_now:
             await self.fetch(repo_url)
-            sha = await self._rev_parse(repo_url, revision)
+            sha = await self._named(repo_url, revision, is_ref, ranged)
         if sha is None:
             raise GitError(f"revision '{revision}' not found in {safe_url(repo_url)}")
         return sha
+
+    async def _named(self, repo_url: str, revision: str, is_ref: bool, ranged: bool) -> str | None:
+        sha = await self._rev_parse(repo_url, revision) if is_ref else None
+        if sha is not None or not ranged:
+            return sha
+        tags = [name.removeprefix("refs/tags/") for name in await self._refs(repo_url) if name.startswith("refs/tags/")]
+        try:
+            tag = pick_version(tags, revision, f"the tags of {safe_url(repo_url)}")
+        except VersionNotFound as exc:
+            raise GitError(str(exc)) from None
+        except ValueError:
+            return None
+        return await self._rev_parse(repo_url, tag)
 
     async def _rev_parse(self, repo_url: str, revision: str) -> str | None:
         candidates = [revision] if revision == "HEAD" else [f"refs/heads/{revision}", f"refs/tags/{revision}"]

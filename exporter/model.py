@@ -193,6 +193,9 @@ class DeployerState:
     failed: str | None = None
     #: Its message while it reconciles (``Ready=Unknown``); None otherwise.
     reconciling: str | None = None
+    #: Whether it deletes what it applied and Git no longer has (a Kustomization's ``prune``);
+    #: None when it does not say.
+    prunes: bool | None = None
 
     @property
     def behind(self) -> bool:

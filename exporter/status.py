@@ -95,11 +95,13 @@ def _with_message(objs: Sequence[ObjectStatus]) -> str:
     return text if len(objs) == 1 else f"{text} (and {len(objs) - 1} more)"
 
 
-def _drift_reason(drifted: Sequence[ObjectStatus]) -> str:
+def _drift_reason(drifted: Sequence[ObjectStatus], deployer: DeployerState | None = None) -> str:
+    prunes = "" if deployer is None or deployer.prunes is None else " (Flux prunes it)" if deployer.prunes \
+        else " (Flux does not prune it: spec.prune is false)"
     parts = []
     for obj in drifted[:_REASON_OBJECTS]:
         if obj.requires_pruning:
-            parts.append(f"{obj.key} requires pruning")
+            parts.append(f"{obj.key} requires pruning{prunes}")
             continue
         paths = [d.path for d in (obj.diff.differences if obj.diff else [])]
         if paths:
@@ -140,14 +142,15 @@ def combine(objects: Sequence[ObjectStatus], error: str | None = None,
     missing = [o for o in desired if not o.exists]
     drifted = [o for o in objects if o.requires_pruning or o.sync is Sync.OUT_OF_SYNC]
     if deployer is not None and deployer.suspended:
-        found = f"missing from the cluster: {_names(missing)}" if missing else _drift_reason(drifted) if drifted else ""
+        found = f"missing from the cluster: {_names(missing)}" if missing else \
+            _drift_reason(drifted, deployer) if drifted else ""
         return Verdict(AppState.SUSPENDED, sync, health,
                        f"{deployer.what} is suspended" + (f"; {found}" if found else ""))
     behind = _behind(deployer)
     if missing:
         return Verdict(AppState.MISSING, sync, health, f"missing from the cluster: {_names(missing)}" + behind)
     if drifted:
-        return Verdict(AppState.OUT_OF_SYNC, sync, health, _drift_reason(drifted) + behind)
+        return Verdict(AppState.OUT_OF_SYNC, sync, health, _drift_reason(drifted, deployer) + behind)
     progressing = with_health(Health.PROGRESSING)
     if progressing:
         return Verdict(AppState.PROGRESSING, sync, health, _with_message(progressing))

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exporter.charts.versions import VersionNotFound, pick_version
 from exporter.config_types import RepoCredentials, SourceConfig
 from exporter.git import GitError, basic_credentials, matching_credentials
 from exporter.process import run
+from exporter.semver import VersionNotFound, pick_version
 from exporter.urls import safe_url, strip_userinfo
 
 __all__ = ["ChartCache", "ChartError", "ChartVersion", "chart_ref", "run_worker"]

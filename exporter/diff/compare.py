@@ -16,7 +16,7 @@ from exporter.diff.additions import deployer_managers, live_additions
 from exporter.diff.ignore import active_rules, classify
 from exporter.diff.managed_fields import owner_entries, owners
 from exporter.diff.paths import MISSING, RawDiff
-from exporter.diff.records import CHANGED_LIVE, GIT_AHEAD, Record, removed_from_record
+from exporter.diff.records import CHANGED_LIVE, GIT_AHEAD, Record, git_at, removed_from_record
 from exporter.diff.redact import SECRET_FIELDS, fingerprint, is_secret, redact_value
 from exporter.diff.schema import NO_DEFAULT, SchemaHints, SchemaNode, builtin_schema
 from exporter.diff.tracking import object_key
@@ -225,7 +225,7 @@ def _direction(raw: RawDiff, live: Mapping[str, Any], appliers: Collection[str],
     others = [m for m, op in entries if m not in (appliers if op == "Apply" else updaters)]
     if others:
         return CHANGED_LIVE, "changed live by " + ", ".join(dict.fromkeys(others))
-    at = f"Git at {revision[:7]}" if revision else "Git"
+    at = git_at(revision)
     return GIT_AHEAD, f"not deployed yet: {at} sets another value (live is what {entries[0][0]} last applied)"
 
 

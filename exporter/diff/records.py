@@ -16,6 +16,7 @@ whole. The record may be the cache's key skeleton (values blanked, list keys kep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,9 +43,19 @@ class Record:
     managers: frozenset[str] = frozenset()
 
 
+_HEX = re.compile(r"^[0-9a-f]{7,}$")
+
+
+def git_at(revision: str) -> str:
+    """"Git at 3f2a1c0" for a commit, "Git at shop 1.0.0" for a chart version, "Git" for none."""
+    if not revision:
+        return "Git"
+    return f"Git at {revision[:7] if _HEX.match(revision) else revision}"
+
+
 def not_deployed(revision: str, what: str, deployer: str) -> str:
     """The reason of a field the deployer's record holds and Git's render does not."""
-    at = f"Git at {revision[:7]}" if revision else "Git"
+    at = git_at(revision)
     return f"not deployed yet: {at} removes {what} (last applied by {deployer})"
 
 

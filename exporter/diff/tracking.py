@@ -105,15 +105,17 @@ def _claimed(live: Mapping[str, Any], claims: AbstractSet[tuple[str, str]]) -> b
 
 
 def requires_pruning(live: KubeObject, app_name: str, desired_keys: AbstractSet[ObjectKey],
-                     options: CompareOptions, claims: AbstractSet[tuple[str, str]] = frozenset()) -> bool:
-    """True when ``live`` carries ``app_name``'s mark but Git no longer declares it.
+                     options: CompareOptions, claims: AbstractSet[tuple[str, str]] = frozenset(),
+                     *, listed: bool = False) -> bool:
+    """True when ``live`` carries ``app_name``'s mark (or is ``listed`` as the app's by its
+    deployer's own record, Flux's inventory) but Git no longer declares it.
 
     Children (objects with ownerReferences, and the PVCs a StatefulSet makes from the volume claim
     templates in ``claims``), objects the cluster makes on its own (Events, Endpoints,
     EndpointSlices, Leases), hooks, and objects annotated with Argo CD's
     ``compare-options: IgnoreExtraneous`` never count.
     """
-    if not isinstance(live, dict) or tracked_app(live, options) != app_name:
+    if not isinstance(live, dict) or (not listed and tracked_app(live, options) != app_name):
         return False
     if _claimed(live, claims):
         return False

@@ -208,7 +208,7 @@ def helmrelease_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mapping[
                                    chart_name, tuple(values_inputs(obj)))
         values, secret = merged_values(obj, lookup)
         chart.helm = HelmOptions(release_name=str(spec.get("releaseName") or release_name(name, target)),
-                                 values=values)
+                                 values=values, storage_namespace=str(spec.get("storageNamespace") or namespace))
         build = FluxBuild(owner_labels={NAME_LABEL: name, NAMESPACE_LABEL: namespace},
                           secret_values=[s for s in secret if len(s) >= 4])
         _post_render(spec, build)

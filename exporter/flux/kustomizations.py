@@ -52,9 +52,9 @@ _NOT_BUILT = {
 
 
 def revision_of(git_repository: Mapping[str, Any]) -> str:
-    """The branch, tag or commit a GitRepository's ``spec.ref`` checks out, in source-controller's
-    precedence (commit > name > semver > tag > branch, ``master`` when none); ValueError for the
-    references this agent does not resolve."""
+    """The branch, tag, semver range or commit a GitRepository's ``spec.ref`` checks out, in
+    source-controller's precedence (commit > name > semver > tag > branch, ``master`` when none);
+    ValueError for a reference that is neither a branch nor a tag (``refs/pull/...``)."""
     ref = spec_of(git_repository).get("ref")
     ref = ref if isinstance(ref, dict) else {}
     if ref.get("commit"):
@@ -66,8 +66,7 @@ def revision_of(git_repository: Mapping[str, Any]) -> str:
                 return name.removeprefix(prefix)
         raise ValueError(f"spec.ref.name {name} is not a branch or a tag (refs/heads/..., refs/tags/...)")
     if ref.get("semver"):
-        raise ValueError(f"spec.ref.semver {ref['semver']} is a version range, which this agent does not "
-                         "resolve in Git; pin a tag or a branch")
+        return str(ref["semver"])  # the newest tag in the range, as the Git stage resolves ranges
     return str(ref.get("tag") or ref.get("branch") or "master")
 
 
@@ -191,5 +190,8 @@ def kustomization_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mappin
 def kustomization_state(kustomization: Mapping[str, Any] | None, git: Mapping[str, Any] | None) -> DeployerState:
     """What Flux says of a Kustomization; behind when the revision it last applied is not its
     source's artifact revision."""
-    return deployer_state(kustomization, "Kustomization", str(status_of(kustomization).get("lastAppliedRevision") or ""),
-                          artifact_revision(git))
+    state = deployer_state(kustomization, "Kustomization",
+                           str(status_of(kustomization).get("lastAppliedRevision") or ""), artifact_revision(git))
+    if kustomization is not None:
+        state.prunes = spec_of(kustomization).get("prune") is True
+    return state

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from exporter.config_types import AppConfig, CompareOptions, Destination, IgnoreRule, SourceConfig, SourceType
-from exporter.model import DeployerState
+from exporter.model import DeployerState, ObjectKey
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"
@@ -125,3 +125,17 @@ def flux_app(obj: Mapping[str, Any], cluster: str, group: str, manager: str, sou
                      labels={str(k): str(v) for k, v in (m.get("labels") or {}).items()},
                      source=SourceConfig(repo_url="", type=source_type),
                      destination=Destination(cluster=cluster, namespace=namespace))
+
+
+def inventory(obj: Mapping[str, Any] | None) -> list[tuple[ObjectKey, str]]:
+    """The objects a Kustomization's ``status.inventory`` lists, with the version they were applied
+    in: each entry's id is ``<namespace>_<name>_<group>_<kind>`` (names hold no underscore)."""
+    found = status_of(obj).get("inventory")
+    entries = found.get("entries") if isinstance(found, dict) else None
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        parts = str(entry.get("id") or "").split("_") if isinstance(entry, dict) else []
+        if len(parts) == 4 and parts[1] and parts[3]:
+            namespace, name, group, kind = parts
+            out.append((ObjectKey(group, kind, namespace, name), str(entry.get("v") or "")))
+    return out

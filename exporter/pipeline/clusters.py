@@ -277,15 +277,17 @@ class Cluster:
         self.helm_records[release] = (objects, record)
         return record
 
-    async def deployer_records(self, objects: Iterable[tuple[ObjectKey, str]]) -> dict[ObjectKey, Record]:
-        """Helm's record of each live object of ``objects`` (key, served version) that Helm installed."""
+    async def deployer_records(self, objects: Iterable[tuple[ObjectKey, str]],
+                               storage_namespace: str | None = None) -> dict[ObjectKey, Record]:
+        """Helm's record of each live object of ``objects`` (key, served version) that Helm installed,
+        read from ``storage_namespace`` where the app's deployer keeps it there (helm-controller)."""
         assert self.cache is not None
         releases: dict[tuple[str, str], list[tuple[ObjectKey, KubeObject]]] = defaultdict(list)
         for key, version in objects:
             live = self.cache.get(key, version)
             release = release_of(live) if live is not None else None
             if live is not None and release is not None:
-                releases[release].append((key, live))
+                releases[(storage_namespace or release[0], release[1])].append((key, live))
         found: dict[ObjectKey, Record] = {}
         for release, members in releases.items():
             stamp = frozenset((k, str((o.get("metadata") or {}).get("resourceVersion"))) for k, o in members)

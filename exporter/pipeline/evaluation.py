@@ -94,11 +94,14 @@ def not_compared(manifest: Mapping[str, Any]) -> str:
 
 def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: LiveView,
                      health: HealthEngine, revision: str = "",
-                     records: Mapping[ObjectKey, diff.Record] | None = None) -> Evaluation:
+                     records: Mapping[ObjectKey, diff.Record] | None = None,
+                     inventory: Mapping[ObjectKey, KubeObject] | None = None) -> Evaluation:
     """Every desired object compared and assessed, then every extraneous tracked object.
 
     ``revision`` is the Git commit ``desired`` was rendered from; ``records`` what a deployer that
-    keeps its own record (Helm) last applied, by object."""
+    keeps its own record (Helm) last applied, by object; ``inventory`` the live objects the
+    deployer lists as the app's (Flux's inventory), found even without their tracking mark."""
+    inventory = inventory or {}
     hpas = diff.hpa_targets(d.manifest for d in desired)
     keys = frozenset(d.key for d in desired)
     objects: list[ObjectStatus] = []
@@ -125,8 +128,10 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
                                     health=health.assess(current), diff=result,
                                     health_excluded=excluded or health_excluded(current)))
     claims = diff.claim_prefixes((d.key, d.manifest) for d in desired)
-    for key, extra in sorted(live.tracked(app.name).items()):
-        if key not in keys and diff.requires_pruning(extra, app.name, keys, app.compare, claims):
+    tracked = dict(live.tracked(app.name))
+    for key, extra in sorted({**inventory, **tracked}.items()):
+        if key not in keys and diff.requires_pruning(extra, app.name, keys, app.compare, claims,
+                                                     listed=key not in tracked):
             objects.append(ObjectStatus(key, str(extra.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
                                         health=health.assess(extra), requires_pruning=True))
     return Evaluation(objects, seen)

@@ -24,7 +24,8 @@ from exporter.flux import (
     substitution_inputs,
 )
 from exporter.flux.helmreleases import helmrelease_app, helmrelease_state, values_inputs
-from exporter.model import DeployerState, ObjectKey
+from exporter.flux.objects import inventory
+from exporter.model import DeployerState, KubeObject, ObjectKey
 from exporter.pipeline.argo_apps import AppSourceError
 from exporter.pipeline.clusters import Cluster
 
@@ -114,3 +115,18 @@ def read_deployer(ref: DeployerRef, cluster: Cluster) -> DeployerState:
     own = cache.get(ObjectKey(ref.group, ref.kind, ref.namespace, ref.name))
     source = cache.get(ObjectKey(ref.source_group, ref.source_kind, ref.source_namespace, ref.source_name))
     return kustomization_state(own, source) if ref.kind == "Kustomization" else helmrelease_state(own, source)
+
+
+def read_inventory(ref: DeployerRef, cluster: Cluster) -> dict[ObjectKey, KubeObject]:
+    """The live objects the deploying object's inventory lists (those of types the cluster's cache
+    watches): an object Flux applied stays the app's even if its labels were taken off."""
+    cache = cluster.cache
+    if cache is None or ref.kind != "Kustomization":
+        return {}
+    own = cache.get(ObjectKey(ref.group, ref.kind, ref.namespace, ref.name))
+    found = {}
+    for key, version in inventory(own):
+        live = cache.get(key, version or None)
+        if live is not None:
+            found[key] = live
+    return found

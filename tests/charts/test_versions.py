@@ -6,7 +6,7 @@ import pytest
 from chart_servers import helm
 
 from exporter.charts import is_range, pick_version
-from exporter.charts.versions import VersionNotFound
+from exporter.semver import VersionNotFound
 
 PUBLISHED = ["0.9.0", "1.0.0", "1.0.3", "1.2.0", "1.10.1", "2.0.0-rc.1", "2.0.0", "2.1.0-beta.2"]
 

@@ -79,10 +79,10 @@ def test_the_git_reference_follows_source_controller_precedence(ref: dict[str, s
     assert revision_of(git(ref)) == revision
 
 
-def test_a_semver_reference_is_unknown_with_the_reason() -> None:
-    repositories = {ObjectKey.of(GIT): git({"semver": ">=1.0.0"})}
+def test_a_semver_reference_is_the_range_the_git_stage_resolves_to_the_newest_tag() -> None:
+    repositories = {ObjectKey.of(GIT): git({"branch": "main", "semver": ">=1.0.0 <2.0.0"})}
     app = kustomization_app(KUSTOMIZATION, repositories, SOURCE)
-    assert app.invalid is not None and "version range" in app.invalid and "flux-system/podinfo" in app.invalid
+    assert app.invalid is None and app.source.target_revision == ">=1.0.0 <2.0.0"
 
 
 def test_a_pull_request_reference_is_refused() -> None:
@@ -208,3 +208,17 @@ def test_a_source_that_cannot_be_read_makes_the_app_unknown_saying_so() -> None:
     post = {"substituteFrom": [{"kind": "Secret", "name": "cluster-secrets"}]}
     app = kustomization_app(kustomization(postBuild=post), REPOSITORIES, SOURCE, forbidden)
     assert app.invalid is not None and "secrets is forbidden" in app.invalid
+
+
+def test_the_inventory_lists_objects_by_flux_id_and_version() -> None:
+    from exporter.flux.objects import inventory
+    obj = with_status(KUSTOMIZATION, inventory={"entries": [
+        {"id": "shop_web_apps_Deployment", "v": "v1"}, {"id": "_shop__Namespace", "v": "v1"},
+        {"id": "malformed", "v": "v1"}]})
+    assert inventory(obj) == [(ObjectKey("apps", "Deployment", "shop", "web"), "v1"),
+                              (ObjectKey("", "Namespace", "", "shop"), "v1")]
+
+
+def test_prune_is_read_from_the_spec() -> None:
+    assert kustomization_state(KUSTOMIZATION, GIT).prunes is True
+    assert kustomization_state(kustomization(prune=False), GIT).prunes is False

@@ -62,6 +62,30 @@ async def test_a_new_commit_is_seen_after_fetch(cache: GitCache, repo: Repo) -> 
     assert await cache.changed(repo.url) is False
 
 
+async def test_a_semver_range_selects_the_newest_matching_tag(cache: GitCache, repo: Repo) -> None:
+    first = repo.git("rev-parse", "HEAD")
+    newer = repo.commit({"b.yaml": "kind: ConfigMap\n"}, "1.2")
+    repo.git("tag", "-a", "v1.2.0", "-m", "annotated")
+    repo.commit({"c.yaml": "kind: ConfigMap\n"}, "2.0")
+    repo.git("tag", "2.0.0")
+    assert await cache.resolve(repo.url, ">=1.0.0 <2.0.0") == newer  # annotated tag peeled to its commit
+    assert await cache.resolve(repo.url, "~1.0") == first
+    assert await cache.resolve(repo.url, "1.x") == newer
+
+
+async def test_a_semver_range_no_tag_matches_names_the_tags_there_are(cache: GitCache, repo: Repo) -> None:
+    with pytest.raises(GitError) as info:
+        await cache.resolve(repo.url, ">=3.0.0")
+    assert str(info.value) == f"no version matches '>=3.0.0' in the tags of {repo.url}; it has v1.0.1, v1.0.0"
+
+
+async def test_a_branch_whose_name_looks_like_a_range_is_the_branch(cache: GitCache, repo: Repo) -> None:
+    repo.git("branch", "1.x")
+    branch = repo.commit({"d.yaml": "kind: ConfigMap\n"}, "on main")
+    repo.git("branch", "-f", "1.x", branch)
+    assert await cache.resolve(repo.url, "1.x") == branch
+
+
 async def test_a_missing_revision_is_a_clear_error(cache: GitCache, repo: Repo) -> None:
     with pytest.raises(GitError) as info:
         await cache.resolve(repo.url, "release-9")

@@ -126,3 +126,18 @@ def test_an_object_flux_creates_only_when_absent_is_not_compared_once_present() 
     live = configmap("seed", {"mode": "changed-by-its-controller"})
     [obj] = evaluate_objects(APP, desired(cm), DictView([live]), HealthEngine([])).objects
     assert (obj.sync, obj.diff) == (Sync.SYNCED, None) and "IfNotPresent" in obj.not_compared
+
+
+def test_an_object_the_deployers_inventory_lists_requires_pruning_without_its_mark() -> None:
+    listed = configmap("retired", {"mode": "old"})
+    child = configmap("made", {}, ownerReferences=[{"kind": "Deployment", "name": "web", "uid": "1"}])
+    result = evaluate_objects(APP, desired(), DictView([listed, child]), HealthEngine([]),
+                              inventory={ObjectKey.of(listed): listed, ObjectKey.of(child): child})
+    assert [(o.key.name, o.requires_pruning) for o in result.objects] == [("retired", True)]
+
+
+def test_an_inventory_entry_git_still_declares_is_judged_once() -> None:
+    cm = configmap("settings", {"mode": "fast"})
+    result = evaluate_objects(APP, desired(cm), DictView([copy.deepcopy(cm)]), HealthEngine([]),
+                              inventory={ObjectKey.of(cm): cm})
+    assert [(o.key.name, o.requires_pruning) for o in result.objects] == [("settings", False)]

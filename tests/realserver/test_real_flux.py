@@ -252,7 +252,16 @@ async def test_kustomizations_become_apps_built_as_flux_builds_them_and_drift_is
         # An object Flux applied for the Kustomization and Git no longer has requires pruning.
         flux.applied("plain", [configmap("settings"), configmap("flags"), DB_AS_DECRYPTED, configmap("retired")], sha)
         plain = await eventually(agent, f"{ns}/plain", lambda s: s.state is AppState.OUT_OF_SYNC)
-        assert plain.reason == f"ConfigMap {ns}/retired requires pruning"
+        assert plain.reason == f"ConfigMap {ns}/retired requires pruning (Flux prunes it)"
+
+        # Its labels taken off, it is still the Kustomization's: Flux's inventory lists it.
+        control_plane.kubectl("label", "configmap", "retired", "-n", ns, "kustomize.toolkit.fluxcd.io/name-",
+                              "kustomize.toolkit.fluxcd.io/namespace-")
+        await eventually(agent, f"{ns}/plain", lambda s: any(
+            o.key.name == "retired" and o.requires_pruning and o.health is None for o in s.objects)
+            and s.evaluated_at > plain.evaluated_at)
+        plain = agent.snapshot()[f"{ns}/plain"][1]
+        assert plain.reason == f"ConfigMap {ns}/retired requires pruning (Flux prunes it)"
     finally:
         await agent.close()
 

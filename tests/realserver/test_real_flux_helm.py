@@ -32,6 +32,9 @@ data:
   chartVersion: {{ .Chart.Version | quote }}
   greeting: {{ .Values.greeting | quote }}
   color: {{ .Values.color | quote }}
+  {{- if .Values.debug }}
+  debug: "on"
+  {{- end }}
 """
 ORIGIN = ", helm.toolkit.fluxcd.io/name: shop, helm.toolkit.fluxcd.io/namespace: {namespace}"
 
@@ -77,12 +80,21 @@ class HelmController:
                      "valuesFrom": [{"kind": "ConfigMap", "name": "shop-values"}],
                      "values": {"greeting": "hi"}, **spec}}))
 
-    def installed(self, version: str, values: dict[str, Any],
-                  ready: tuple[str, str] = ("True", "InstallSucceeded")) -> None:
-        """Install the release as helm-controller renders it, then record it in the status."""
+    def installed(self, version: str, values: dict[str, Any], ready: tuple[str, str] = ("True", "InstallSucceeded"),
+                  *, release: str = "shop", target: str | None = None) -> None:
+        """Install the release as helm-controller renders it (its record kept in the HelmRelease's
+        namespace, the objects in ``target``), then record it in the status."""
         chart = write_chart(self.work / f"as-installed-{version}", version, ORIGIN.format(namespace=self.ns))
         with helm_python.Config(kubeconfig_path=str(self.plane.admin_kubeconfig), namespace=self.ns) as config:
-            config.install(str(chart), "shop", values, namespace=self.ns)
+            config.install(str(chart), release, values, namespace=target or self.ns)
+        if target is not None and target != self.ns:
+            # Helm's library keeps the record beside the objects; helm-controller keeps it in the
+            # HelmRelease's namespace (its storage namespace): move it there.
+            record = self.plane.get("secret", f"sh.helm.release.v1.{release}.v1", "-n", target)
+            record["metadata"] = {k: v for k, v in record["metadata"].items()
+                                  if k in ("name", "labels", "annotations")} | {"namespace": self.ns}
+            self.plane.kubectl("create", "-f", "-", input=json.dumps(record))
+            self.plane.kubectl("delete", "secret", f"sh.helm.release.v1.{release}.v1", "-n", target)
         self._status(f"/apis/helm.toolkit.fluxcd.io/v2/namespaces/{self.ns}/helmreleases/shop", {
             "history": [{"chartName": "shop", "chartVersion": version, "name": "shop", "namespace": self.ns,
                          "version": 1, "status": "deployed"}],
@@ -152,5 +164,75 @@ async def test_a_helmrelease_from_a_helm_repository_is_an_app_judged_with_flux_w
         status = await eventually(agent, f"{ns}/shop", lambda s: s.state is AppState.DEGRADED)
         assert status.reason == (f"Flux HelmRelease {ns}/shop failed: UpgradeFailed: "
                                  "timed out waiting for the condition")
+    finally:
+        await agent.close()
+
+
+async def test_a_helmrelease_of_an_oci_chart_is_rendered_from_the_registry(
+        control_plane: ControlPlane, namespace: str, work: Path) -> None:
+    ns = namespace
+    registry = chart_servers.OciRegistry(work / "registry")
+    try:
+        archive = chart_servers.helm.package(str(write_chart(work / "published", "1.0.0")),
+                                             destination=str(work / "packages"))
+        chart_servers.helm.push(archive, registry.url, plain_http=True)
+        install_crds(control_plane)
+        controller = HelmController(control_plane, ns, work)
+        control_plane.kubectl("apply", "-f", "-", input=yaml.safe_dump({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+            "metadata": {"name": "shop", "namespace": ns},
+            "spec": {"interval": "10m", "url": f"{registry.url}/shop", "ref": {"tag": "1.0.0"},
+                     "layerSelector": {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip"}}}))
+        control_plane.request("PATCH", f"/apis/source.toolkit.fluxcd.io/v1/namespaces/{ns}/ocirepositories/shop/status",
+                              json.dumps({"status": {"artifact": {"revision": "1.0.0@sha256:" + "b" * 64}}}),
+                              "application/merge-patch+json")
+        control_plane.kubectl("create", "configmap", "shop-values", "-n", ns, "--from-literal=values.yaml=color: teal\n")
+        controller.release(chart=None, chartRef={"kind": "OCIRepository", "name": "shop"})
+        controller.installed("1.0.0", {"greeting": "hi", "color": "teal"})
+        (work / "config.yaml").write_text(yaml.safe_dump({
+            "clusters": [{"name": "real", "kubeconfig": str(control_plane.agent_kubeconfig)}],
+            "repositories": [{"url": f"oci://{registry.host}", "plainHttp": True}],
+            "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
+            "appSources": [{"flux": {"cluster": "real", "namespace": ns}}]}))
+        agent = build_agent(load_config(str(work / "config.yaml")))
+        await agent.start()
+        try:
+            status = await eventually(agent, f"{ns}/shop", lambda s: s.state is AppState.HEALTHY)
+            assert [o.key.name for o in status.objects] == ["shop-settings"]
+            config = agent.snapshot()[f"{ns}/shop"][0]
+            assert (config.source.repo_url, config.source.chart) == (registry.url, "shop")
+        finally:
+            await agent.close()
+    finally:
+        registry.close()
+
+
+async def test_a_release_into_a_target_namespace_is_compared_with_helm_record_in_the_helmrelease_namespace(
+        control_plane: ControlPlane, namespace: str, work: Path, charts: Any) -> None:
+    ns, target = namespace, f"{namespace}-web"
+    control_plane.kubectl("create", "namespace", target)
+    install_crds(control_plane)
+    controller = HelmController(control_plane, ns, work)
+    control_plane.kubectl("create", "configmap", "shop-values", "-n", ns, "--from-literal=values.yaml=color: blue\n")
+    controller.repository(charts.url)
+    controller.chart_ready("1.0.0")
+    controller.release(targetNamespace=target)
+    # The release as last installed had debug on; the HelmRelease's values no longer do.
+    controller.installed("1.0.0", {"greeting": "hi", "color": "blue", "debug": True},
+                         release=f"{target}-shop", target=target)
+    (work / "config.yaml").write_text(yaml.safe_dump({
+        "clusters": [{"name": "real", "kubeconfig": str(control_plane.agent_kubeconfig)}],
+        "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
+        "appSources": [{"flux": {"cluster": "real", "namespace": ns}}]}))
+    agent = build_agent(load_config(str(work / "config.yaml")))
+    await agent.start()
+    try:
+        status = await eventually(agent, f"{ns}/shop", lambda s: s.state is AppState.OUT_OF_SYNC)
+        [settings] = status.objects
+        assert settings.key.namespace == target and settings.key.name == f"{target}-shop-settings"
+        [difference] = settings.diff.differences if settings.diff else []
+        assert difference.path == "/data/debug"
+        assert difference.reason.startswith("not deployed yet: Git at shop 1.0.0 (sha256:")
+        assert difference.reason.endswith(f"removes it (last applied by helm release {target}-shop revision 1)")
     finally:
         await agent.close()

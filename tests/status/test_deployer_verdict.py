@@ -74,3 +74,11 @@ def test_an_object_not_compared_is_named_on_an_otherwise_healthy_app() -> None:
     v = combine([obj("web"), secret])
     assert (v.state, v.sync) == (AppState.HEALTHY, Sync.UNKNOWN)
     assert v.reason == "not compared: apps/Deployment ns/db (SOPS-encrypted in Git)"
+
+
+def test_an_object_to_prune_says_whether_flux_will_prune_it() -> None:
+    extra = obj("old", prune=True, sync=Sync.OUT_OF_SYNC)
+    assert combine([obj("web"), extra], deployer=flux(prunes=True)).reason == \
+        "apps/Deployment ns/old requires pruning (Flux prunes it)"
+    assert combine([obj("web"), extra], deployer=flux(prunes=False)).reason == \
+        "apps/Deployment ns/old requires pruning (Flux does not prune it: spec.prune is false)"

@@ -1,4 +1,5 @@
-"""Which chart version a ``targetRevision`` names: an exact version, or a semver range.
+"""Which version a ``targetRevision`` names: an exact version, or a semver range (chart versions,
+and the tags of a Git repository).
 
 Helm reads ranges with the Masterminds constraint syntax (``^1.2``, ``~1.2.3``, ``1.x``,
 ``>= 1.2, < 2``, ``1.2 - 1.4``, ``*``, alternatives with ``||``); npm's syntax is the same but for
