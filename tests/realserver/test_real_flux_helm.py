@@ -103,6 +103,15 @@ class HelmController:
                             "lastTransitionTime": "2026-12-07T10:00:00Z"}]})
 
 
+def agent_config(plane: ControlPlane, work: Path, ns: str, repositories: list[dict[str, Any]] | None = None) -> str:
+    """A config with only ``appSources: [{flux: ...}]`` (and the registries' settings)."""
+    (work / "config.yaml").write_text(yaml.safe_dump({
+        "clusters": [{"name": "real", "kubeconfig": str(plane.agent_kubeconfig)}],
+        "repositories": repositories or [], "cacheDir": str(work / "cache"), "gitPollInterval": "1h",
+        "interval": "1h", "appSources": [{"flux": {"cluster": "real", "namespace": ns}}]}))
+    return str(work / "config.yaml")
+
+
 @pytest.fixture
 def charts(work: Path):
     repo = chart_servers.HelmRepo(work / "charts")
@@ -126,11 +135,7 @@ async def test_a_helmrelease_from_a_helm_repository_is_an_app_judged_with_flux_w
     controller.release()
     # valuesFrom first, inline values over them: greeting from the HelmRelease, color from the ConfigMap.
     controller.installed("1.0.0", {"greeting": "hi", "color": "blue"})
-    (work / "config.yaml").write_text(yaml.safe_dump({
-        "clusters": [{"name": "real", "kubeconfig": str(control_plane.agent_kubeconfig)}],
-        "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
-        "appSources": [{"flux": {"cluster": "real", "namespace": ns}}]}))
-    agent = build_agent(load_config(str(work / "config.yaml")))
+    agent = build_agent(load_config(agent_config(control_plane, work, ns)))
     await agent.start()
     try:
         status = await eventually(agent, f"{ns}/shop", lambda s: s.state is AppState.HEALTHY)
@@ -189,12 +194,8 @@ async def test_a_helmrelease_of_an_oci_chart_is_rendered_from_the_registry(
         control_plane.kubectl("create", "configmap", "shop-values", "-n", ns, "--from-literal=values.yaml=color: teal\n")
         controller.release(chart=None, chartRef={"kind": "OCIRepository", "name": "shop"})
         controller.installed("1.0.0", {"greeting": "hi", "color": "teal"})
-        (work / "config.yaml").write_text(yaml.safe_dump({
-            "clusters": [{"name": "real", "kubeconfig": str(control_plane.agent_kubeconfig)}],
-            "repositories": [{"url": f"oci://{registry.host}", "plainHttp": True}],
-            "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
-            "appSources": [{"flux": {"cluster": "real", "namespace": ns}}]}))
-        agent = build_agent(load_config(str(work / "config.yaml")))
+        agent = build_agent(load_config(agent_config(control_plane, work, ns, [
+            {"url": f"oci://{registry.host}", "plainHttp": True}])))
         await agent.start()
         try:
             status = await eventually(agent, f"{ns}/shop", lambda s: s.state is AppState.HEALTHY)
@@ -220,11 +221,7 @@ async def test_a_release_into_a_target_namespace_is_compared_with_helm_record_in
     # The release as last installed had debug on; the HelmRelease's values no longer do.
     controller.installed("1.0.0", {"greeting": "hi", "color": "blue", "debug": True},
                          release=f"{target}-shop", target=target)
-    (work / "config.yaml").write_text(yaml.safe_dump({
-        "clusters": [{"name": "real", "kubeconfig": str(control_plane.agent_kubeconfig)}],
-        "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
-        "appSources": [{"flux": {"cluster": "real", "namespace": ns}}]}))
-    agent = build_agent(load_config(str(work / "config.yaml")))
+    agent = build_agent(load_config(agent_config(control_plane, work, ns)))
     await agent.start()
     try:
         status = await eventually(agent, f"{ns}/shop", lambda s: s.state is AppState.OUT_OF_SYNC)
