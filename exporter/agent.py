@@ -208,9 +208,9 @@ class Agent:
         now = self.clock.now()
         cluster = self._clusters.get(rt.config.destination.cluster)
         deployer = read_deployer(rt.config.deployer, cluster) \
-            if rt.config.deployer is not None and cluster is not None and error is None else None
-        frozen = (deployer is not None and deployer.suspended) or self.windows.is_frozen(rt.config, now)
-        status = new_status(rt, objects, error, now=now, frozen=frozen, history=self.history, deployer=deployer)
+            if rt.config.deployer is not None and cluster is not None else None
+        status = new_status(rt, objects, error, now=now, frozen=self.parts.freezes.frozen(rt, now, deployer),
+                            history=self.history, deployer=deployer)
         self._tell_freeze(self.parts.freezes.deployer_change(rt, status))
         rt.status = status
         self._apps.publish([(rt.config, status)])

@@ -78,6 +78,8 @@ class FluxBuild:
     ignore_missing_components: bool = False
     common_labels: dict[str, str] = field(default_factory=dict)
     common_annotations: dict[str, str] = field(default_factory=dict)
+    #: ``buildMetadata``: what kustomize records on the objects it builds (``originAnnotations``, ...).
+    build_metadata: list[str] = field(default_factory=list)
     #: ``postBuild``: substitute ``${var}`` in what is built (with ``variables``, or always).
     substitution: bool = False
     substitute_always: bool = False

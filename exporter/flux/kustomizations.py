@@ -33,13 +33,6 @@ from exporter.model import DeployerState, ObjectKey
 
 __all__ = ["kustomization_app", "kustomization_state", "revision_of", "substitution_inputs"]
 
-#: Kustomization fields with no bearing on what is built or how it is judged.
-_NO_EFFECT = frozenset({
-    "interval", "retryInterval", "timeout", "prune", "deletionPolicy", "wait", "healthChecks",
-    "healthCheckExprs", "dependsOn", "serviceAccountName", "force", "sourceRef", "path", "suspend",
-    "targetNamespace", "namePrefix", "nameSuffix", "patches", "images", "components",
-    "ignoreMissingComponents", "commonMetadata", "ignore", "decryption", "postBuild",
-})
 #: Flux's rule for variable names.
 VARIABLE_NAME = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
 #: Fields that change what Flux builds and that this agent does not build yet.
@@ -47,7 +40,6 @@ _NOT_BUILT = {
     "kubeConfig": "a remote cluster (spec.kubeConfig)",
     "patchesStrategicMerge": "spec.patchesStrategicMerge (removed in v1; use spec.patches)",
     "patchesJson6902": "spec.patchesJson6902 (removed in v1; use spec.patches)",
-    "buildMetadata": "spec.buildMetadata",
 }
 
 
@@ -117,7 +109,7 @@ def _variables(obj: Mapping[str, Any], lookup: Lookup, build: FluxBuild) -> None
 
 def _build(spec: Mapping[str, Any]) -> FluxBuild:
     """The overlay fields of a Kustomization, checked for shape."""
-    for key in ("patches", "images", "components"):
+    for key in ("patches", "images", "components", "buildMetadata"):
         if not isinstance(spec.get(key) or [], list):
             raise ValueError(f"spec.{key} must be a list")
     common = spec.get("commonMetadata") or {}
@@ -133,6 +125,7 @@ def _build(spec: Mapping[str, Any]) -> FluxBuild:
         patches=[dict(p) for p in spec.get("patches") or [] if isinstance(p, dict)],
         images=[dict(i) for i in spec.get("images") or [] if isinstance(i, dict)],
         components=components, ignore_missing_components=bool(spec.get("ignoreMissingComponents")),
+        build_metadata=[str(m) for m in spec.get("buildMetadata") or []],
         common_labels={str(k): str(v) for k, v in (common.get("labels") or {}).items()},
         common_annotations={str(k): str(v) for k, v in (common.get("annotations") or {}).items()})
 
@@ -183,8 +176,6 @@ def kustomization_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mappin
     except ValueError as exc:
         app.invalid = f"{where}: {exc}"
     return app
-
-
 
 
 def kustomization_state(kustomization: Mapping[str, Any] | None, git: Mapping[str, Any] | None) -> DeployerState:

@@ -128,8 +128,8 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
                                     health=health.assess(current), diff=result,
                                     health_excluded=excluded or health_excluded(current)))
     claims = diff.claim_prefixes((d.key, d.manifest) for d in desired)
-    tracked = dict(live.tracked(app.name))
-    for key, extra in sorted({**inventory, **tracked}.items()):
+    tracked = live.tracked(app.name)
+    for key, extra in sorted(({**inventory, **tracked} if inventory else tracked).items()):
         if key not in keys and diff.requires_pruning(extra, app.name, keys, app.compare, claims,
                                                      listed=key not in tracked):
             objects.append(ObjectStatus(key, str(extra.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,

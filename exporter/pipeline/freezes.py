@@ -8,7 +8,7 @@ The agent reports each change here; what comes back is a violation to tell peopl
 from __future__ import annotations
 
 from exporter.clock import Clock
-from exporter.model import AppStatus, KubeObject, ObjectKey
+from exporter.model import AppStatus, DeployerState, KubeObject, ObjectKey
 from exporter.pipeline.desired import AppRuntime
 from exporter.windows import FreezeLog, FreezeViolation, WindowSchedule
 
@@ -19,9 +19,10 @@ class FreezeWatch:
         self.log = log
         self.clock = clock
 
-    def frozen(self, rt: AppRuntime, now: float | None = None) -> bool:
-        """Whether the app is frozen: a window holds, or its deployer (last seen) is suspended."""
-        deployer = rt.status.deployer if rt.status is not None else None
+    def frozen(self, rt: AppRuntime, now: float | None = None, deployer: DeployerState | None = None) -> bool:
+        """Whether the app is frozen: a window holds, or its deployer (``deployer``, else as last
+        seen) is suspended."""
+        deployer = deployer if deployer is not None else rt.status.deployer if rt.status is not None else None
         return (deployer is not None and deployer.suspended) or self.windows.is_frozen(
             rt.config, self.clock.now() if now is None else now)
 

@@ -3,10 +3,9 @@
 Flux builds in a copy of its source's artifact: where the path has no kustomization file it
 generates one listing the path's YAML files (and, as whole resources, the subdirectories that have
 a kustomization of their own); it then writes the Kustomization's ``targetNamespace``,
-``namePrefix``/``nameSuffix``, ``patches``, ``components`` and ``images`` into that file, builds
-with no load restrictions inside the artifact, substitutes ``${var}`` in each object's YAML
-(``postBuild``), and sets ``commonMetadata`` on every object built.
-Objects annotated ``kustomize.toolkit.fluxcd.io/ssa: Ignore`` or ``.../reconcile: disabled`` are
+``namePrefix``/``nameSuffix``, ``patches``, ``components``, ``images`` and ``buildMetadata`` into
+that file, builds with no load restrictions inside the artifact, substitutes ``${var}`` in each
+object's YAML (``postBuild``), and sets ``commonMetadata`` on every object built. Objects annotated ``kustomize.toolkit.fluxcd.io/ssa: Ignore`` or ``.../reconcile: disabled`` are
 never applied, so they are not desired. The checkout stays untouched: the copy is made of hard
 links, and the one file rewritten is unlinked first.
 """
@@ -115,6 +114,8 @@ def overlay(kustomization: dict[str, Any], build: FluxBuild, directory: Path, ge
         out["components"] = [*(out.get("components") or []), *components]
     if build.images:
         out["images"] = _merge_images(out.get("images") or [], build.images)
+    if build.build_metadata:
+        out["buildMetadata"] = list(build.build_metadata)
     return out
 
 

@@ -41,11 +41,12 @@ def test_a_kustomization_becomes_an_app_named_after_its_namespace_and_name() -> 
 
 
 def test_the_overlay_fields_are_carried_into_the_build() -> None:
-    build = kustomization_app(KUSTOMIZATION, REPOSITORIES, SOURCE).source.flux
+    build = kustomization_app(kustomization(buildMetadata=["originAnnotations"]), REPOSITORIES, SOURCE).source.flux
     assert build is not None
     assert (build.target_namespace, build.name_prefix, build.common_labels) == ("shop", "prod-", {"env": "prod"})
     assert build.images == [{"name": "ghcr.io/stefanprodan/podinfo", "newTag": "6.5.0"}]
     assert build.patches[0]["target"] == {"kind": "Deployment", "name": "podinfo"}
+    assert build.build_metadata == ["originAnnotations"]
 
 
 def test_objects_are_tracked_by_flux_labels_and_kustomize_controller_is_the_deployer() -> None:

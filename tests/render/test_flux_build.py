@@ -251,3 +251,9 @@ async def test_an_object_holding_a_value_from_a_secret_is_marked_not_to_be_compa
     objects = {o["kind"]: o for o in await render(helm_app(build, {"password": "pa55-from-secret"}), tree)}
     assert objects["ConfigMap"][NOT_COMPARED_KEY] == "holds a value taken from a Secret (valuesFrom)"
     assert NOT_COMPARED_KEY not in objects["Deployment"]
+
+
+async def test_build_metadata_is_written_into_the_kustomization(tmp_path: Path) -> None:
+    tree = write_tree(tmp_path, {"deploy/kustomization.yaml": "resources: [deploy.yaml]\n", "deploy/deploy.yaml": DEPLOY})
+    [deploy] = await render(flux_app("deploy", FluxBuild(build_metadata=["originAnnotations"])), tree)
+    assert deploy["metadata"]["annotations"]["config.kubernetes.io/origin"] == "path: deploy.yaml\n"
