@@ -285,6 +285,8 @@ class FluxAppSource:
     cluster: str  #: the configured cluster where Flux runs and keeps its objects
     namespace: str = ""  #: "" reads every namespace
     label_selector: str = ""
+    #: ``NAMESPACE/NAME`` of a Kustomization or HelmRelease -> the name its app goes by.
+    names: dict[str, str] = field(default_factory=dict)
     origin: str = ""
 
 
@@ -329,6 +331,9 @@ class AppConfig:
     invalid: str | None = None
     #: The object that deploys the app, when it is read from one (a Flux Kustomization).
     deployer: DeployerRef | None = None
+    #: What the app's objects are marked with, when not its name (a Flux app given another name
+    #: keeps ``NAMESPACE/NAME`` in its objects' labels).
+    mark: str | None = None
 
     @property
     def sources(self) -> list[SourceConfig]:

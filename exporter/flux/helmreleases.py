@@ -197,7 +197,7 @@ def helmrelease_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mapping[
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     where = f"HelmRelease {namespace}/{name} on cluster {source.cluster}"
     target = str(spec.get("targetNamespace") or "")
-    app = flux_app(obj, source.cluster, HELM_GROUP, "helm-controller", "helm", target or namespace)
+    app = flux_app(obj, source, HELM_GROUP, "helm-controller", "helm", target or namespace)
     app.origin, compare = where, app.compare
     try:
         for key, what in _NOT_RENDERED.items():

@@ -148,7 +148,7 @@ def kustomization_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mappin
     kind, source_ns, source_name = _source_key(obj)
     deployer = DeployerRef(KUSTOMIZE_GROUP, "Kustomization", namespace, name,
                            SOURCE_GROUP, kind, source_ns, source_name, tuple(substitution_inputs(obj)))
-    app = flux_app(obj, source.cluster, KUSTOMIZE_GROUP, "kustomize-controller", "kustomize",
+    app = flux_app(obj, source, KUSTOMIZE_GROUP, "kustomize-controller", "kustomize",
                    str(spec.get("targetNamespace") or ""))
     app.origin, app.deployer, compare = where, deployer, app.compare
     try:

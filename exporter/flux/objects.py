@@ -10,7 +10,15 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from exporter.config_types import AppConfig, CompareOptions, Destination, IgnoreRule, SourceConfig, SourceType
+from exporter.config_types import (
+    AppConfig,
+    CompareOptions,
+    Destination,
+    FluxAppSource,
+    IgnoreRule,
+    SourceConfig,
+    SourceType,
+)
 from exporter.model import DeployerState, ObjectKey
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -113,18 +121,20 @@ def deployer_state(obj: Mapping[str, Any] | None, kind: str, applied: str, avail
     return state
 
 
-def flux_app(obj: Mapping[str, Any], cluster: str, group: str, manager: str, source_type: SourceType,
+def flux_app(obj: Mapping[str, Any], source: FluxAppSource, group: str, manager: str, source_type: SourceType,
              namespace: str) -> AppConfig:
     """The app an object of Flux's describes, before its source is worked out: named
-    ``NAMESPACE/NAME``, its objects tracked by the two labels the controller of ``group`` writes,
+    ``NAMESPACE/NAME`` (or what ``source.names`` maps that to), its objects tracked by the two
+    labels the controller of ``group`` writes (which hold ``NAMESPACE/NAME`` whatever the name),
     ``manager`` the field manager that applies them, rendering into ``namespace``."""
-    m = meta_of(obj)
+    m, names = meta_of(obj), source.names
+    mark = f"{m.get('namespace')}/{m.get('name')}"
     compare = CompareOptions(tracking_label=f"{group}/name", tracking_namespace_label=f"{group}/namespace",
                              tracking_annotation="", apply_managers=[manager])
-    return AppConfig(name=f"{m.get('namespace')}/{m.get('name')}", compare=compare, project=str(m.get("namespace") or ""),
+    return AppConfig(name=names.get(mark, mark), mark=mark, compare=compare, project=str(m.get("namespace") or ""),
                      labels={str(k): str(v) for k, v in (m.get("labels") or {}).items()},
                      source=SourceConfig(repo_url="", type=source_type),
-                     destination=Destination(cluster=cluster, namespace=namespace))
+                     destination=Destination(cluster=source.cluster, namespace=namespace))
 
 
 def inventory(obj: Mapping[str, Any] | None) -> list[tuple[ObjectKey, str]]:

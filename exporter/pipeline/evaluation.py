@@ -130,7 +130,7 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
     claims = diff.claim_prefixes((d.key, d.manifest) for d in desired)
     tracked = live.tracked(app.name)
     for key, extra in sorted(({**inventory, **tracked} if inventory else tracked).items()):
-        if key not in keys and diff.requires_pruning(extra, app.name, keys, app.compare, claims,
+        if key not in keys and diff.requires_pruning(extra, app.mark or app.name, keys, app.compare, claims,
                                                      listed=key not in tracked):
             objects.append(ObjectStatus(key, str(extra.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
                                         health=health.assess(extra), requires_pruning=True))

@@ -49,18 +49,23 @@ class Tracking:
     #: Objects apps are built from beside those kinds (the ConfigMaps and Secrets Flux takes
     #: variables from): their change re-lists the apps too.
     inputs: frozenset[ObjectKey] = frozenset()
+    #: The app each mark that is not an app's own name stands for.
+    marks: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, apps: Iterable[AppConfig], *, from_sources: bool = False) -> Tracking:
         settings: dict[tuple[str, str, str], CompareOptions] = {}
         own: dict[str, tuple[str, str, str]] = {}
         inputs: set[ObjectKey] = set()
+        marks: dict[str, str] = {}
         for app in apps:
             settings.setdefault(_tracking_of(app.compare), app.compare)
             own[app.name] = _tracking_of(app.compare)
             if app.deployer is not None:
                 inputs.update(ObjectKey("", kind, ns, name) for kind, ns, name in app.deployer.inputs)
-        return cls(tuple(settings.values()) or (CompareOptions(),), own, from_sources, frozenset(inputs))
+            if app.mark is not None and app.mark != app.name:
+                marks[app.mark] = app.name
+        return cls(tuple(settings.values()) or (CompareOptions(),), own, from_sources, frozenset(inputs), marks)
 
     def marked_for(self, obj: KubeObject) -> str | None:
         """The app ``obj`` carries the mark of, or None."""
@@ -69,6 +74,7 @@ class Tracking:
             name = compare_mod.tracked_app(obj, options)
             if name is None:
                 continue
+            name = self.marks.get(name, name)
             if self.apps.get(name) == _tracking_of(options):
                 return name
             first = first or name

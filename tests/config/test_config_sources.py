@@ -183,6 +183,15 @@ def test_flux_app_sources_name_their_cluster_namespace_and_selector(tmp_path):
     assert every.namespace == "", "no namespace reads Kustomizations in every namespace"
 
 
+def test_a_flux_source_maps_names_and_refuses_a_key_that_is_not_namespace_slash_name(tmp_path):
+    config = load(tmp_path, "[]\n", extra="appSources:\n  - flux: {cluster: prod, names: {flux-system/podinfo: podinfo}}\n")
+    assert config.app_sources[0].names == {"flux-system/podinfo": "podinfo"}
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "[]\n", extra="appSources:\n  - flux: {cluster: prod, names: {podinfo: web}}\n")
+    assert info.value.errors[0].endswith(
+        "appSources[0].flux.names.podinfo: must be NAMESPACE/NAME of a Kustomization or HelmRelease")
+
+
 def test_a_flux_source_refuses_argo_cd_destinations_by_name(tmp_path):
     with pytest.raises(ConfigError) as info:
         load(tmp_path, "[]\n", extra="appSources:\n  - flux: {cluster: prod, destinations: {a: prod}}\n")

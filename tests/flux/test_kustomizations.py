@@ -223,3 +223,9 @@ def test_the_inventory_lists_objects_by_flux_id_and_version() -> None:
 def test_prune_is_read_from_the_spec() -> None:
     assert kustomization_state(KUSTOMIZATION, GIT).prunes is True
     assert kustomization_state(kustomization(prune=False), GIT).prunes is False
+
+
+def test_a_mapped_name_is_the_apps_name_and_the_objects_keep_their_flux_mark() -> None:
+    source = FluxAppSource(cluster="prod", names={"flux-system/podinfo": "podinfo-prod"})
+    app = kustomization_app(KUSTOMIZATION, REPOSITORIES, source)
+    assert (app.name, app.mark) == ("podinfo-prod", "flux-system/podinfo")

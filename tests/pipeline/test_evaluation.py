@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from exporter.config_types import AppConfig, Destination, SourceConfig
+from exporter.config_types import AppConfig, CompareOptions, Destination, SourceConfig
 from exporter.diff import SchemaHints
 from exporter.health import HealthEngine
 from exporter.model import Health, KubeObject, ObjectKey, Sync
@@ -141,3 +141,18 @@ def test_an_inventory_entry_git_still_declares_is_judged_once() -> None:
     result = evaluate_objects(APP, desired(cm), DictView([copy.deepcopy(cm)]), HealthEngine([]),
                               inventory={ObjectKey.of(cm): cm})
     assert [(o.key.name, o.requires_pruning) for o in result.objects] == [("settings", False)]
+
+
+def test_a_renamed_app_prunes_by_its_mark() -> None:
+    renamed = AppConfig(name="shop-prod", mark="flux-system/shop", source=APP.source, destination=APP.destination,
+                        compare=CompareOptions(tracking_label="kustomize.toolkit.fluxcd.io/name", tracking_annotation="",
+                                               tracking_namespace_label="kustomize.toolkit.fluxcd.io/namespace"))
+    old = configmap("retired", {}, labels={"kustomize.toolkit.fluxcd.io/name": "shop",
+                                           "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+
+    class Renamed(DictView):
+        def tracked(self, app: str) -> Mapping[ObjectKey, KubeObject]:
+            return self._tracked if app == "shop-prod" else {}
+
+    [obj] = evaluate_objects(renamed, desired(), Renamed(tracked=[old]), HealthEngine([])).objects
+    assert obj.requires_pruning

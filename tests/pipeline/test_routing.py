@@ -134,3 +134,13 @@ def test_an_object_with_flux_labels_marks_the_flux_app_by_namespace_and_name() -
     labels = {"kustomize.toolkit.fluxcd.io/name": "shop", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
     marks = apply_event(EventIndex(), key("web"), configmap("web", labels=labels), tracking)
     assert marks.apps == ("flux-system/shop",)
+
+
+def test_an_object_marked_for_a_renamed_flux_app_marks_the_app_by_its_name() -> None:
+    renamed = flux_app("podinfo-prod")
+    renamed.mark = "flux-system/shop"
+    tracking = Tracking.of([renamed], from_sources=True)
+    labels = {"kustomize.toolkit.fluxcd.io/name": "shop", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+    index = EventIndex()
+    assert apply_event(index, key("web"), configmap("web", labels=labels), tracking).apps == ("podinfo-prod",)
+    assert list(index.tracked["podinfo-prod"]) == [key("web")]

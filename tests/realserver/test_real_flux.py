@@ -184,14 +184,14 @@ def git(work: Path) -> Iterator[Git]:
 
 
 def agent_config(plane: ControlPlane, work: Path, git: Git, ns: str, kubeconfig: str | None = None,
-                 freeze_log: bool = False) -> str:
+                 freeze_log: bool = False, names: dict[str, str] | None = None) -> str:
     (work / "token").write_text(TOKEN)
     config: dict[str, Any] = {
         "clusters": [{"name": "real", "kubeconfig": kubeconfig or str(plane.agent_kubeconfig)}],
         "repositories": [{"url": git.url.rpartition("/")[0] + "/", "username": "x-access-token",
                           "tokenFile": str(work / "token")}],
         "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
-        "appSources": [{"flux": {"cluster": "real", "namespace": ns}}],
+        "appSources": [{"flux": {"cluster": "real", "namespace": ns, "names": names or {}}}],
     }
     if freeze_log:
         config["freezeLog"] = str(work / "freezes.jsonl")
@@ -232,22 +232,26 @@ async def test_kustomizations_become_apps_built_as_flux_builds_them_and_drift_is
     flux.kustomization("web", "./web", **WEB_SPEC)
     flux.applied("plain", [configmap("settings"), configmap("flags"), DB_AS_DECRYPTED], sha)
     flux.applied("web", web_as_flux_applies(ns), sha)
-    agent = build_agent(load_config(agent_config(control_plane, work, git, ns)))
+    # The web Kustomization's app goes by another name; its objects keep Flux's labels.
+    agent = build_agent(load_config(agent_config(control_plane, work, git, ns, names={f"{ns}/web": "web"})))
     await agent.start()
     try:
-        assert sorted(agent.snapshot()) == [f"{ns}/plain", f"{ns}/web"]
+        assert sorted(agent.snapshot()) == [f"{ns}/plain", "web"]
         plain = await eventually(agent, f"{ns}/plain", lambda s: s.state is AppState.HEALTHY)
         assert sorted(o.key.name for o in plain.objects) == ["db", "flags", "settings"]
         assert plain.reason == f"not compared: Secret {ns}/db (SOPS-encrypted in Git)"
         assert PASSWORD not in repr(plain) and PASSWORD not in app_diff(plain)
-        web = await eventually(agent, f"{ns}/web", lambda s: s.state is AppState.HEALTHY)
+        web = await eventually(agent, "web", lambda s: s.state is AppState.HEALTHY)
         assert sorted(o.key.name for o in web.objects) == ["prod-config", "prod-web"]
         assert web.deployer is not None and not web.deployer.behind and web.revision == sha
 
         # A hand edit of a field Flux applied is drift.
         control_plane.kubectl("patch", "configmap", "prod-config", "-n", ns, "-p", '{"data":{"mode":"hand"}}')
-        web = await eventually(agent, f"{ns}/web", lambda s: s.state is AppState.OUT_OF_SYNC)
+        web = await eventually(agent, "web", lambda s: s.state is AppState.OUT_OF_SYNC)
         assert "prod-config differs at /data/mode" in web.reason
+        # What Flux applied for it and Git dropped is found through its labels, under its new name.
+        flux.applied("web", [*web_as_flux_applies(ns), configmap("leftover")], sha)
+        await eventually(agent, "web", lambda s: f"ConfigMap {ns}/leftover requires pruning" in s.reason)
 
         # An object Flux applied for the Kustomization and Git no longer has requires pruning.
         flux.applied("plain", [configmap("settings"), configmap("flags"), DB_AS_DECRYPTED, configmap("retired")], sha)
