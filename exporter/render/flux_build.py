@@ -27,9 +27,9 @@ from exporter.model import NOT_COMPARED_KEY, KubeObject
 from exporter.render.kustomize import kustomize_output, render_kustomize
 from exporter.render.manifests import RenderError, load_yaml_documents, parse_yaml
 from exporter.render.pool import in_thread
+from exporter.render.sandbox import kustomization_file
 from exporter.render.substitution import SubstitutionError, substitute
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 #: Annotations by which Flux leaves an object out of what it applies.
 NOT_APPLIED = {"kustomize.toolkit.fluxcd.io/ssa": "ignore", "kustomize.toolkit.fluxcd.io/reconcile": "disabled"}
 
@@ -39,10 +39,6 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
-
-def _kustomization_file(directory: Path) -> Path | None:
-    return next((directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()), None)
 
 
 def _generated(directory: Path, tree: Path) -> dict[str, Any]:
@@ -55,7 +51,7 @@ def _generated(directory: Path, tree: Path) -> dict[str, Any]:
         dirs.sort()
         keep = []
         for name in dirs:
-            if _kustomization_file(here / name) is not None:
+            if kustomization_file(here / name) is not None:
                 resources.append("./" + (here / name).relative_to(directory).as_posix())
             else:
                 keep.append(name)
@@ -126,7 +122,7 @@ def prepare(tree: Path, root: Path, work: Path, build: FluxBuild) -> Path:
     shutil.copytree(tree, copy, symlinks=True, copy_function=_link_or_copy,
                     ignore=shutil.ignore_patterns(".git"))
     directory = copy / root.relative_to(tree)
-    existing = _kustomization_file(directory)
+    existing = kustomization_file(directory)
     if existing is not None:
         rel = existing.relative_to(copy).as_posix()
         docs = load_yaml_documents(existing.read_text(encoding="utf-8"), rel)

@@ -31,6 +31,11 @@ NO_NETWORK_ENV: dict[str, str] = {
 }
 
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    """The kustomization file of ``directory``, under any name kustomize recognises, or None."""
+    return next((directory / n for n in _KUSTOMIZATION_FILES if (directory / n).is_file()), None)
 #: Kustomization fields that name files or directories, and whether entries may be directories.
 _PATH_LISTS = ("resources", "bases", "components", "crds", "patchesStrategicMerge", "configurations",
                "generators", "transformers", "validators")
@@ -86,7 +91,7 @@ def check_kustomization(root: Path, tree: Path) -> list[ChartUse]:
             check_links(directory, tree)
         else:
             _check_entries(directory, tree)
-        kustomization = next((directory / n for n in _KUSTOMIZATION_FILES if (directory / n).is_file()), None)
+        kustomization = kustomization_file(directory)
         if kustomization is None:
             continue
         refuse_outside_link(kustomization, tree)
