@@ -62,6 +62,22 @@ class HelmOptions:
 
 
 @dataclass
+class ArtifactOptions:
+    """An OCI artifact source (a Flux ``OCIRepository``): ``repo_url`` is ``oci://host/path`` and
+    ``target_revision`` a tag, a semver range or a ``sha256:`` digest."""
+
+    #: The layer to unpack (``spec.layerSelector.mediaType``); empty takes the first layer.
+    media_type: str = ""
+    #: ``target_revision`` is a semver range (``ref.semver``) picking the newest matching tag,
+    #: not a tag: Flux says which, and a tag such as ``v1`` also reads as a range.
+    semver: bool = False
+    #: A regular expression tags must match before the range picks one (``ref.semverFilter``).
+    semver_filter: str = ""
+    #: Talk plain HTTP to the registry (``spec.insecure``), as ``repositories[].plainHttp`` does.
+    plain_http: bool = False
+
+
+@dataclass
 class FluxBuild:
     """What a Flux ``Kustomization`` adds to ``kustomize build`` of its path (or a ``HelmRelease``
     to Helm's render, as post-renderers), in Flux's order:
@@ -114,6 +130,13 @@ class SourceConfig:
     #: Built as Flux's kustomize-controller builds a Kustomization (a ``kustomization.yaml``
     #: generated where the path has none, the Kustomization's overlay fields, its owner labels).
     flux: FluxBuild | None = None
+    #: Set for an OCI artifact (Flux's ``OCIRepository``) rather than a Git repository or a chart.
+    artifact: ArtifactOptions | None = None
+
+    @property
+    def from_git(self) -> bool:
+        """Whether the source is a Git repository (not a chart, not an OCI artifact)."""
+        return self.chart is None and self.artifact is None
 
     @property
     def renders(self) -> bool:

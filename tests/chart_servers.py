@@ -111,10 +111,21 @@ class HelmRepo:
         self.server.server_close()
 
 
+def bcrypt(password: str) -> str:
+    """A bcrypt hash of ``password`` for an htpasswd file, by the C library's crypt(3)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+
+
 class OciRegistry:
     """Debian's ``docker-registry`` on a loopback port, storing in a temporary directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
+        """``users`` (name -> password) puts the registry behind Basic authentication (htpasswd)."""
         binary = shutil.which("docker-registry") or shutil.which("registry")
         if binary is None:
             if os.environ.get("CI"):
@@ -130,6 +141,10 @@ class OciRegistry:
             storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}
             http: {{addr: 127.0.0.1:{self.port}}}
         """))
+        if users:
+            (root / "htpasswd").write_text("".join(f"{name}:{bcrypt(password)}\n" for name, password in users.items()))
+            with config.open("a") as fh:
+                fh.write(f"auth: {{htpasswd: {{realm: test-registry, path: {root / 'htpasswd'}}}}}\n")
         self.process = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20

@@ -31,10 +31,12 @@ from exporter.flux.objects import (
     ignore_rules,
     meta_of,
     no_lookup,
+    oci_source,
     spec_of,
     status_of,
 )
 from exporter.model import DeployerState, ObjectKey
+from exporter.oci import HELM_CHART_LAYER
 from exporter.values import merge_values
 
 __all__ = ["helmrelease_app", "helmrelease_state", "release_name", "values_inputs"]
@@ -161,8 +163,10 @@ def _chart(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mapping[str, Any]
             return _chart_template(found, ref_ns, sources), (kind, ref_ns, name)
         if kind == "OCIRepository" and found is not None:
             url, tag = str(found.get("url") or ""), found.get("ref") or {}
-            if tag.get("digest"):
-                raise ValueError("its OCIRepository pins a digest (ref.digest); pin a tag or a semver range")
+            if tag.get("digest"):  # a pinned artifact: its chart layer, as source-controller selects it
+                pinned = oci_source({"spec": found}, f"OCIRepository {ref_ns}/{name}", HELM_CHART_LAYER)
+                pinned.type = "helm"
+                return pinned, (kind, ref_ns, name)
             repo, _, chart_name = url.rstrip("/").rpartition("/")
             return (SourceConfig(repo_url=repo, chart=chart_name, type="helm",
                                  target_revision=str(tag.get("semver") or tag.get("tag") or "latest")),
@@ -233,9 +237,17 @@ def helmrelease_state(release: Mapping[str, Any] | None, chart: Mapping[str, Any
     one its chart source has ready."""
     status = status_of(release)
     history = status.get("history")
-    applied = str(history[0].get("chartVersion") or "") if isinstance(history, list) and history and \
-        isinstance(history[0], dict) else str(status.get("lastAppliedRevision") or "")
+    latest = history[0] if isinstance(history, list) and history and isinstance(history[0], dict) else {}
+    applied = str(latest.get("chartVersion") or "") if latest else str(status.get("lastAppliedRevision") or "")
     state = deployer_state(release, "HelmRelease", applied, artifact_revision(chart))
-    if _version(state.applied_revision) == _version(state.source_revision):
-        state.source_revision = state.applied_revision  # the same chart version: not behind
+    # A chart from an OCIRepository: helm-controller records the artifact's digest it released.
+    released, ready = str(latest.get("ociDigest") or ""), state.source_revision.rpartition("@")[2]
+    if released and ready.startswith("sha256:"):
+        same = released == ready
+        if not same:
+            state.applied_revision = f"{applied}@{released}"
+    else:
+        same = _version(state.applied_revision) == _version(state.source_revision)
+    if same:
+        state.source_revision = state.applied_revision  # the same chart: not behind
     return state

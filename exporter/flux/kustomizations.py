@@ -26,6 +26,7 @@ from exporter.flux.objects import (
     ignore_rules,
     meta_of,
     no_lookup,
+    oci_source,
     spec_of,
     status_of,
 )
@@ -137,10 +138,29 @@ def _source_key(kustomization: Mapping[str, Any]) -> tuple[str, str, str]:
     return str(ref.get("kind") or ""), str(namespace), str(ref.get("name") or "")
 
 
+def _source(kind: str, found: Mapping[str, Any] | None, where: str) -> SourceConfig:
+    """The source a Kustomization builds from: a GitRepository's revision or an OCIRepository's
+    artifact (its first layer unless it selects one, as source-controller extracts it)."""
+    if kind not in ("GitRepository", "OCIRepository"):
+        raise ValueError(f"its source is a {kind or '(no kind)'}; this agent reads GitRepository and "
+                         "OCIRepository sources")
+    if found is None:
+        raise ValueError(f"its source {where} does not exist")
+    if kind == "OCIRepository":
+        return oci_source(found, where)
+    url = spec_of(found).get("url")
+    if not url:
+        raise ValueError(f"{where} has no spec.url")
+    try:
+        return SourceConfig(repo_url=str(url), target_revision=revision_of(found))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
 def kustomization_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mapping[str, Any]],
                       source: FluxAppSource, lookup: Lookup = no_lookup) -> AppConfig:
     """The app a Kustomization describes; ``invalid`` says why when it cannot be built as Flux would.
-    ``sources`` are the cluster's GitRepositories by key; ``lookup`` reads the ConfigMaps and
+    ``sources`` are the cluster's GitRepositories and OCIRepositories by key; ``lookup`` reads the ConfigMaps and
     Secrets its variables come from."""
     meta, spec = meta_of(obj), spec_of(obj)
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
@@ -155,24 +175,14 @@ def kustomization_app(obj: Mapping[str, Any], sources: Mapping[ObjectKey, Mappin
         for key, what in _NOT_BUILT.items():
             if spec.get(key):
                 raise ValueError(f"it uses {what}, which this agent does not build yet")
-        if kind != "GitRepository":
-            raise ValueError(f"its source is a {kind or '(no kind)'}; this agent reads GitRepository sources")
-        git = sources.get(ObjectKey(SOURCE_GROUP, "GitRepository", source_ns, source_name))
-        if git is None:
-            raise ValueError(f"its source GitRepository {source_ns}/{source_name} does not exist")
-        url = spec_of(git).get("url")
-        if not url:
-            raise ValueError(f"GitRepository {source_ns}/{source_name} has no spec.url")
-        try:
-            revision = revision_of(git)
-        except ValueError as exc:
-            raise ValueError(f"GitRepository {source_ns}/{source_name}: {exc}") from None
+        built = _source(kind, sources.get(ObjectKey(SOURCE_GROUP, kind, source_ns, source_name)),
+                        f"{kind} {source_ns}/{source_name}")
         compare.ignore_differences = ignore_rules(spec.get("ignore"), "spec.ignore", where)
         build = _build(spec)
         _variables(obj, lookup, build)
-        app.source = SourceConfig(repo_url=str(url), target_revision=revision, type="kustomize",
-                                  path=str(spec.get("path") or "."), flux=build,
-                                  kustomize_build_options=["--load-restrictor", "LoadRestrictionsNone"])
+        built.type, built.path, built.flux = "kustomize", str(spec.get("path") or "."), build
+        built.kustomize_build_options = ["--load-restrictor", "LoadRestrictionsNone"]
+        app.source = built
     except ValueError as exc:
         app.invalid = f"{where}: {exc}"
     return app

@@ -12,6 +12,7 @@ from typing import Any
 
 from exporter.config_types import (
     AppConfig,
+    ArtifactOptions,
     CompareOptions,
     Destination,
     FluxAppSource,
@@ -149,3 +150,26 @@ def inventory(obj: Mapping[str, Any] | None) -> list[tuple[ObjectKey, str]]:
             namespace, name, group, kind = parts
             out.append((ObjectKey(group, kind, namespace, name), str(entry.get("v") or "")))
     return out
+
+
+def oci_source(repository: Mapping[str, Any], where: str, media_type: str = "") -> SourceConfig:
+    """What an ``OCIRepository`` points at, in source-controller's precedence (``ref.digest`` >
+    ``ref.semver`` > ``ref.tag`` > ``latest``), with its layer selector and ``insecure``;
+    ValueError for what this agent cannot read as Flux does. ``media_type`` is the layer taken
+    when the repository selects none."""
+    spec = spec_of(repository)
+    url = str(spec.get("url") or "")
+    if not url.startswith("oci://"):
+        raise ValueError(f"{where} has spec.url '{url}', not an oci:// URL")
+    provider = str(spec.get("provider") or "generic")
+    if provider != "generic":
+        raise ValueError(f"{where} logs in with provider '{provider}' (cloud credentials), which this agent "
+                         "does not read; give the registry's credentials in repositories[]")
+    ref: dict[str, Any] = spec["ref"] if isinstance(spec.get("ref"), dict) else {}
+    revision = str(ref.get("digest") or ref.get("semver") or ref.get("tag") or "latest")
+    selector: dict[str, Any] = spec["layerSelector"] if isinstance(spec.get("layerSelector"), dict) else {}
+    options = ArtifactOptions(media_type=str(selector.get("mediaType") or media_type),
+                              semver=bool(ref.get("semver")) and not ref.get("digest"),
+                              semver_filter=str(ref.get("semverFilter") or "") if ref.get("semver") else "",
+                              plain_http=spec.get("insecure") is True)
+    return SourceConfig(repo_url=url, target_revision=revision, artifact=options)

@@ -21,6 +21,7 @@ from exporter.clock import Clock
 from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
 from exporter.model import AppStatus, KubeObject, ObjectKey
+from exporter.oci import ArtifactCache, ArtifactError, ArtifactVersion
 from exporter.render import RenderError, chart_uses, render_packed, source_root
 from exporter.render.helm import load_values
 from exporter.render.packing import EMPTY, pack, unpack
@@ -65,24 +66,31 @@ class AppRuntime:
         self.desired_packed = pack(objects)
 
 
-#: What one source resolved to: a commit SHA, or a chart version with its digest.
-SourceRevision = str | ChartVersion
+#: What one source resolved to: a commit SHA, a chart version with its digest, or an OCI
+#: artifact's tag and digest.
+SourceRevision = str | ChartVersion | ArtifactVersion
+#: What a source that cannot be read raises.
+SOURCE_ERRORS = (GitError, ChartError, ArtifactError)
 
 
 class Revisions:
     """What each source's ``targetRevision`` names now: commit SHAs by (repository, revision),
-    resolved once until the repository is fetched again, and chart versions from the chart cache
-    (which keeps version lists until its repository is read again)."""
+    resolved once until the repository is fetched again, chart versions from the chart cache
+    (which keeps version lists until its repository is read again), and OCI artifact digests
+    from the artifact cache (likewise)."""
 
     def __init__(self, git: GitCache, charts: ChartCache | None = None) -> None:
         self.git = git
         self.charts = charts or ChartCache(git.cache_dir / "charts", git.credentials, timeout=git.timeout)
+        self.artifacts = ArtifactCache(git.cache_dir / "artifacts", git.credentials, timeout=git.timeout)
         self._shas: dict[tuple[str, str], str] = {}
 
     async def resolve_source(self, source: SourceConfig) -> SourceRevision:
-        """Raises ``GitError`` or ``ChartError``."""
+        """Raises one of ``SOURCE_ERRORS``."""
         if source.chart is not None:
             return await self.charts.resolve(source)
+        if source.artifact is not None:
+            return await self.artifacts.resolve(source)
         key = (source.repo_url, source.target_revision)
         sha = self._shas.get(key)
         if sha is None:
@@ -111,7 +119,7 @@ async def prepare_checkouts(apps: Iterable[AppConfig], revisions: Revisions) -> 
     the clusters are being listed, so that no app's first evaluation waits for a checkout (a
     repository of thousands of apps takes seconds to check out). Failures are left for each
     app's evaluation to report."""
-    wanted = {(s.repo_url, s.target_revision): s for app in apps for s in app.sources if s.chart is None}
+    wanted = {(s.repo_url, s.target_revision): s for app in apps for s in app.sources if s.from_git}
     slots = asyncio.Semaphore(PREPARE_AT_ONCE)
 
     async def prepare(source: SourceConfig) -> None:
@@ -126,10 +134,11 @@ async def prepare_checkouts(apps: Iterable[AppConfig], revisions: Revisions) -> 
 
 def revision_text(app: AppConfig, parts: list[SourceRevision]) -> str:
     """One string that changes whenever any source moves: the SHA alone for an app of one Git
-    source (as always), else ``web 1.4.2 (sha256:…) + <sha>`` in source order."""
-    if len(parts) == 1 and isinstance(parts[0], str):
-        return parts[0]
-    return " + ".join(f"{source.chart} {part}" if isinstance(part, ChartVersion) else part
+    source (as always), Flux's ``<tag>@sha256:<digest>`` for an app of one OCI artifact, else
+    ``web 1.4.2 (sha256:…) + <sha>`` in source order."""
+    if len(parts) == 1 and not isinstance(parts[0], ChartVersion):
+        return str(parts[0])
+    return " + ".join(f"{source.chart} {part}" if isinstance(part, ChartVersion) else str(part)
                       for source, part in zip(app.sources, parts, strict=True))
 
 
@@ -153,6 +162,9 @@ async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions:
     for source, part in zip(app.sources, parts, strict=True):
         if isinstance(part, ChartVersion):
             trees.append(await revisions.charts.fetch(source, part))
+            continue
+        if isinstance(part, ArtifactVersion):
+            trees.append(await revisions.artifacts.fetch(source, part))
             continue
         tree = await revisions.git.checkout(source.repo_url, part)
         if source.type == "helm" and source.renders:
@@ -181,7 +193,7 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     app = rt.config
     try:
         parts = await revisions.resolve_all(app)
-    except (GitError, ChartError) as exc:
+    except SOURCE_ERRORS as exc:
         return str(exc)
     sha = revision_text(app, parts)
     if rt.sha is not None and sha != rt.sha:
@@ -193,7 +205,7 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
         return rt.render_error[1]  # the same commit failed moments ago: back off
     try:
         rt.desired_packed = await render_sources(app, parts, revisions, render_timeout, build_options)
-    except (GitError, ChartError, RenderError) as exc:
+    except (*SOURCE_ERRORS, RenderError) as exc:
         render_failed(rt, sha, str(exc), clock)
         return str(exc)
     rt.rendered_sha = sha

@@ -1,5 +1,5 @@
-"""Keeping the apps' sources current: Git repositories and chart repositories polled on the same
-interval (or a push webhook), and only the apps that read a moved source evaluated again.
+"""Keeping the apps' sources current: Git repositories, chart repositories and OCI artifacts
+polled on the same interval (or a push webhook), and only the apps that read a moved source evaluated again.
 
 A source that cannot be read makes the apps reading it Unknown with the reason (what they last
 rendered may no longer be what the source says); when it recovers they are evaluated again.
@@ -11,10 +11,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from exporter.charts import ChartError
 from exporter.config_types import SourceConfig
 from exporter.git import GitError
-from exporter.pipeline.desired import AppRuntime, Revisions, under
+from exporter.pipeline.desired import SOURCE_ERRORS, AppRuntime, Revisions, under
 from exporter.pipeline.table import AppTable
 from exporter.urls import normalise_repo_url
 
@@ -22,16 +21,20 @@ log = logging.getLogger(__name__)
 
 
 def _git_urls(rt: AppRuntime) -> set[str]:
-    return {s.repo_url for s in rt.config.sources if s.chart is None}
+    return {s.repo_url for s in rt.config.sources if s.from_git}
 
 
 def _chart_urls(rt: AppRuntime) -> set[str]:
     return {s.repo_url for s in rt.config.sources if s.chart is not None}
 
 
+def _artifact_urls(rt: AppRuntime) -> set[str]:
+    return {s.repo_url for s in rt.config.sources if s.artifact is not None}
+
+
 def _plain_directory(rt: AppRuntime) -> bool:
     """One Git source rendered as plain manifests: a commit that misses its path changes nothing."""
-    return not rt.config.more_sources and rt.config.source.chart is None and rt.config.source.type == "directory"
+    return not rt.config.more_sources and rt.config.source.from_git and rt.config.source.type == "directory"
 
 
 class SourceWatch:
@@ -52,7 +55,8 @@ class SourceWatch:
         return [rt for rt in self._table.runtimes() if any(s.repo_url == url for s in rt.config.sources)]
 
     async def poll(self) -> None:
-        """Fetch every Git repository and read every chart repository's versions again."""
+        """Fetch every Git repository, and read every chart repository's versions and every OCI
+        artifact's tags and digests again."""
         apps = self._table.runtimes()
         for url in sorted(set().union(*map(_git_urls, apps))):
             try:
@@ -62,21 +66,22 @@ class SourceWatch:
                 continue
             if self.recovered(url) or moved:
                 await self.refresh(url)
-        for url in sorted(set().union(*map(_chart_urls, apps))):
-            try:
-                moved = await self.revisions.charts.changed(url)
-            except ChartError as exc:
-                self.failed(url, str(exc))
-                continue
-            if self.recovered(url) or moved:
-                await self.refresh(url)
+        for urls, cache in ((_chart_urls, self.revisions.charts), (_artifact_urls, self.revisions.artifacts)):
+            for url in sorted(set().union(*map(urls, apps))):
+                try:
+                    moved = await cache.changed(url)
+                except SOURCE_ERRORS as exc:
+                    self.failed(url, str(exc))
+                    continue
+                if self.recovered(url) or moved:
+                    await self.refresh(url)
 
     async def on_push(self, repo_urls: list[str], branch: str | None) -> int:
         """A push webhook: fetch the named Git repositories now; the number of apps on that branch."""
         wanted = {normalise_repo_url(u) for u in repo_urls}
 
         def pushed(source: SourceConfig) -> bool:
-            return source.chart is None and normalise_repo_url(source.repo_url) in wanted
+            return source.from_git and normalise_repo_url(source.repo_url) in wanted
 
         hit = [rt for rt in self._table.runtimes() for s in rt.config.sources
                if pushed(s) and (branch is None or s.target_revision in (branch, "HEAD"))]
@@ -116,7 +121,7 @@ class SourceWatch:
         for rt in self._readers(url):
             try:
                 sha = await self.revisions.resolve(rt.config)
-            except (GitError, ChartError):
+            except SOURCE_ERRORS:
                 self._mark(rt.config.name)
                 continue
             if sha == rt.sha:

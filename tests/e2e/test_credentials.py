@@ -66,8 +66,10 @@ async def test_a_token_in_the_repo_url_is_used_but_never_shown(tmp_path, sim, re
     seen_commands: list[str] = []
     shown: dict[str, str] = {}
     try:
-        deadline = asyncio.get_running_loop().time() + 1.2
-        while asyncio.get_running_loop().time() < deadline:  # while the first fetch waits on the server
+        # The server holds its first answer back, so the fetch's git process lives long enough to
+        # be seen however long the agent takes to start.
+        deadline = asyncio.get_running_loop().time() + 20
+        while not seen_commands and asyncio.get_running_loop().time() < deadline:
             seen_commands += [c for c in process_command_lines() if "web.git" in c]
             await asyncio.sleep(0.05)
         async with aiohttp.ClientSession() as http:

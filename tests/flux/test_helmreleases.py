@@ -14,6 +14,7 @@ import yaml
 from exporter.config_types import FluxAppSource
 from exporter.flux.helmreleases import helmrelease_app, helmrelease_state, release_name
 from exporter.model import ObjectKey
+from exporter.oci import HELM_CHART_LAYER
 
 SOURCE = FluxAppSource(cluster="prod", origin="config.yaml:7")
 RELEASE, REPOSITORY, CHART = yaml.safe_load_all((Path(__file__).parent / "data" / "helmrelease.yaml").read_text())
@@ -154,3 +155,34 @@ def test_a_failed_upgrade_is_a_failure_with_flux_reason() -> None:
     state = helmrelease_state(with_status(conditions=[{"type": "Ready", "status": "False", "reason": "UpgradeFailed",
                                                        "message": "context deadline exceeded"}]), CHART)
     assert state.failed == "UpgradeFailed: context deadline exceeded"
+
+
+def test_a_chart_ref_to_an_oci_repository_pinned_by_digest_takes_its_helm_chart_layer() -> None:
+    digest = "sha256:" + "c" * 64
+    oci = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+           "metadata": {"name": "podinfo", "namespace": "shop"},
+           "spec": {"url": "oci://ghcr.io/stefanprodan/charts/podinfo", "ref": {"tag": "6.5.0", "digest": digest}}}
+    spec = {k: v for k, v in RELEASE["spec"].items() if k != "chart"}
+    obj = copy.deepcopy(RELEASE)
+    obj["spec"] = {**spec, "chartRef": {"kind": "OCIRepository", "name": "podinfo"}}
+    app = helmrelease_app(obj, {ObjectKey.of(oci): oci}, SOURCE, lookup())
+    assert app.invalid is None and app.source.artifact is not None
+    assert (app.source.repo_url, app.source.chart, app.source.target_revision, app.source.type) == (
+        "oci://ghcr.io/stefanprodan/charts/podinfo", None, digest, "helm")
+    assert app.source.artifact.media_type == HELM_CHART_LAYER
+
+
+def test_a_release_of_the_oci_digest_its_source_has_ready_is_not_behind() -> None:
+    digest = "sha256:" + "d" * 64
+    oci = {"status": {"artifact": {"revision": digest}}}
+    state = helmrelease_state(with_status(history=[{"chartVersion": "6.5.0", "ociDigest": digest}],
+                                          conditions=[READY]), oci)
+    assert not state.behind
+
+
+def test_a_release_of_another_oci_digest_is_behind_naming_both_digests() -> None:
+    old, new = "sha256:" + "e" * 64, "sha256:" + "f" * 64
+    oci = {"status": {"artifact": {"revision": f"6.5.0@{new}"}}}
+    state = helmrelease_state(with_status(history=[{"chartVersion": "6.5.0", "ociDigest": old}],
+                                          conditions=[READY]), oci)
+    assert state.behind and (state.applied_revision, state.source_revision) == (f"6.5.0@{old}", f"6.5.0@{new}")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from exporter.config_types import FluxAppSource
+from exporter.config_types import AppConfig, ArtifactOptions, FluxAppSource
 from exporter.flux import kustomization_app, kustomization_state, revision_of
 from exporter.model import ObjectKey
 
@@ -97,7 +97,7 @@ def test_a_pull_request_reference_is_refused() -> None:
     ({"postBuild": {"substitute": {"cluster-env": "prod"}}}, "'cluster-env' var name is invalid"),
     ({"postBuild": {"substituteFrom": [{"kind": "Bucket", "name": "vars"}]}}, "must be ConfigMap or Secret"),
     ({"kubeConfig": {"secretRef": {"name": "remote"}}}, "remote cluster"),
-    ({"sourceRef": {"kind": "Bucket", "name": "podinfo"}}, "its source is a Bucket"),
+    ({"sourceRef": {"kind": "Bucket", "name": "podinfo"}}, "its source is a Bucket; this agent reads GitRepository and OCIRepository"),
     ({"sourceRef": {"kind": "GitRepository", "name": "gone"}}, "GitRepository flux-system/gone does not exist"),
     ({"components": ["/etc"]}, "must be local and relative"),
 ])
@@ -229,3 +229,48 @@ def test_a_mapped_name_is_the_apps_name_and_the_objects_keep_their_flux_mark() -
     source = FluxAppSource(cluster="prod", names={"flux-system/podinfo": "podinfo-prod"})
     app = kustomization_app(KUSTOMIZATION, REPOSITORIES, source)
     assert (app.name, app.mark) == ("podinfo-prod", "flux-system/podinfo")
+
+
+def oci_repository(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+            "metadata": {"name": "manifests", "namespace": "flux-system"},
+            "spec": {"interval": "5m", "url": "oci://ghcr.io/stefanprodan/manifests/podinfo", **spec}}
+
+
+def from_oci(**spec: Any) -> AppConfig:
+    repository = oci_repository(**spec)
+    return kustomization_app(kustomization(sourceRef={"kind": "OCIRepository", "name": "manifests"}),
+                             {ObjectKey.of(repository): repository}, SOURCE)
+
+
+@pytest.mark.parametrize(("ref", "revision", "semver"), [
+    ({}, "latest", False),
+    ({"tag": "6.5.0"}, "6.5.0", False),
+    ({"tag": "6.5.0", "semver": "6.x"}, "6.x", True),
+    ({"semver": "6.x", "digest": "sha256:" + "b" * 64}, "sha256:" + "b" * 64, False),
+])
+def test_an_oci_repository_reference_follows_source_controller_precedence(
+        ref: dict[str, str], revision: str, semver: bool) -> None:
+    app = from_oci(ref=ref)
+    assert app.invalid is None and app.source.artifact is not None
+    assert (app.source.repo_url, app.source.target_revision, app.source.artifact.semver) == (
+        "oci://ghcr.io/stefanprodan/manifests/podinfo", revision, semver)
+    assert (app.source.type, app.source.path, app.source.flux is not None) == ("kustomize", "./kustomize", True)
+
+
+def test_an_oci_repository_layer_selector_semver_filter_and_insecure_are_carried() -> None:
+    app = from_oci(ref={"semver": ">=1.0.0-0", "semverFilter": ".*-rc.*"}, insecure=True,
+                   layerSelector={"mediaType": "application/vnd.example.v1.tar+gzip", "operation": "copy"})
+    assert app.source.artifact == ArtifactOptions(media_type="application/vnd.example.v1.tar+gzip", semver=True,
+                                                  semver_filter=".*-rc.*", plain_http=True)
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ({"provider": "aws"}, "logs in with provider 'aws' (cloud credentials)"),
+    ({"url": "ghcr.io/stefanprodan/manifests/podinfo"}, "not an oci:// URL"),
+])
+def test_an_oci_repository_the_agent_cannot_read_as_flux_does_is_refused_saying_why(
+        spec: dict[str, Any], says: str) -> None:
+    app = from_oci(**spec)
+    assert app.invalid is not None and says in app.invalid
+    assert app.invalid.startswith("Kustomization flux-system/podinfo on cluster prod: OCIRepository flux-system/manifests")

@@ -128,9 +128,11 @@ class Flux:
                      "sourceRef": {"kind": "GitRepository", "name": "deploy"}, **spec}}))
 
     def applied(self, name: str, objects: list[dict[str, Any]], sha: str,
-                ready: tuple[str, str, str] = ("True", "ReconciliationSucceeded", "Applied revision")) -> None:
-        """Apply ``objects`` as kustomize-controller does, then record the inventory, the revision and
-        the Ready condition in the Kustomization's status."""
+                ready: tuple[str, str, str] = ("True", "ReconciliationSucceeded", "Applied revision"),
+                revision: str | None = None) -> None:
+        """Apply ``objects`` as kustomize-controller does, then record the inventory, the revision
+        (``main@sha1:<sha>``, or ``revision`` as given) and the Ready condition in the
+        Kustomization's status."""
         entries = []
         for obj in objects:
             obj = json.loads(json.dumps(obj))
@@ -145,8 +147,8 @@ class Flux:
             entries.append({"id": f"{self.ns}_{obj['metadata']['name']}_{group}_{obj['kind']}", "v": version})
         status, reason, message = ready
         self._status(f"/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/{self.ns}/kustomizations/{name}", {
-            "inventory": {"entries": entries}, "lastAppliedRevision": f"main@sha1:{sha}",
-            "lastAttemptedRevision": f"main@sha1:{sha}",
+            "inventory": {"entries": entries}, "lastAppliedRevision": revision or f"main@sha1:{sha}",
+            "lastAttemptedRevision": revision or f"main@sha1:{sha}",
             "conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message,
                             "lastTransitionTime": "2026-12-07T10:00:00Z"}]})
 

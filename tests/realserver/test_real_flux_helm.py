@@ -81,9 +81,10 @@ class HelmController:
                      "values": {"greeting": "hi"}, **spec}}))
 
     def installed(self, version: str, values: dict[str, Any], ready: tuple[str, str] = ("True", "InstallSucceeded"),
-                  *, release: str = "shop", target: str | None = None) -> None:
+                  *, release: str = "shop", target: str | None = None, oci_digest: str = "") -> None:
         """Install the release as helm-controller renders it (its record kept in the HelmRelease's
-        namespace, the objects in ``target``), then record it in the status."""
+        namespace, the objects in ``target``), then record it in the status, with the digest of
+        the OCI artifact the chart came from when it came from an OCIRepository."""
         chart = write_chart(self.work / f"as-installed-{version}", version, ORIGIN.format(namespace=self.ns))
         with helm_python.Config(kubeconfig_path=str(self.plane.admin_kubeconfig), namespace=self.ns) as config:
             config.install(str(chart), release, values, namespace=target or self.ns)
@@ -97,7 +98,7 @@ class HelmController:
             self.plane.kubectl("delete", "secret", f"sh.helm.release.v1.{release}.v1", "-n", target)
         self._status(f"/apis/helm.toolkit.fluxcd.io/v2/namespaces/{self.ns}/helmreleases/shop", {
             "history": [{"chartName": "shop", "chartVersion": version, "name": "shop", "namespace": self.ns,
-                         "version": 1, "status": "deployed"}],
+                         "version": 1, "status": "deployed", **({"ociDigest": oci_digest} if oci_digest else {})}],
             "lastAttemptedRevision": version,
             "conditions": [{"type": "Ready", "status": ready[0], "reason": ready[1], "message": "Helm install",
                             "lastTransitionTime": "2026-12-07T10:00:00Z"}]})
