@@ -40,6 +40,10 @@ class RepoCredentials:
     #: TLS verification.
     plain_http: bool = False
     insecure_skip_tls_verify: bool = False
+    #: Credentials read from a Flux source's ``secretRef`` (``appSources[].flux.readSourceSecrets``):
+    #: the secret itself, held in memory only, and the Secret it came from.
+    token: str | None = field(default=None, repr=False)
+    secret: str = ""
 
 
 @dataclass
@@ -310,6 +314,9 @@ class FluxAppSource:
     label_selector: str = ""
     #: ``NAMESPACE/NAME`` of a Kustomization or HelmRelease -> the name its app goes by.
     names: dict[str, str] = field(default_factory=dict)
+    #: Read the Secret each source's ``spec.secretRef`` names for that source's credentials (an
+    #: opt-in: it needs ``get``/``list``/``watch`` on Secrets in the sources' namespaces).
+    read_source_secrets: bool = False
     origin: str = ""
 
 

@@ -105,7 +105,7 @@ def basic_credentials(url: str, credentials: Sequence[RepoCredentials], what: st
     creds = matching_credentials(url, credentials)
     if creds is None:
         return None
-    token = _read_secret(creds.token_file, creds.token_env, what)
+    token = creds.token or _read_secret(creds.token_file, creds.token_env, what)
     return (creds.username or "x-access-token", token) if token else None
 
 
@@ -119,7 +119,7 @@ def auth_for(url: str, credentials: Sequence[RepoCredentials]) -> GitAuth:
     if in_url is not None:
         _basic_header(safe_url(url), *in_url, auth)
     elif creds is not None:
-        token = _read_secret(creds.token_file, creds.token_env, "Git token")
+        token = creds.token or _read_secret(creds.token_file, creds.token_env, "Git token")
         if token:
             scope = creds.url if "://" in creds.url else url
             _basic_header(scope, creds.username or "x-access-token", token, auth)

@@ -86,7 +86,7 @@ class ChartCache:
 
     def __init__(self, root: Path, credentials: Sequence[RepoCredentials] = (), *, timeout: float = 60) -> None:
         self.root = root
-        self.credentials = list(credentials)
+        self.credentials = credentials  # shared with the Git cache: Flux sources' own are added to it
         self.timeout = timeout
         self._versions: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._oci_digests: dict[tuple[str, str], str] = {}

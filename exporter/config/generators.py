@@ -203,7 +203,7 @@ def read_app_sources(ctx: Context, node: yaml.Node, clusters: Collection[str]) -
         kind = next(iter(f))
         path += f".{kind}"
         keys = ("cluster", "namespace", "labelSelector", "destinations") if kind == "argocd" \
-            else ("cluster", "namespace", "labelSelector", "names")
+            else ("cluster", "namespace", "labelSelector", "names", "readSourceSecrets")
         a = read_mapping(ctx, f[kind], path, keys, required=("cluster",))
         if a is None or "cluster" not in a or (cluster := read_str(ctx, a["cluster"], f"{path}.cluster")) is None:
             continue
@@ -220,6 +220,8 @@ def read_app_sources(ctx: Context, node: yaml.Node, clusters: Collection[str]) -
             for key in source.names:
                 if key.count("/") != 1:
                     ctx.error(a["names"], f"{path}.names.{key}", "must be NAMESPACE/NAME of a Kustomization or HelmRelease")
+        if "readSourceSecrets" in a and isinstance(source, FluxAppSource):
+            source.read_source_secrets = read_bool(ctx, a["readSourceSecrets"], f"{path}.readSourceSecrets") is True
         if "destinations" in a and isinstance(source, ArgoCDAppSource):
             source.destinations = read_str_map(ctx, a["destinations"], f"{path}.destinations")
             for server, name in source.destinations.items():

@@ -10,10 +10,11 @@ written to them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from exporter.argocd import selector_matches
-from exporter.config_types import AppConfig, DeployerRef, FluxAppSource
+from exporter.config_types import AppConfig, DeployerRef, FluxAppSource, RepoCredentials
 from exporter.flux import (
     HELM_GROUP,
     KUSTOMIZE_GROUP,
@@ -23,8 +24,9 @@ from exporter.flux import (
     kustomization_state,
     substitution_inputs,
 )
+from exporter.flux.credentials import secret_ref, source_credentials
 from exporter.flux.helmreleases import helmrelease_app, helmrelease_state, values_inputs
-from exporter.flux.objects import inventory
+from exporter.flux.objects import inventory, spec_of
 from exporter.model import DeployerState, KubeObject, ObjectKey
 from exporter.pipeline.argo_apps import AppSourceError
 from exporter.pipeline.clusters import Cluster
@@ -47,8 +49,9 @@ async def _watch_kind(cluster: Cluster, group: str, kind: str, versions: tuple[s
     return ""
 
 
-async def read_flux(source: FluxAppSource, clusters: Mapping[str, Cluster]) -> list[AppConfig]:
-    """The apps the source's Kustomizations and HelmReleases describe, by name. Raises ``AppSourceError``."""
+async def read_flux(source: FluxAppSource, clusters: Mapping[str, Cluster]) -> FluxListing:
+    """The apps the source's Kustomizations and HelmReleases describe, and their sources' own
+    credentials when the source reads them. Raises ``AppSourceError``."""
     cluster = clusters.get(source.cluster)
     where = f"{source.origin}: Flux Kustomizations and HelmReleases on cluster {source.cluster}"
     if cluster is None or cluster.error is not None or cluster.cache is None:
@@ -74,17 +77,60 @@ async def read_flux(source: FluxAppSource, clusters: Mapping[str, Cluster]) -> l
         raise AppSourceError(f"{where}: {exc}") from None
     sources = {ObjectKey.of(o): o for _, kind, _ in SOURCES for o in cache.objects(SOURCE_GROUP, kind)}
     chosen.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"], o.get("kind", "")))
-    lookup = await _reference_lookup(cluster, chosen)
-    return [kustomization_app(o, sources, source, lookup) if o.get("kind") == "Kustomization"
+    lookup = await _reference_lookup(cluster, {
+        (kind, ns) for o in chosen for kind, ns, _ in (*substitution_inputs(o), *values_inputs(o))
+        if kind in ("ConfigMap", "Secret")})
+    apps = [kustomization_app(o, sources, source, lookup) if o.get("kind") == "Kustomization"
             else helmrelease_app(o, sources, source, lookup) for o in chosen]
+    if not source.read_source_secrets:
+        return FluxListing(apps, [])
+    return FluxListing(apps, await _source_credentials(cluster, apps, sources))
 
 
-async def _reference_lookup(cluster: Cluster, deployers: list[dict[str, Any]]) -> Lookup:
-    """Reads the ConfigMaps and Secrets the Kustomizations take variables from and the HelmReleases
-    take values from, out of the cache, with their kind watched in each namespace named (Secrets
-    only where one is named)."""
-    needed = {(kind, ns) for o in deployers for kind, ns, _ in (*substitution_inputs(o), *values_inputs(o))
-              if kind in ("ConfigMap", "Secret")}
+@dataclass
+class FluxListing:
+    """The apps a Flux source describes, and the credentials its sources' Secrets give (only
+    with ``readSourceSecrets``)."""
+
+    apps: list[AppConfig]
+    credentials: list[RepoCredentials]
+
+
+def _source_of(ref: DeployerRef, sources: Mapping[ObjectKey, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The repository an app's artifact comes from: its deployer's source, or for a HelmChart
+    the repository the HelmChart names."""
+    found = sources.get(ObjectKey(ref.source_group, ref.source_kind, ref.source_namespace, ref.source_name))
+    if found is not None and ref.source_kind == "HelmChart":
+        chart_ref = spec_of(found).get("sourceRef") or {}
+        found = sources.get(ObjectKey(SOURCE_GROUP, str(chart_ref.get("kind") or ""), ref.source_namespace,
+                                      str(chart_ref.get("name") or "")))
+    return found
+
+
+async def _source_credentials(cluster: Cluster, apps: list[AppConfig],
+                              sources: Mapping[ObjectKey, Mapping[str, Any]]) -> list[RepoCredentials]:
+    """The credentials of every source the apps build from that names a ``secretRef``. The Secret
+    is an input of the apps (a rotation lists them again); one that cannot be used makes those
+    apps Unknown, saying why."""
+    used = [(app, found, ref) for app in apps if app.deployer is not None
+            and (found := _source_of(app.deployer, sources)) is not None and (ref := secret_ref(found)) is not None]
+    lookup = await _reference_lookup(cluster, {("Secret", ns) for _, _, (ns, _) in used})
+    found_creds: dict[str, RepoCredentials] = {}
+    for app, repository, (namespace, name) in used:
+        assert app.deployer is not None
+        app.deployer = replace(app.deployer, inputs=(*app.deployer.inputs, ("Secret", namespace, name)))
+        try:
+            creds = source_credentials(repository, lookup("Secret", namespace, name))
+        except ValueError as exc:
+            app.invalid = app.invalid or f"{app.origin}: {exc}"
+            continue
+        found_creds[creds.url] = creds
+    return list(found_creds.values())
+
+
+async def _reference_lookup(cluster: Cluster, needed: set[tuple[str, str]]) -> Lookup:
+    """Reads ConfigMaps and Secrets (the Kustomizations' variables, the HelmReleases' values, the
+    sources' credentials) out of the cache, with each (kind, namespace) of ``needed`` watched."""
     problems: dict[tuple[str, str], str] = {}
     for kind, namespace in sorted(needed):
         res = await cluster.resource("v1", kind)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from exporter.config_types import AppConfig, Config, FluxAppSource, SyncWindowConfig
+from exporter.config_types import AppConfig, Config, FluxAppSource, RepoCredentials, SyncWindowConfig
 from exporter.generators import expand, without_clashes
 from exporter.git import GitCache
 from exporter.pipeline.argo_apps import AppSourceError, read_applications
@@ -60,11 +60,14 @@ class AppLister:
                 made = self._failed(gen.origin, f"app generator {gen.origin}: {exc}")[0]
             apps += without_clashes(apps, made)
         windows = list(config.windows)
+        discovered: list[RepoCredentials] = []
         for source in config.app_sources:
             found: tuple[list[AppConfig], list[SyncWindowConfig]]
             try:
                 if isinstance(source, FluxAppSource):
-                    found = (await read_flux(source, self.clusters), [])
+                    flux = await read_flux(source, self.clusters)
+                    found = (flux.apps, [])
+                    discovered += flux.credentials
                 else:
                     found = await read_applications(source, self.clusters, [c.name for c in config.clusters])
                 self._worked(source.origin, found)
@@ -74,10 +77,18 @@ class AppLister:
             windows += found[1]
         if config.app_sources:
             self.windows.replace(windows)
+            self._use_credentials(discovered)
         if self.shard is not None:
             index, count = self.shard
             apps = [a for a in apps if shard_of(a.name, count) == index]
         return apps
+
+    def _use_credentials(self, discovered: list[RepoCredentials]) -> None:
+        """Put the credentials read from Flux sources' Secrets in place of the last ones, in the
+        list the Git, chart and artifact caches share (in place: they hold the same list). A
+        source whose Secret failed to read this time keeps none."""
+        shared = self.git.credentials
+        shared[:] = [c for c in shared if not c.secret] + discovered
 
     def never_listed(self) -> str | None:
         """Why a source that has never listed its apps failed; None when every one has."""

@@ -257,3 +257,14 @@ def test_a_kubeconfig_that_is_not_yaml_says_where(tmp_path):
     assert cluster_errors(tmp_path, "{name: prod, kubeconfig: kubeconfig}") == [
         f"2: clusters[0].kubeconfig: kubeconfig {tmp_path}/kubeconfig is not valid YAML at line 2, column 1: "
         "did not find expected node content"]
+
+
+def test_a_flux_source_reads_its_sources_secrets_only_when_asked(tmp_path):
+    config = load(tmp_path, "[]\n", extra="appSources:\n  - flux: {cluster: prod, readSourceSecrets: true}\n"
+                                          "  - flux: {cluster: prod}\n")
+    asked, default = config.app_sources
+    assert isinstance(asked, FluxAppSource) and asked.read_source_secrets
+    assert isinstance(default, FluxAppSource) and not default.read_source_secrets
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "[]\n", extra="appSources:\n  - flux: {cluster: prod, readSourceSecrets: sometimes}\n")
+    assert "appSources[0].flux.readSourceSecrets" in info.value.errors[0]

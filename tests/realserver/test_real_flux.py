@@ -112,11 +112,11 @@ class Flux:
     def _status(self, path: str, status: dict[str, Any]) -> None:
         self.plane.request("PATCH", f"{path}/status", json.dumps({"status": status}), "application/merge-patch+json")
 
-    def source(self, url: str, sha: str, name: str = "deploy") -> None:
+    def source(self, url: str, sha: str, name: str = "deploy", **spec: Any) -> None:
         self.plane.kubectl("apply", "-f", "-", input=yaml.safe_dump({
             "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
             "metadata": {"name": name, "namespace": self.ns},
-            "spec": {"interval": "1m", "url": url, "ref": {"branch": "main"}}}))
+            "spec": {"interval": "1m", "url": url, "ref": {"branch": "main"}, **spec}}))
         self._status(f"/apis/source.toolkit.fluxcd.io/v1/namespaces/{self.ns}/gitrepositories/{name}",
                      {"artifact": {"revision": f"main@sha1:{sha}"}})
 
@@ -186,15 +186,20 @@ def git(work: Path) -> Iterator[Git]:
 
 
 def agent_config(plane: ControlPlane, work: Path, git: Git, ns: str, kubeconfig: str | None = None,
-                 freeze_log: bool = False, names: dict[str, str] | None = None) -> str:
+                 freeze_log: bool = False, names: dict[str, str] | None = None, source_secrets: bool = False) -> str:
+    """The agent's config: the Git token in ``repositories[]``, or with ``source_secrets`` none
+    there and the GitRepository's own Secret read instead."""
     (work / "token").write_text(TOKEN)
+    flux: dict[str, Any] = {"cluster": "real", "namespace": ns, "names": names or {}}
     config: dict[str, Any] = {
         "clusters": [{"name": "real", "kubeconfig": kubeconfig or str(plane.agent_kubeconfig)}],
         "repositories": [{"url": git.url.rpartition("/")[0] + "/", "username": "x-access-token",
                           "tokenFile": str(work / "token")}],
         "cacheDir": str(work / "cache"), "gitPollInterval": "1h", "interval": "1h",
-        "appSources": [{"flux": {"cluster": "real", "namespace": ns, "names": names or {}}}],
+        "appSources": [{"flux": flux}],
     }
+    if source_secrets:
+        config["repositories"], flux["readSourceSecrets"] = [], True
     if freeze_log:
         config["freezeLog"] = str(work / "freezes.jsonl")
     (work / "config.yaml").write_text(yaml.safe_dump(config))
@@ -423,5 +428,35 @@ async def test_post_build_variables_from_a_configmap_and_a_secret_and_the_secret
         app = await eventually(agent, f"{ns}/vars", lambda s: "token" in s.reason and "differs" in s.reason)
         shown = [repr(app), app_diff(app), repr(agent.snapshot()), caplog.text]
         assert not any(SECRET_TOKEN in text for text in shown)
+    finally:
+        await agent.close()
+
+
+async def test_with_read_source_secrets_the_git_repository_secret_ref_gives_the_credentials(
+        control_plane: ControlPlane, namespace: str, work: Path, git: Git, caplog: pytest.LogCaptureFixture) -> None:
+    ns = namespace
+    install_crds(control_plane)
+    flux = Flux(control_plane, ns)
+    sha = git.commit(REPO_FILES)
+    control_plane.kubectl("create", "secret", "generic", "deploy-auth", "-n", ns,
+                          "--from-literal=username=x-access-token", f"--from-literal=password={TOKEN}")
+    flux.source(git.url, sha, secretRef={"name": "deploy-auth"})
+    flux.kustomization("web", "./web", **WEB_SPEC)
+    flux.applied("web", web_as_flux_applies(ns), sha)
+    caplog.set_level("DEBUG")
+    agent = build_agent(load_config(agent_config(control_plane, work, git, ns, source_secrets=True)))
+    await agent.start()
+    try:
+        web = await eventually(agent, f"{ns}/web", lambda s: s.state is AppState.HEALTHY)
+        assert web.revision == sha
+
+        # A Secret the agent cannot use as Flux would makes the app Unknown, naming it.
+        control_plane.kubectl("create", "secret", "generic", "ssh-auth", "-n", ns, "--from-literal=identity=KEY")
+        control_plane.kubectl("patch", "gitrepository", "deploy", "-n", ns, "--type=merge",
+                              "-p", '{"spec":{"secretRef":{"name":"ssh-auth"}}}')
+        web = await eventually(agent, f"{ns}/web", lambda s: s.state is AppState.UNKNOWN)
+        assert web.reason.endswith(f"Secret {ns}/ssh-auth of GitRepository {ns}/deploy holds an SSH key (identity); "
+                                   "this agent reads username/password and .dockerconfigjson")
+        assert TOKEN not in caplog.text and TOKEN not in repr(agent.snapshot())
     finally:
         await agent.close()
