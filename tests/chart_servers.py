@@ -124,8 +124,9 @@ def bcrypt(password: str) -> str:
 class OciRegistry:
     """Debian's ``docker-registry`` on a loopback port, storing in a temporary directory."""
 
-    def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
-        """``users`` (name -> password) puts the registry behind Basic authentication (htpasswd)."""
+    def __init__(self, root: Path, users: dict[str, str] | None = None, auth: dict[str, Any] | None = None) -> None:
+        """``users`` (name -> password) puts the registry behind Basic authentication (htpasswd);
+        ``auth`` is the registry's own ``auth`` section (a token service, say)."""
         binary = shutil.which("docker-registry") or shutil.which("registry")
         if binary is None:
             if os.environ.get("CI"):
@@ -143,8 +144,10 @@ class OciRegistry:
         """))
         if users:
             (root / "htpasswd").write_text("".join(f"{name}:{bcrypt(password)}\n" for name, password in users.items()))
+            auth = {"htpasswd": {"realm": "test-registry", "path": str(root / "htpasswd")}}
+        if auth:
             with config.open("a") as fh:
-                fh.write(f"auth: {{htpasswd: {{realm: test-registry, path: {root / 'htpasswd'}}}}}\n")
+                fh.write(yaml.safe_dump({"auth": auth}))
         self.process = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20

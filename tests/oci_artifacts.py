@@ -32,11 +32,14 @@ def tarball(files: dict[str, str]) -> bytes:
 
 
 class Pusher:
-    """Uploads blobs and manifests to ``host`` (plain HTTP), as a user with ``auth`` if given."""
+    """Uploads blobs and manifests to ``host`` (plain HTTP), as a user with ``auth`` (Basic) or
+    with a ``bearer`` token if given."""
 
-    def __init__(self, host: str, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, host: str, auth: tuple[str, str] | None = None, bearer: str | None = None) -> None:
         self.host = host
         self.headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
+        if bearer:
+            self.headers = {"Authorization": f"Bearer {bearer}"}
 
     def _send(self, method: str, url: str, body: bytes = b"", content_type: str = "application/octet-stream") -> Any:
         request = urllib.request.Request(url if url.startswith("http") else f"http://{self.host}{url}", data=body or None,

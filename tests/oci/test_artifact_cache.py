@@ -133,3 +133,18 @@ async def test_a_registry_behind_basic_auth_takes_the_credentials_of_repositorie
     with pytest.raises(ArtifactError) as refused:
         await cache(tmp_path / "again", creds).resolve(source(locked_registry, "latest"))
     assert "unauthorized" in str(refused.value) and "wrong-password" not in str(refused.value)
+
+
+async def test_a_registry_behind_a_token_service_is_read_with_the_token_it_hands_out(token_registry, tmp_path):
+    registry, tokens = token_registry
+    Pusher(registry.host, bearer=tokens.token("repository:manifests/app:pull,push")).artifact(
+        "manifests/app", "latest", MANIFESTS)
+    with pytest.raises(ArtifactError, match="the token service refused \\(401\\)"):
+        await cache(tmp_path).resolve(source(registry, "latest"))
+    (tmp_path / "password").write_text(PASSWORD)
+    creds = RepoCredentials(url=f"oci://{registry.host}/", username=USER, token_file=str(tmp_path / "password"),
+                            plain_http=True)
+    artifacts = cache(tmp_path, creds)
+    resolved = await artifacts.resolve(source(registry, "latest"))
+    assert (await artifacts.fetch(source(registry, "latest"), resolved) / "deploy" / "cm.yaml").is_file()
+    assert {"service": "test-registry", "scope": "repository:manifests/app:pull"} in tokens.requests
