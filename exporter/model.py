@@ -175,6 +175,9 @@ class ObjectStatus:
     #: Why the object's fields were not compared, when they were not (a Secret SOPS-encrypted in
     #: Git, an object its deployer only creates when absent); "" when they were.
     not_compared: str = ""
+    #: Why its deployer leaves an object that requires pruning in place (Flux's ``prune:
+    #: disabled``), which the reason says instead of the deployer's own setting; "" otherwise.
+    kept: str = ""
 
 
 @dataclass

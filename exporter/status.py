@@ -101,7 +101,8 @@ def _drift_reason(drifted: Sequence[ObjectStatus], deployer: DeployerState | Non
     parts = []
     for obj in drifted[:_REASON_OBJECTS]:
         if obj.requires_pruning:
-            parts.append(f"{obj.key} requires pruning{prunes}")
+            kept = f" (Flux does not prune it: {obj.kept})" if obj.kept else prunes
+            parts.append(f"{obj.key} requires pruning{kept}")
             continue
         paths = [d.path for d in (obj.diff.differences if obj.diff else [])]
         if paths:

@@ -92,6 +92,19 @@ def not_compared(manifest: Mapping[str, Any]) -> str:
     return ""
 
 
+#: Flux's per-object opt-out of pruning, as an annotation or a label.
+PRUNE_KEY = "kustomize.toolkit.fluxcd.io/prune"
+
+
+def kept_by_flux(obj: Mapping[str, Any]) -> str:
+    """Why Flux leaves ``obj`` in place when Git drops it: its ``prune: disabled`` mark, or ""."""
+    meta = obj.get("metadata") or {}
+    for where in ("annotations", "labels"):
+        if (meta.get(where) or {}).get(PRUNE_KEY) == "disabled":
+            return f"{where[:-1]} {PRUNE_KEY}: disabled"
+    return ""
+
+
 def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: LiveView,
                      health: HealthEngine, revision: str = "",
                      records: Mapping[ObjectKey, diff.Record] | None = None,
@@ -133,5 +146,5 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
         if key not in keys and diff.requires_pruning(extra, app.mark or app.name, keys, app.compare, claims,
                                                      listed=key not in tracked):
             objects.append(ObjectStatus(key, str(extra.get("apiVersion")), exists=True, sync=Sync.OUT_OF_SYNC,
-                                        health=health.assess(extra), requires_pruning=True))
+                                        health=health.assess(extra), requires_pruning=True, kept=kept_by_flux(extra)))
     return Evaluation(objects, seen)

@@ -92,6 +92,7 @@ def object_detail(obj: ObjectStatus) -> dict[str, Any]:
         "requiresPruning": obj.requires_pruning,
         "healthExcluded": obj.health_excluded,
         "notCompared": obj.not_compared or None,
+        "keptBy": obj.kept or None,
         "differences": [{"path": d.path, "desired": d.desired, "live": d.live, "reason": d.reason,
                          "direction": d.direction or None} for d in (diff.differences if diff else [])],
         "ignored": [{"path": d.path, "ignoredBy": d.ignored_by} for d in (diff.ignored if diff else [])],

@@ -136,6 +136,16 @@ def test_an_object_the_deployers_inventory_lists_requires_pruning_without_its_ma
     assert [(o.key.name, o.requires_pruning) for o in result.objects] == [("retired", True)]
 
 
+def test_an_object_flux_is_told_not_to_prune_says_so() -> None:
+    kept = configmap("keep-me", {}, annotations={"kustomize.toolkit.fluxcd.io/prune": "disabled"})
+    labelled = configmap("keep-too", {}, labels={"kustomize.toolkit.fluxcd.io/prune": "disabled"})
+    result = evaluate_objects(APP, desired(), DictView([kept, labelled]), HealthEngine([]),
+                              inventory={ObjectKey.of(kept): kept, ObjectKey.of(labelled): labelled})
+    assert [(o.key.name, o.requires_pruning, o.kept) for o in result.objects] == [
+        ("keep-me", True, "annotation kustomize.toolkit.fluxcd.io/prune: disabled"),
+        ("keep-too", True, "label kustomize.toolkit.fluxcd.io/prune: disabled")]
+
+
 def test_an_inventory_entry_git_still_declares_is_judged_once() -> None:
     cm = configmap("settings", {"mode": "fast"})
     result = evaluate_objects(APP, desired(cm), DictView([copy.deepcopy(cm)]), HealthEngine([]),

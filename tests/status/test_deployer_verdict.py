@@ -82,3 +82,11 @@ def test_an_object_to_prune_says_whether_flux_will_prune_it() -> None:
         "apps/Deployment ns/old requires pruning (Flux prunes it)"
     assert combine([obj("web"), extra], deployer=flux(prunes=False)).reason == \
         "apps/Deployment ns/old requires pruning (Flux does not prune it: spec.prune is false)"
+
+
+def test_an_object_marked_prune_disabled_says_so_whatever_the_kustomization_says() -> None:
+    extra = obj("old", prune=True, sync=Sync.OUT_OF_SYNC)
+    extra.kept = "annotation kustomize.toolkit.fluxcd.io/prune: disabled"
+    assert combine([obj("web"), extra], deployer=flux(prunes=True)).reason == (
+        "apps/Deployment ns/old requires pruning (Flux does not prune it: "
+        "annotation kustomize.toolkit.fluxcd.io/prune: disabled)")
