@@ -52,6 +52,8 @@ class Agent:
             self._attach(cluster)
         #: Whether the first evaluation of every app is done; whether a re-listing of the apps is queued.
         self._ready, self._resync_pending = False, False
+        #: Whether the agent keeps going after its first evaluation (``start(watch=True)``).
+        self._watching = False
 
     def _attach(self, cluster: Cluster) -> None:
         cluster.on_marks, cluster.on_stale = self._on_marks, self._on_stale
@@ -127,11 +129,19 @@ class Agent:
                     await self._scheduler.run_now(only)
         self._ready = all(c.error is None for c in self._clusters.values())
         if watch:
+            self._watching = True
+            for cluster in self._clusters.values():
+                self._start_probe(cluster)
             self._scheduler.start([
                 ("full-pass", self.parts.config.interval, self._full_pass),
                 ("git-poll", self.parts.config.git_poll_interval, self.poll_sources),
                 ("tick", 15.0, self._tick),
             ])
+
+    def _start_probe(self, cluster: Cluster) -> None:
+        """The cluster's probe, supervised: a server that stops answering, or a permission lost,
+        turns its apps Unknown within ``staleAfter`` (:mod:`exporter.kube.probing`)."""
+        self.supervisor.start(f"probe {cluster.config.name}", cluster.keep_probing)
 
     async def _connect_then_evaluate(self, cluster: Cluster) -> None:
         await cluster.connect()
@@ -164,8 +174,12 @@ class Agent:
         for cluster in fresh:
             self._attach(cluster)
         for cluster in gone:
+            await self.supervisor.stop(f"probe {cluster.config.name}")
             await cluster.close()
         await asyncio.gather(*(c.connect() for c in fresh))
+        if self._watching:
+            for cluster in fresh:
+                self._start_probe(cluster)
         for name in self._apps.redeclare_on({c.config.name for c in fresh}):
             self._scheduler.mark(name)
         await self._resync_apps()

@@ -36,6 +36,11 @@ WATCH_RESTARTS_TOTAL = Counter(
     "gitops_watch_restarts_total", "Watch streams re-established, by reason (expired, error, closed).",
     ["cluster", "resource", "reason"], registry=REGISTRY,
 )
+CLUSTER_PROBES_TOTAL = Counter(
+    "gitops_cluster_probes_total", "Checks that a cluster still answers (readyz) and still lets the agent "
+    "list what it watches (list), by result (ok, failed, forbidden).",
+    ["cluster", "check", "result"], registry=REGISTRY,
+)
 NOTIFICATIONS_TOTAL = Counter(
     "gitops_notifications_total", "Notifications by channel, event (firing, resolved, repeat, freeze, test) and result.",
     ["channel", "event", "result"], registry=REGISTRY,

@@ -43,6 +43,21 @@ class Supervisor:
             raise ValueError(f"a task named {name!r} is already supervised")
         self._loops[name] = asyncio.create_task(self._supervise(name, job), name=f"supervise {name}")
 
+    async def stop(self, name: str) -> None:
+        """End the task ``name`` for good (its reason to run is gone: a cluster removed by a reload)."""
+        loop = self._loops.pop(name, None)
+        if loop is None:
+            return
+        loop.cancel()
+        running = self._running.pop(name, None)
+        if running is not None:
+            running.cancel()
+        for task in (loop, running):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._down.pop(name, None)
+
     def task(self, name: str) -> asyncio.Task[None] | None:
         """The running task ``name`` (None while it waits to be restarted)."""
         return self._running.get(name)

@@ -4,6 +4,7 @@ down, and the task restarted; a task killed from outside is restarted too."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 import pytest
@@ -97,6 +98,30 @@ async def test_closing_stops_every_task_without_restarting_it() -> None:
     await asyncio.sleep(0)
     await supervisor.close()
     assert stopped == ["x"] and supervisor.task("tick") is None and supervisor.down() == {}
+
+
+async def test_a_task_stopped_by_name_ends_for_good_and_the_others_run_on() -> None:
+    stopped: list[str] = []
+
+    async def runs_forever(name: str) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.append(name)
+
+    supervisor = Supervisor(backoff_base=0.01)
+    supervisor.start("probe a", functools.partial(runs_forever, "a"))
+    supervisor.start("probe b", functools.partial(runs_forever, "b"))
+    await until(lambda: supervisor.task("probe a") is not None and supervisor.task("probe b") is not None, "the start")
+    await supervisor.stop("probe a")
+    await asyncio.sleep(0.05)
+    assert stopped == ["a"] and supervisor.task("probe a") is None and supervisor.down() == {}
+    assert supervisor.task("probe b") is not None
+    supervisor.start("probe a", functools.partial(runs_forever, "a"))  # the name may be used again
+    await until(lambda: supervisor.task("probe a") is not None, "the second start")
+    await asyncio.sleep(0)
+    await supervisor.close()
+    assert sorted(stopped) == ["a", "a", "b"]
 
 
 async def test_the_restart_backoff_waits_on_the_injected_clock() -> None:

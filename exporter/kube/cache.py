@@ -98,6 +98,9 @@ class Informer:
         self.error_since: float | None = None
         #: Whether ``on_stale`` was told about the current failure.
         self.reported_stale = False
+        #: The failure the cluster's probe reported (the server not answering, the list no longer
+        #: allowed) while the watch itself goes on; None when the watch's own word stands.
+        self.suspected: KubeError | None = None
         self._on_event = on_event
         self._on_stale = on_stale
         self._watch_timeout = watch_timeout
@@ -153,11 +156,30 @@ class Informer:
         self.restarts += 1
         WATCH_RESTARTS_TOTAL.labels(self.client.name, self.scope.res.plural, reason).inc()
 
-    def _failed(self, error: KubeError) -> None:
+    def suspect(self, error: KubeError, since: float) -> None:
+        """The cluster's probe found that these objects may no longer be current (the server does
+        not answer, or the list is no longer allowed) although the watch has not said so: fail as
+        from ``since``, the probe's last good word. Only a fresh list (:meth:`resync`) clears it."""
+        if self.error is not None:
+            return  # failing on its own already: that failure and its recovery stand
+        self.suspected = error
+        self._failed(error, since)
+
+    async def resync(self) -> None:
+        """Start over from a fresh list (the probe's trouble is over): the watch is restarted, the
+        list reports what changed meanwhile, and the failure clears once it succeeds."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = asyncio.create_task(self._run(need_list=True), name=f"informer {self.client.name} {self.scope}")
+
+    def _failed(self, error: KubeError, since: float | None = None) -> None:
         if self.error is None:
             now = self.clock.now()
             # A silent stream has not been known current since its last byte, not since now.
-            self.error_since = now - error.silent_for if isinstance(error, WatchSilent) else now
+            self.error_since = min(since, now) if since is not None else \
+                now - error.silent_for if isinstance(error, WatchSilent) else now
             delay = max(0.0, self.error_since + self._stale_after - now)
             self._stale_timer = asyncio.create_task(self._stale_in(delay), name=f"stale timer {self.scope}")
         self.error = error
@@ -184,6 +206,7 @@ class Informer:
         self.error = None
         self.error_since = None
         self.reported_stale = False
+        self.suspected = None
         if was_stale:
             log.info("cluster %s: following %s again", self.client.name, self.scope)
             self._tell_stale(False)
@@ -198,9 +221,8 @@ class Informer:
                     error, doing, self.scope, delay)
         await self.clock.sleep(delay)
 
-    async def _run(self) -> None:
+    async def _run(self, need_list: bool = False) -> None:
         failures = 0
-        need_list = False
         while True:
             if need_list:
                 try:

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import json
 import logging
+import socket
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -105,6 +106,27 @@ async def load_configuration(cluster: ClusterConfig) -> Configuration:
     return cfg
 
 
+#: TCP keepalive on every connection to an API server: an idle watch on a dead path (a load
+#: balancer gone, a half-open connection) breaks within about ``KEEPALIVE_IDLE + KEEPALIVE_INTERVAL
+#: * KEEPALIVE_COUNT`` seconds, and unacknowledged data within ``USER_TIMEOUT``, instead of when the
+#: watch's own timeout runs out. A server that is alive but stopped (its kernel still answers) is
+#: what the probe (:mod:`exporter.kube.probing`) notices.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT, USER_TIMEOUT = 10, 5, 3, 30
+
+
+def keepalive_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+    """A TCP socket with keepalive probes on (aiohttp's ``socket_factory``)."""
+    family, type_, proto = addr_info[0], addr_info[1], addr_info[2]
+    sock = socket.socket(family=family, type=type_, proto=proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", KEEPALIVE_IDLE), ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+                        ("TCP_KEEPCNT", KEEPALIVE_COUNT), ("TCP_USER_TIMEOUT", USER_TIMEOUT * 1000)):
+        option = getattr(socket, name, None)
+        if option is not None:  # Linux has all four; elsewhere the system's defaults stay
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
+    return sock
+
+
 def _ssl_context(cfg: Configuration) -> ssl.SSLContext | bool:
     if not str(cfg.host).startswith("https"):
         return False
@@ -121,12 +143,16 @@ class KubeClient:
     """One cluster's read-only API client. Create with ``await KubeClient.connect(cluster)``."""
 
     def __init__(self, cluster: ClusterConfig, cfg: Configuration, session: aiohttp.ClientSession, *,
-                 request_timeout: float, discovery_refresh: float) -> None:
+                 request_timeout: float, discovery_refresh: float,
+                 probe_session: aiohttp.ClientSession | None = None) -> None:
         self.name = cluster.name
         self._cluster = cluster
         self._cfg = cfg
         self._host = str(cfg.host).rstrip("/")
         self._session = session
+        #: A pool of its own for the probe, closing every connection after use: a probe must open
+        #: a connection of its own to tell whether the server answers, not queue behind watches.
+        self._probe_session = probe_session or session
         self._request_timeout = request_timeout
         self._discovery_refresh = discovery_refresh
         self._tls_server_name = getattr(cfg, "tls_server_name", None) or None
@@ -148,13 +174,18 @@ class KubeClient:
             ssl_ctx = await loop.run_in_executor(None, _ssl_context, cfg)
         except (OSError, ssl.SSLError, ValueError) as e:
             raise KubeError(f"cluster {cluster.name}: cannot set up TLS: {e}", cluster=cluster.name) from None
-        connector = aiohttp.TCPConnector(ssl=ssl_ctx, limit=0)
-        session = aiohttp.ClientSession(connector=connector, headers={
-            "Accept": "application/json", "User-Agent": f"gitops-drift-exporter/{__version__}"})
-        return cls(cluster, cfg, session, request_timeout=request_timeout, discovery_refresh=discovery_refresh)
+        headers = {"Accept": "application/json", "User-Agent": f"gitops-drift-exporter/{__version__}"}
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+            ssl=ssl_ctx, limit=0, socket_factory=keepalive_socket), headers=headers)
+        probe_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+            ssl=ssl_ctx, force_close=True, socket_factory=keepalive_socket), headers=headers)
+        return cls(cluster, cfg, session, request_timeout=request_timeout, discovery_refresh=discovery_refresh,
+                   probe_session=probe_session)
 
     async def close(self) -> None:
         await self._session.close()
+        if self._probe_session is not self._session:
+            await self._probe_session.close()
 
     async def __aenter__(self) -> KubeClient:
         return self
@@ -166,7 +197,8 @@ class KubeClient:
 
     @contextlib.asynccontextmanager
     async def _open(self, method: str, path: str, params: Mapping[str, str] | None, *, verb: str,
-                    what: str, read_timeout: float | None = None) -> AsyncIterator[aiohttp.ClientResponse]:
+                    what: str, read_timeout: float | None = None, total: float | None = None,
+                    probe: bool = False) -> AsyncIterator[aiohttp.ClientResponse]:
         """Send one request and yield the successful response; raise a typed ``KubeError`` otherwise.
 
         Only GET leaves this function: the agent is read-only by construction, not by convention."""
@@ -179,11 +211,12 @@ class KubeClient:
             headers["Authorization"] = token
         elif self._cfg.username and self._cfg.password:
             headers["Authorization"] = self._cfg.get_basic_auth_token()
-        timeout = aiohttp.ClientTimeout(total=None if read_timeout else self._request_timeout,
-                                        sock_connect=min(self._request_timeout, 10.0), sock_read=read_timeout)
+        timeout = aiohttp.ClientTimeout(total=total or (None if read_timeout else self._request_timeout),
+                                        sock_connect=min(total or self._request_timeout, 10.0), sock_read=read_timeout)
         answered = False
+        session = self._probe_session if probe else self._session
         try:
-            async with self._session.get(self._host + path, params=params, headers=headers, timeout=timeout,
+            async with session.get(self._host + path, params=params, headers=headers, timeout=timeout,
                                          server_hostname=self._tls_server_name, proxy=self._proxy,
                                          allow_redirects=False) as resp:
                 answered = True
@@ -206,6 +239,9 @@ class KubeClient:
             if read_timeout and isinstance(e, TimeoutError | aiohttp.ServerTimeoutError):
                 raise WatchSilent(f"{verb} on {what} in {self.name}: no answer for {read_timeout:.0f}s",
                                   cluster=self.name, silent_for=read_timeout) from None
+            if total and isinstance(e, TimeoutError | aiohttp.ServerTimeoutError):
+                raise Unreachable(f"cluster {self.name}: {what} did not answer within {total:g}s",
+                                  cluster=self.name) from None
             detail = str(e) or type(e).__name__
             raise Unreachable(f"cluster {self.name} unreachable: {detail}", cluster=self.name) from None
 
@@ -245,6 +281,25 @@ class KubeClient:
         ``ReadOnlyViolation`` without sending anything."""
         async with self._open(method, path, params, verb="get", what=path) as resp:
             return json.loads(await resp.read())
+
+    async def probe(self, timeout: float) -> None:  # noqa: ASYNC109 - the probe's own deadline
+        """``GET /readyz`` on a new connection, answered in full within ``timeout`` seconds; raises
+        ``Unreachable`` (no answer, a refused or broken connection) or the ``KubeError`` of the
+        status (a server that says it is not ready). Everyone may read ``/readyz`` (the built-in
+        ``system:public-info-viewer`` role), so this needs no permission."""
+        async with self._open("GET", "/readyz", None, verb="get", what="/readyz", total=timeout,
+                              probe=True) as resp:
+            await resp.read()
+
+    async def can_list(self, res: ResourceInfo, namespace: str | None = None, label_selector: str | None = None,
+                       timeout: float = 10.0) -> None:  # noqa: ASYNC109 - the check's own deadline
+        """One ``list ?limit=1`` of a type, on the probe's connection: it proves the identity may
+        still list what a long-open watch streams (a revoked binding ends only new requests). It
+        is one key from etcd, whatever the number of objects. Raises the ``KubeError``."""
+        params = {"limit": "1", **({"labelSelector": label_selector} if label_selector else {})}
+        async with self._open("GET", res.path(namespace), params, verb="list", what=_describe(res, namespace),
+                              total=timeout, probe=True) as resp:
+            await resp.read()
 
     async def _get_document(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         """A large JSON document (an OpenAPI one is megabytes), decoded off the event loop."""
@@ -299,6 +354,10 @@ class KubeClient:
                 self._discovery[gv] = entry
         kinds = entry[1]
         return kinds.get(kind) if kinds else None
+
+    def forget(self, api_version: str) -> None:
+        """Ask discovery again at the next ``resolve`` of ``api_version`` (its CRD just appeared)."""
+        self._discovery.pop(api_version, None)
 
     async def _discover(self, gv: str) -> dict[str, ResourceInfo] | None:
         group, _, version = gv.rpartition("/")

@@ -25,6 +25,7 @@ from exporter.kube.cache import Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
 from exporter.kube.helm_releases import HELM_MANAGER, ReleaseRecord, read_release, release_of
+from exporter.kube.probing import ClusterProbe, plan
 from exporter.model import KubeObject, ObjectKey
 from exporter.pipeline import routing
 from exporter.pipeline.evaluation import DesiredObject
@@ -85,6 +86,11 @@ class Cluster:
         field(default_factory=dict)
     #: How long a watch may fail before its apps are Unknown (the config's ``staleAfter``).
     stale_after: float = 30.0
+    #: The check that the server still answers and still lets the agent list (while connected).
+    probe: ClusterProbe | None = None
+    #: Apps that wait for a kind the cluster does not serve yet, by (group, kind): a CRD of that
+    #: kind appearing evaluates them again at once.
+    waiting: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     on_marks: OnMarks = _ignore_marks
     on_stale: OnStale = _ignore_stale
     clock: Clock = field(default_factory=SystemClock)
@@ -101,6 +107,7 @@ class Cluster:
                 self.cache = LiveCache(self.client, on_event=self.apply_event,
                                           on_stale=functools.partial(self.on_stale, self),
                                           stale_after=self.stale_after, clock=self.clock)
+                self.probe = ClusterProbe(self.client, self.cache, self.clock, self.stale_after)
             for api_version, kind in EXTRANEOUS_KINDS:
                 res = await self.resource(api_version, kind)
                 if res is not None:
@@ -162,11 +169,50 @@ class Cluster:
         self._index(res)
         return None
 
+    async def keep_probing(self) -> None:
+        """The probe's rounds, for as long as the agent runs (a supervised task): while the cluster
+        is not connected there is nothing to probe, and the full pass connects it again."""
+        while True:
+            if self.probe is not None and self.error is None:
+                await self.probe.round()
+            await self.clock.sleep(plan(self.stale_after, 0).period)
+
     def apply_event(self, key: ObjectKey, obj: KubeObject | None) -> None:
         """A watch event of this cluster: the indexes updated, the apps it concerns handed on."""
         marks = routing.apply_event(self.index, key, obj, self.tracking)
+        if obj is not None and (key.group, key.kind) == routing.CRD:
+            marks = self._crd_served(obj, marks)
         if marks:
             self.on_marks(self, marks, key, obj)
+
+    async def _late_kind(self, app: str, api_version: str, kind: str) -> ResourceInfo | None:
+        """A kind discovery did not know: served after all if its CRD has just arrived (discovery
+        is asked again then); else None, with ``app`` waiting for the CRD's event."""
+        group = api_version.rpartition("/")[0]
+        if group not in BUILTIN_GROUPS:
+            await self.watch_crds()  # so that its CRD's arrival is an event
+        assert self.cache is not None
+        if any(_defines(crd, group, kind) for crd in self.cache.objects(*routing.CRD)):
+            assert self.client is not None
+            self.client.forget(api_version)
+            found = await self.resource(api_version, kind)
+            if found is not None:
+                return found
+        self.waiting[(group, kind)].add(app)
+        return None
+
+    def _crd_served(self, crd: KubeObject, marks: Marks) -> Marks:
+        """A CRD added or changed: discovery is asked again for its group versions, and the apps
+        that wait for its kind are evaluated again now (not at the next full pass)."""
+        spec = crd.get("spec") or {}
+        group, kind = str(spec.get("group") or ""), str((spec.get("names") or {}).get("kind") or "")
+        waiting = self.waiting.pop((group, kind), set())
+        if not waiting:
+            return marks
+        for version in spec.get("versions") or []:
+            if isinstance(version, dict) and self.client is not None:
+                self.client.forget(f"{group}/{version.get('name')}")
+        return Marks(tuple(sorted({*marks.apps, *waiting})), marks.apps_changed)
 
     def retrack(self, tracking: Tracking) -> None:
         """Read every cached object's mark again with new tracking settings: which apps exist,
@@ -197,6 +243,8 @@ class Cluster:
                 res = await self.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
             except KubeError as exc:
                 return str(exc)
+            if res is None:
+                res = await self._late_kind(app.name, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
             if res is None:
                 return (f"{obj.get('kind')} {meta.get('name')}: cluster {self.config.name} does not serve "
                         f"{obj.get('apiVersion')} {obj.get('kind')} (is its CRD installed?)")
@@ -308,6 +356,11 @@ class Cluster:
             await self.cache.close()
         if self.client is not None:
             await self.client.close()
+
+
+def _defines(crd: KubeObject, group: str, kind: str) -> bool:
+    spec = crd.get("spec") or {}
+    return spec.get("group") == group and (spec.get("names") or {}).get("kind") == kind
 
 
 class ClusterView:

@@ -461,7 +461,7 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         route = ApiRoute.parse(raw.path)
         if raw.method != "GET":
             return self._refuse_write(route, raw)
-        if route is None and raw.path.rstrip("/") not in ("/version", "/api", "/apis"):
+        if route is None and raw.path.rstrip("/") not in ("/version", "/readyz", "/api", "/apis"):
             del self._requests[:-200]  # kmock keeps every request; a long demo must not grow without end
             return await super().__call__(raw)
         try:

@@ -83,6 +83,8 @@ class HttpFace:
         path = raw.path.rstrip("/") or "/"
         if path == "/version":
             return self._json(self.catalogue.version_doc)
+        if path == "/readyz":  # the agent's probe; the real server answers "ok" as plain text
+            return aiohttp.web.Response(text="ok", content_type="text/plain")
         if path == "/api":
             return self._json(self.catalogue.api_doc)
         if path == "/apis":

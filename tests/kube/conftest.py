@@ -1,4 +1,5 @@
-"""Fixtures for the Kubernetes tests: a simulated cluster on loopback and a client reading it."""
+"""Fixtures for the Kubernetes tests: a simulated cluster on loopback and a client reading it,
+directly or through a fault-injecting proxy."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pathlib
 from collections.abc import AsyncIterator
 
 import pytest
+from fault_proxy import FaultProxy, rewrite_kubeconfig
 
 from exporter.config_types import ClusterConfig
 from exporter.kube.client import KubeClient
@@ -24,5 +26,20 @@ async def client(sim: SimulatedCluster, tmp_path: pathlib.Path) -> AsyncIterator
     path = sim.write_kubeconfig(str(tmp_path / "kubeconfig"))
     kube = await KubeClient.connect(ClusterConfig(name="sim", kubeconfig=path, context="sim"),
                                     discovery_refresh=0.0)
+    yield kube
+    await kube.close()
+
+
+@pytest.fixture
+async def proxy(sim: SimulatedCluster) -> AsyncIterator[FaultProxy]:
+    p = await FaultProxy(sim.url).start()
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def proxied(proxy: FaultProxy, sim: SimulatedCluster, tmp_path: pathlib.Path) -> AsyncIterator[KubeClient]:
+    path = rewrite_kubeconfig(sim.write_kubeconfig(str(tmp_path / "kubeconfig")), proxy.url)
+    kube = await KubeClient.connect(ClusterConfig(name="sim", kubeconfig=path, context="sim"))
     yield kube
     await kube.close()

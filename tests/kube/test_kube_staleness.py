@@ -7,15 +7,12 @@ fake clock through seconds of outage instead of living through them."""
 from __future__ import annotations
 
 import asyncio
-import pathlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
-from fault_proxy import FaultProxy, rewrite_kubeconfig
+from fault_proxy import FaultProxy
 from kube_support import configmap, eventually
 
 from exporter.clock import FakeClock
-from exporter.config_types import ClusterConfig
 from exporter.kube.cache import HEALTHY_AFTER, Informer, LiveCache
 from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import WatchSilent
@@ -23,21 +20,6 @@ from exporter.model import ObjectKey
 from exporter.simulator import SimulatedCluster
 
 CONFIGMAPS = ResourceInfo("", "v1", "ConfigMap", "configmaps", True)
-
-
-@pytest.fixture
-async def proxy(sim: SimulatedCluster) -> AsyncIterator[FaultProxy]:
-    p = await FaultProxy(sim.url).start()
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def proxied(proxy: FaultProxy, sim: SimulatedCluster, tmp_path: pathlib.Path) -> AsyncIterator[KubeClient]:
-    path = rewrite_kubeconfig(sim.write_kubeconfig(str(tmp_path / "kubeconfig")), proxy.url)
-    kube = await KubeClient.connect(ClusterConfig(name="sim", kubeconfig=path, context="sim"))
-    yield kube
-    await kube.close()
 
 
 class StaleLog:

@@ -171,6 +171,15 @@ class ControlPlane:
                 proc.kill()
         self._procs.clear()
 
+    def signal(self, name: str, sig: int) -> None:
+        """Send ``sig`` to the process ``name`` (``SIGSTOP`` freezes kube-apiserver: its sockets
+        stay open and its kernel still accepts connections, but nothing answers)."""
+        for spawned, proc in self._procs:
+            if spawned == name:
+                proc.send_signal(sig)
+                return
+        raise KeyError(name)
+
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - the process owns it until it ends
         self._procs.append((name, subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.work)))

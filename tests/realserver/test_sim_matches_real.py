@@ -62,6 +62,19 @@ async def test_discovery_resolves_kinds_as_the_real_server_does(clients, api_ver
     assert await real.resolve(api_version, "NoSuchKind") is None
 
 
+async def test_the_readiness_probe_and_a_one_item_list_answer_as_the_real_server_does(
+        clients, control_plane: ControlPlane, sim: SimulatedCluster, namespace: str) -> None:
+    real, fake = clients
+    control_plane.kubectl("create", "configmap", "one", "-n", namespace, "--from-literal=a=1")
+    sim.apply(configmap("one", namespace))
+    for client in (real, fake):
+        await client.probe(5.0)  # raises unless the answer is 200
+        await client.can_list(CONFIGMAPS, namespace)
+    for client in (real, fake):
+        with pytest.raises(NotFound):
+            await client.can_list(ResourceInfo("example.com", "v1", "Widget", "widgets", True), namespace)
+
+
 async def test_paged_lists_return_every_item_and_a_resource_version(clients, control_plane: ControlPlane,
                                                                    sim: SimulatedCluster, namespace: str) -> None:
     real, fake = clients
