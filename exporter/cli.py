@@ -1,10 +1,10 @@
-"""The ``gitops-drift-exporter`` command.
+"""Read-only GitOps drift and health agent: compares what Git declares with what runs in Kubernetes.
 
 ``run`` is the agent; ``check`` and ``diff`` evaluate once for CI pipelines and people; ``health``
 classifies objects from files; ``demo`` shows the whole thing against a simulated cluster;
 ``notify test`` and ``report freeze`` serve the alerting and change-review workflows.
 
-Exit codes follow the usual contract for checks: 0 all good, 1 something bad, 2 could not run.
+Exit codes (:data:`EXIT_CODES`): 0 all good, 1 an app is bad, 2 could not run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from exporter import humanize, logs
 from exporter.status import app_diff, is_bad
@@ -44,10 +44,23 @@ __all__ = ["ReloadRefused", "UsageError", "build_parser", "main", "read_settled_
 
 
 
+#: ``check``'s exit codes, as ``check --help`` and the README show them.
+EXIT_CODES = (
+    (EXIT_OK, "every app is in a good state"),
+    (EXIT_BAD, "an app is bad: Degraded, Missing, OutOfSync, Progressing or Suspended past its notification "
+               "rules, or Unknown because of the app itself (its manifests do not render, its kind is not served)"),
+    (EXIT_ERROR, "could not run: a bad argument or config, an app source that could not list its apps, "
+                 "no apps, or an app Unknown because the agent cannot see (a cluster unreachable or "
+                 "without credentials, a repository or registry unreadable, a kind it may not read)"),
+)
+
+
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
         raise UsageError(f"--listen: expected HOST:PORT, got {text!r}")
+    if int(port) > 65535:
+        raise UsageError(f"--listen: port {port} is out of range (0-65535)")
     return (host.strip("[]") or "0.0.0.0"), int(port)
 
 
@@ -115,12 +128,13 @@ async def cmd_check(args: argparse.Namespace) -> int:
         rows = [snap[n] for n in names]
         if args.output == "json":
             print(json.dumps([app_detail(a, s) for a, s in rows], indent=2))
-        else:
+        elif rows:
             print(_table(["APP", "STATE", "SYNC", "HEALTH", "REVISION", "REASON"],
                          [[s.name, s.state.value, s.sync.value, s.health.value, (s.revision or "")[:10],
                            s.reason] for _, s in rows]))
-        # A list that is not whole cannot be "all good": say what could not list its apps.
-        problems = agent.listing_errors() + ([] if rows else ["no apps were evaluated"])
+        # A list that is not whole, or an app the agent could not see, cannot be "all good" or "bad".
+        problems = agent.listing_errors() + ([] if rows else [f"no apps were evaluated ({args.config} lists none)"])
+        problems += [f"could not evaluate {s.name}: {s.error}" for _, s in rows if s.blind]
         for problem in problems:
             print(f"check: {problem}", file=sys.stderr)
         if problems:
@@ -145,9 +159,35 @@ async def cmd_diff(args: argparse.Namespace) -> int:
         await agent.close()
 
 
+#: The files ``health`` reads in a directory it is given.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def manifest_files(paths: Sequence[str]) -> list[str]:
+    """``paths`` with each directory replaced by the manifest files below it, in order."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found += sorted(os.path.join(root, name) for root, dirs, names in os.walk(path)
+                            for name in names if name.endswith(MANIFEST_SUFFIXES) and not name.startswith("."))
+        else:
+            found.append(path)
+    return found
+
+
 def cmd_health(args: argparse.Namespace) -> int:
+    """Exit 1 when an object is unhealthy, 2 when a file holds something that is not a Kubernetes
+    object (or cannot be read), 0 otherwise."""
     from exporter.health import classify_documents
-    results = [result for path in args.files for result in classify_documents(path)]
+    files = manifest_files(args.files)
+    if not files:
+        raise UsageError(f"no manifest files ({', '.join(MANIFEST_SUFFIXES)}) in {', '.join(args.files)}")
+    results = [result for path in files for result in classify_documents(path)]
+    for r in results:
+        if r["kind"] is None and r["status"] == "Unknown":
+            continue  # the file's own problem, said in the message
+        if not r["kind"] or not r["apiVersion"]:
+            r["status"], r["message"] = "Unknown", "not a Kubernetes object (no apiVersion and kind)"
     if args.output == "json":
         for result in results:
             print(json.dumps(result))
@@ -155,12 +195,16 @@ def cmd_health(args: argparse.Namespace) -> int:
         print(_table(["FILE", "KIND", "NAME", "STATUS", "MESSAGE"],
                      [[r["file"], r["kind"] or "", r["name"] or "", r["status"] or "-",
                        (r["message"] or "").replace("\n", " ")] for r in results]))
+    if any(not r["kind"] or not r["apiVersion"] for r in results):
+        return EXIT_ERROR
     return EXIT_BAD if any(r["status"] not in (None, "Healthy", "Suspended") for r in results) else EXIT_OK
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
     from exporter.demo import run_demo
     host, port = parse_listen(args.listen)
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError(f"--duration: expected a number of seconds above 0, got {args.duration:g}")
     return await run_demo(host, port, duration=args.duration)
 
 
@@ -203,58 +247,143 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 # ---- parser ----------------------------------------------------------------------------------------
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``PROG: what is wrong (see PROG --help)``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _global_options(p: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """``--log-level`` and ``--log-format``, before the command or after it: given after it, a
+    value wins over one given before (the subcommand's default is "not given")."""
+    level = os.environ.get("GITOPS_LOG_LEVEL", "info") if defaults else argparse.SUPPRESS
+    fmt = os.environ.get("GITOPS_LOG_FORMAT", "text") if defaults else argparse.SUPPRESS
+    p.add_argument("--log-level", default=level, choices=["debug", "info", "warning", "error"],
+                   help="how much to log (env GITOPS_LOG_LEVEL; default info)")
+    p.add_argument("--log-format", default=fmt, choices=["text", "json"],
+                   help="log lines as text or as one JSON object each (env GITOPS_LOG_FORMAT; default text)")
+
+
+def _config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, metavar="FILE", help="the agent's config file (YAML)")
+
+
+def _cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="where Git mirrors, charts and artifacts are kept (default: the config's cacheDir, "
+                        "else a directory under the user's cache)")
+
+
+def _command(sub: Any, name: str, summary: str, description: str | None = None, epilog: str | None = None) -> Any:
+    cmd = sub.add_parser(name, help=summary, description=description or summary[0].upper() + summary[1:] + ".",
+                         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _global_options(cmd, defaults=False)
+    return cmd
+
+
+def _exit_code_table() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gitops-drift-exporter", description=__doc__.split("\n")[0])
-    p.add_argument("--log-level", default=os.environ.get("GITOPS_LOG_LEVEL", "info"),
-                   choices=["debug", "info", "warning", "error"])
-    p.add_argument("--log-format", default=os.environ.get("GITOPS_LOG_FORMAT", "text"), choices=["text", "json"])
-    sub = p.add_subparsers(dest="command", required=True)
-
-    run = sub.add_parser("run", help="run the agent: evaluate continuously and serve metrics, API and status page")
-    run.add_argument("--config", required=True)
-    run.add_argument("--listen", default="0.0.0.0:8080")
-    run.add_argument("--shard", help="N/M: own the apps whose name hashes to shard N of M")
-    run.add_argument("--peer-url-template", metavar="URL",
-                     help="with --shard: base URL of shard {shard}, e.g. http://gde-{shard}.gde-shards:8080, so that "
-                          "the API and status page show every shard's apps (env GITOPS_PEER_URL_TEMPLATE)")
-    run.add_argument("--cache-dir")
-
-    check = sub.add_parser("check", help="evaluate once; exit 0 all good, 1 something bad, 2 could not run")
-    check.add_argument("--config", required=True)
-    check.add_argument("--app")
-    check.add_argument("--output", choices=["table", "json"], default="table")
-    check.add_argument("--cache-dir")
-
-    dif = sub.add_parser("diff", help="show a unified diff per drifted object of one app")
-    dif.add_argument("--config", required=True)
-    dif.add_argument("app")
-    dif.add_argument("--cache-dir")
-
-    health = sub.add_parser("health", help="classify objects read from files as if they were live")
-    health.add_argument("--output", choices=["json", "table"], default="table")
-    health.add_argument("files", nargs="+")
-
-    demo = sub.add_parser("demo", help="run against an embedded simulated cluster and sample Git repo")
-    demo.add_argument("--listen", default="127.0.0.1:8080")
-    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-
-    notify = sub.add_parser("notify", help="notification tools")
-    nsub = notify.add_subparsers(dest="notify_command", required=True)
-    ntest = nsub.add_parser("test", help="send a test message to a configured channel")
-    ntest.add_argument("channel")
-    ntest.add_argument("--config", required=True)
-
-    report = sub.add_parser("report", help="reports for change reviews")
-    rsub = report.add_subparsers(dest="report_command", required=True)
-    freeze = rsub.add_parser("freeze", help="what changed while apps were frozen")
-    freeze.add_argument("--config", required=True)
-    freeze.add_argument("--since", default="7d")
-    freeze.add_argument("--output", choices=["table", "json", "markdown"], default="table")
+    p = Parser(prog="gitops-drift-exporter", description=__doc__.split("\n")[0],
+               epilog="Run 'gitops-drift-exporter COMMAND --help' for a command's options.")
+    p.add_argument("--version", action="store_true", help="print the version and exit (with -v: also the "
+                                                         "versions of Helm's library, kustomize and git found)")
+    p.add_argument("-v", "--verbose", action="store_true", help="with --version: the versions of the tools too")
+    _global_options(p, defaults=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _evaluating_commands(sub)
+    _tool_commands(sub)
     return p
 
 
+def _evaluating_commands(sub: Any) -> None:
+    """``run``, ``check`` and ``diff``: the commands that evaluate apps."""
+    run = _command(sub, "run", "run the agent: evaluate continuously and serve metrics, API and status page")
+    _config(run)
+    run.add_argument("--listen", default="0.0.0.0:8080", metavar="HOST:PORT",
+                     help="where to serve /metrics, the API and the page (default 0.0.0.0:8080)")
+    run.add_argument("--shard", metavar="N/M", help="own the apps whose name hashes to shard N of M "
+                                                    "(env GITOPS_SHARD, or GITOPS_SHARD_COUNT with POD_NAME)")
+    run.add_argument("--peer-url-template", metavar="URL",
+                     help="with --shard: base URL of shard {shard}, e.g. http://gde-{shard}.gde-shards:8080, so that "
+                          "the API and status page show every shard's apps (env GITOPS_PEER_URL_TEMPLATE)")
+    _cache(run)
+
+    check = _command(sub, "check", "evaluate once; exit 0 all good, 1 an app is bad, 2 could not run",
+                     "Evaluate every app (or one) once, print the verdicts, and exit with a code a CI gate "
+                     "can act on.", _exit_code_table())
+    _config(check)
+    check.add_argument("--app", metavar="NAME", help="evaluate only this app")
+    check.add_argument("--output", choices=["table", "json"], default="table",
+                       help="a table for people, or JSON with every object (default table)")
+    _cache(check)
+
+    dif = _command(sub, "diff", "show a unified diff per drifted object of one app",
+                   "Evaluate one app once and print a unified diff (Git against the cluster) per drifted object; "
+                   "Secret values are redacted. Exit 0 without differences, 1 with, 2 when it cannot be evaluated.")
+    _config(dif)
+    dif.add_argument("app", metavar="APP", help="the app's name")
+    _cache(dif)
+
+
+def _tool_commands(sub: Any) -> None:
+    """``health``, ``demo``, ``notify`` and ``report``."""
+    health = _command(sub, "health", "classify objects read from files as if they were live",
+                      "Classify each object of the files (every YAML document, every item of a List; a directory "
+                      "is read for its .yaml, .yml and .json files) with the agent's health checks. Exit 0 when "
+                      "all are healthy, 1 when one is not, 2 when a file holds something that is not a Kubernetes "
+                      "object.")
+    health.add_argument("--output", choices=["json", "table"], default="table",
+                        help="a table, or one JSON object per line (default table)")
+    health.add_argument("files", nargs="+", metavar="PATH", help="manifest files or directories")
+
+    demo = _command(sub, "demo", "run against an embedded simulated cluster and sample Git repo",
+                    "Serve the status page, API and metrics for seven sample apps, one in each state, against "
+                    "a simulated cluster: no cluster, Git server or credentials needed.")
+    demo.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
+                      help="where to serve the page, API and metrics (default 127.0.0.1:8080)")
+    demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
+
+    notify = _command(sub, "notify", "notification tools")
+    nsub = notify.add_subparsers(dest="notify_command", required=True, metavar="TOOL", parser_class=Parser)
+    ntest = _command(nsub, "test", "send a test message to a configured channel")
+    ntest.add_argument("channel", metavar="CHANNEL", help="a notifications.channels[] name of the config")
+    _config(ntest)
+
+    report = _command(sub, "report", "reports for change reviews")
+    rsub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT", parser_class=Parser)
+    freeze = _command(rsub, "freeze", "what changed while apps were frozen",
+                      "List the changes seen while apps were frozen by sync windows or suspended deployers, "
+                      "from the config's freezeLog.")
+    _config(freeze)
+    freeze.add_argument("--since", default="7d", metavar="DURATION", help="how far back (default 7d)")
+    freeze.add_argument("--output", choices=["table", "json", "markdown"], default="table",
+                        help="a table, JSON, or Markdown for a change review (default table)")
+
+
+def versions(verbose: bool) -> str:
+    """The package's version; with ``verbose`` also those of the tools it found."""
+    from exporter import __version__
+
+    lines = [f"gitops-drift-exporter {__version__}"]
+    if verbose:
+        from exporter.toolchain import tool_versions
+
+        lines += [f"  {name}: {version}" for name, version in tool_versions()]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        print(versions(args.verbose))
+        return EXIT_OK
+    if args.command is None:
+        parser.error("a command is required: run, check, diff, health, demo, notify or report")
     logs.setup(args.log_level, args.log_format)
     try:
         if args.command == "health":

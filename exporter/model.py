@@ -205,6 +205,14 @@ class DeployerState:
         return bool(self.source_revision) and self.applied_revision != self.source_revision
 
 
+class Blind(str):
+    """An evaluation error saying the agent could not see (a cluster, a repository or a registry
+    it cannot read, a watch gone stale), not that the app is wrong. ``check`` exits 2 ("could not
+    run") for it and 1 for a bad app, so a CI gate tells a broken pipeline from a bad deploy."""
+
+    __slots__ = ()
+
+
 @dataclass
 class AppStatus:
     """The verdict for one app at one evaluation."""
@@ -224,6 +232,8 @@ class AppStatus:
     evaluated_at: float = 0.0
     #: Set when the app could not be evaluated (state Unknown): git, render, cluster or RBAC errors.
     error: str | None = None
+    #: The error is the agent's blindness (:class:`Blind`), not the app's fault.
+    blind: bool = False
     frozen: bool = False
     #: (from, to, count) of the app's state changes so far (``gitops_app_state_changes_total``).
     state_changes: tuple[tuple[str, str, int], ...] = ()

@@ -111,6 +111,7 @@ class Informer:
         self._stale_timer: asyncio.Task[None] | None = None
         self._events = 0
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     @property
     def stale(self) -> bool:
@@ -127,14 +128,15 @@ class Informer:
         self._task = asyncio.create_task(self._run(), name=f"informer {self.client.name} {self.scope}")
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._stale_timer is not None:
             self._stale_timer.cancel()
             self._stale_timer = None
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     def _emit(self, key: ObjectKey, obj: dict[str, Any] | None) -> None:
         if self._on_event is None:
@@ -168,11 +170,18 @@ class Informer:
     async def resync(self) -> None:
         """Start over from a fresh list (the probe's trouble is over): the watch is restarted, the
         list reports what changed meanwhile, and the failure clears once it succeeds."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = asyncio.create_task(self._run(need_list=True), name=f"informer {self.client.name} {self.scope}")
+        old, self._task = self._task, None
+        if old is not None:
+            old.cancel()
+            try:
+                await old
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # the caller itself is being cancelled: that must not be swallowed
+        if self._task is None and not self._stopped:  # not stopped or resynced by someone else meanwhile
+            self._task = asyncio.create_task(self._run(need_list=True),
+                                             name=f"informer {self.client.name} {self.scope}")
 
     def _failed(self, error: KubeError, since: float | None = None) -> None:
         if self.error is None:

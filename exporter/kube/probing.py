@@ -105,11 +105,16 @@ class ClusterProbe:
         else:
             CLUSTER_PROBES_TOTAL.labels(self.client.name, "readyz", "ok").inc()
         self.last_ok = self.clock.now()
-        if self.down is not None:
+        came_back = self.down is not None
+        if came_back:
             log.info("cluster %s answers again; listing what changed meanwhile", self.client.name)
             self.down = None
         for informer in self.cache.informers:
-            if informer.suspected is not None and not isinstance(informer.suspected, Forbidden | Unauthorized):
+            # After an outage every informer not known good starts over from a list now, including
+            # one that failed on its own meanwhile (its own retry may wait out a request timeout).
+            if isinstance(informer.suspected, Forbidden | Unauthorized):
+                continue
+            if informer.suspected is not None or (came_back and informer.error is not None):
                 await informer.resync()
         await self._lists(current)
 

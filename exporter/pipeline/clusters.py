@@ -26,7 +26,7 @@ from exporter.kube.client import KubeClient, ResourceInfo
 from exporter.kube.errors import Forbidden, KubeError
 from exporter.kube.helm_releases import HELM_MANAGER, ReleaseRecord, read_release, release_of
 from exporter.kube.probing import ClusterProbe, plan
-from exporter.model import KubeObject, ObjectKey
+from exporter.model import Blind, KubeObject, ObjectKey
 from exporter.pipeline import routing
 from exporter.pipeline.evaluation import DesiredObject
 from exporter.pipeline.routing import EventIndex, Marks, Tracking
@@ -235,14 +235,14 @@ class Cluster:
         its type watched; or why the app cannot be judged now (not connected, a kind the cluster
         does not serve, a type it may not read, a watch stale for longer than the bound)."""
         if self.error is not None or self.client is None or self.cache is None:
-            return self.error or f"cluster {self.config.name} is not connected"
+            return Blind(self.error or f"cluster {self.config.name} is not connected")
         placed: list[DesiredObject] = []
         for obj in desired:
             meta = obj.get("metadata") or {}
             try:
                 res = await self.resource(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
             except KubeError as exc:
-                return str(exc)
+                return Blind(exc)
             if res is None:
                 res = await self._late_kind(app.name, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
             if res is None:
@@ -253,10 +253,10 @@ class Cluster:
                 await self.watch_crds()
             problem = await self.watch(res, ns or None)
             if problem is not None:
-                return problem
+                return Blind(problem)  # the agent may not read the type, or cannot list it now
             placed.append(DesiredObject(ObjectKey(res.group, res.kind, ns, str(meta["name"])), obj, res.version))
         stale = self.stale({(d.key.group, d.key.kind) for d in placed})
-        return stale if stale is not None else placed
+        return Blind(stale) if stale is not None else placed
 
     async def _load_openapi(self) -> None:
         """Read the server's OpenAPI document once per connection: it says which fields are

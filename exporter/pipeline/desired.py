@@ -20,7 +20,7 @@ from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependenc
 from exporter.clock import Clock
 from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
-from exporter.model import AppStatus, KubeObject, ObjectKey
+from exporter.model import AppStatus, Blind, KubeObject, ObjectKey
 from exporter.oci import ArtifactCache, ArtifactError, ArtifactVersion
 from exporter.render import RenderError, chart_uses, render_packed, source_root
 from exporter.render.helm import load_values
@@ -194,7 +194,7 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     try:
         parts = await revisions.resolve_all(app)
     except SOURCE_ERRORS as exc:
-        return str(exc)
+        return Blind(exc)
     sha = revision_text(app, parts)
     if rt.sha is not None and sha != rt.sha:
         on_new_commit(rt, rt.sha, sha)
@@ -206,8 +206,10 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     try:
         rt.desired_packed = await render_sources(app, parts, revisions, render_timeout, build_options)
     except (*SOURCE_ERRORS, RenderError) as exc:
-        render_failed(rt, sha, str(exc), clock)
-        return str(exc)
+        # A source that cannot be fetched is the agent's blindness; a render that fails is Git's content.
+        reason = str(exc) if isinstance(exc, RenderError) else Blind(exc)
+        render_failed(rt, sha, reason, clock)
+        return reason
     rt.rendered_sha = sha
     rt.render_error, rt.render_failures = None, 0
     return None

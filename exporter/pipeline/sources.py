@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from exporter.config_types import SourceConfig
 from exporter.git import GitError
+from exporter.model import Blind
 from exporter.pipeline.desired import SOURCE_ERRORS, AppRuntime, Revisions, under
 from exporter.pipeline.table import AppTable
 from exporter.urls import normalise_repo_url
@@ -49,7 +50,8 @@ class SourceWatch:
 
     def error_for(self, rt: AppRuntime) -> str | None:
         """Why the app cannot be evaluated against its sources now, or None."""
-        return next((self.errors[s.repo_url] for s in rt.config.sources if s.repo_url in self.errors), None)
+        found = next((self.errors[s.repo_url] for s in rt.config.sources if s.repo_url in self.errors), None)
+        return Blind(found) if found is not None else None
 
     def _readers(self, url: str) -> list[AppRuntime]:
         return [rt for rt in self._table.runtimes() if any(s.repo_url == url for s in rt.config.sources)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from exporter.history import HistoryBook
-from exporter.model import AppStatus, DeployerState, ObjectStatus
+from exporter.model import AppStatus, Blind, DeployerState, ObjectStatus
 from exporter.pipeline.desired import AppRuntime
 from exporter.status import clocks, combine, good_states
 
@@ -27,6 +27,7 @@ def new_status(rt: AppRuntime, objects: list[ObjectStatus], error: str | None, *
         name=app.name, state=verdict.state, sync=verdict.sync, health=verdict.health, reason=verdict.reason,
         revision=rt.sha, target_revision=app.source.target_revision, objects=objects,
         since=since, bad_since=bad_since, evaluated_at=now, error=error, frozen=frozen, deployer=deployer,
+        blind=isinstance(error, Blind),
     )
     if rt.status is None or rt.status.state is not status.state:
         log.info("app %s is %s: %s", app.name, status.state.value, status.reason or "all good",

@@ -54,6 +54,7 @@ def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
         "health": str(status.health),
         "reason": status.reason,
         "error": status.error,
+        "blind": status.blind,
         "since": rfc3339(status.since),
         "sinceTimestamp": status.since or None,
         "badSince": rfc3339(status.bad_since),

@@ -461,6 +461,10 @@ class SimulatedCluster(HttpFace, kmock.KubernetesEmulator):
         route = ApiRoute.parse(raw.path)
         if raw.method != "GET":
             return self._refuse_write(route, raw)
+        if route is None and raw.path.startswith("/openapi/"):
+            # The simulator keeps no OpenAPI document: it answers as a server that serves none, in
+            # the server's words, not with the mock library's advice on declaring one.
+            return self._not_found_path()
         if route is None and raw.path.rstrip("/") not in ("/version", "/readyz", "/api", "/apis"):
             del self._requests[:-200]  # kmock keeps every request; a long demo must not grow without end
             return await super().__call__(raw)

@@ -60,7 +60,7 @@ def test_health_classifies_every_document_of_a_file_and_every_item_of_a_list(tmp
         ("Deployment", "api", "Degraded"), ("ConfigMap", "c", None), ("PersistentVolumeClaim", "data", "Healthy"),
         ("PersistentVolumeClaim", "logs", "Degraded"), (None, None, "Unknown")]
     assert lines[-1]["message"] == f"{manifests}: document 4: expected a Kubernetes object, got list"
-    assert result.returncode == 1
+    assert result.returncode == 2  # a document that is not an object outranks the degraded ones
 
 
 def test_report_freeze_prints_the_recorded_violations_as_markdown(tmp_path: Path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
+import yaml
 from e2e_support import live
 
 from exporter.model import ObjectKey
@@ -118,9 +120,44 @@ async def test_an_app_generator_that_cannot_list_its_apps_makes_check_exit_two(s
 
 
 async def test_a_config_with_no_apps_is_not_all_good(sim, write_config, repo):
-    code, out, err = await cli("check", "--config", write_config({}, repo.url))
-    assert code == 2
-    assert err.strip().endswith("check: no apps were evaluated")
+    config = write_config({}, repo.url)
+    code, out, err = await cli("check", "--config", config)
+    assert code == 2 and out == ""  # no table header for no rows
+    assert err.strip().endswith(f"check: no apps were evaluated ({config} lists none)")
+
+
+def point_at_a_dead_server(config: Path, kubeconfig: Path) -> None:
+    """The config's cluster moved to a port nothing listens on."""
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "sim",
+        "clusters": [{"name": "sim", "cluster": {"server": "http://127.0.0.1:9"}}],
+        "users": [{"name": "sim", "user": {"token": "t"}}],
+        "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "sim"}}]}))
+    doc = yaml.safe_load(config.read_text())
+    doc["clusters"][0]["kubeconfig"] = str(kubeconfig)
+    config.write_text(yaml.safe_dump(doc))
+
+
+async def test_an_unreachable_cluster_is_could_not_run_not_a_bad_app(sim, repo, write_config, tmp_path):
+    repo.commit({"web/cm.yaml": CONFIGMAP})
+    config = write_config({"web": "web"}, repo.url)
+    point_at_a_dead_server(Path(config), tmp_path / "dead.kubeconfig")
+    code, out, err = await cli("check", "--config", config)
+    assert code == 2, out + err
+    assert "Unknown" in out and "check: could not evaluate web: cluster sim unreachable" in err
+
+
+async def test_a_repository_that_cannot_be_read_is_could_not_run(sim, write_config, tmp_path):
+    code, out, err = await cli("check", "--config", write_config({"web": "web"}, str(tmp_path / "no-such-repo")))
+    assert code == 2, out + err
+    assert "check: could not evaluate web:" in err and "Traceback" not in err
+
+
+async def test_manifests_that_do_not_render_are_a_bad_app(sim, repo, write_config):
+    repo.commit({"web/kustomization.yaml": "resources: [missing.yaml]\n"})
+    code, out, err = await cli("check", "--config", write_config({"web": {"path": "web"}}, repo.url))
+    assert code == 1, out + err
+    assert "Unknown" in out and "could not evaluate" not in err
 
 
 async def test_check_app_evaluates_only_that_app(sim, repo, write_config):
