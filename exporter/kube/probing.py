@@ -65,7 +65,7 @@ def plan(stale_after: float, scopes: int, budget: int = MAX_LISTS_PER_ROUND) -> 
 
 @dataclass
 class ClusterProbe:
-    """The probe of one cluster; :meth:`run` forever, or :meth:`round` once (tests)."""
+    """The probe of one cluster: :meth:`round` once per period (``Cluster.keep_probing`` paces it)."""
 
     client: KubeClient
     cache: LiveCache
@@ -85,11 +85,6 @@ class ClusterProbe:
     @property
     def plan(self) -> ProbePlan:
         return plan(self.stale_after, len(self.cache.informers))
-
-    async def run(self) -> None:
-        while True:
-            await self.round()
-            await self.clock.sleep(self.plan.period)
 
     async def round(self) -> None:
         """One readiness read and, while the server answers, this round's permission lists."""
