@@ -64,9 +64,9 @@ def render(values: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_check(image: str, plane: ControlPlane, docs: list[dict[str, Any]],
-              work: Path) -> tuple[dict[str, dict[str, Any]], str]:
-    """``check --output json`` in the image as the chart's ServiceAccount: apps by name, and the
-    ServiceAccount's user name as the audit log records it."""
+              work: Path) -> tuple[dict[str, dict[str, Any]], int, str]:
+    """``check --output json`` in the image as the chart's ServiceAccount: apps by name, the exit
+    code, and the ServiceAccount's user name as the audit log records it."""
     account = next(d["metadata"]["name"] for d in docs if d["kind"] == "ServiceAccount")
     token = plane.kubectl("create", "token", account, "-n", NAMESPACE, "--duration=1h").strip()
     secrets = work / "serviceaccount"
@@ -89,9 +89,10 @@ def run_check(image: str, plane: ControlPlane, docs: list[dict[str, Any]],
         "-e", "KUBERNETES_SERVICE_HOST=127.0.0.1", "-e", f"KUBERNETES_SERVICE_PORT={port}",
         image, "check", "--config", "/etc/gitops-drift-exporter/config.yaml", "--output", "json",
     ], capture_output=True, text=True, timeout=300)
-    if done.returncode not in (0, 1) or not done.stdout.strip():
+    if done.returncode not in (0, 1, 2) or not done.stdout.strip():
         raise SystemExit(f"check exited {done.returncode}: {done.stdout[-1000:]} {done.stderr[-2000:]}")
-    return {a["name"]: a for a in json.loads(done.stdout)}, f"system:serviceaccount:{NAMESPACE}:{account}"
+    apps = {a["name"]: a for a in json.loads(done.stdout)}
+    return apps, done.returncode, f"system:serviceaccount:{NAMESPACE}:{account}"
 
 
 def main(image: str) -> None:
@@ -116,6 +117,8 @@ def main(image: str) -> None:
             "cluster-wide": {"web": "Healthy", "gone": "Missing", "api": "Healthy"},
             "namespaced": {"web": "Healthy", "gone": "Missing", "api": "Unknown"},
         }
+        # check's exit codes: 1 for an app in a bad state, 2 for one the agent cannot see
+        expected_exit = {"cluster-wide": 1, "namespaced": 2}
         for mode, rbac in (("cluster-wide", {}), ("namespaced", {"namespaced": True, "namespaces": ["shop"]})):
             docs = render({"config": config, "rbac": rbac} if rbac else {"config": config})
             identity = [d for d in docs if d["kind"] in IDENTITY_KINDS]
@@ -123,12 +126,14 @@ def main(image: str) -> None:
             work = root / mode
             work.mkdir()
             work.chmod(0o755)
-            result, user = run_check(image, plane, docs, work)
+            result, code, user = run_check(image, plane, docs, work)
             states = {name: app["status"] for name, app in result.items()}
             reasons = {name: app["reason"] for name, app in result.items()}
             print(f"chart identity, {mode} RBAC: " + ", ".join(f"{n}={s}" for n, s in sorted(states.items())))
             if states != expected[mode]:
                 raise SystemExit(f"{mode}: expected {expected[mode]}, got {states}: {reasons}")
+            if code != expected_exit[mode]:
+                raise SystemExit(f"{mode}: check exited {code}, expected {expected_exit[mode]}")
             for name, reason in reasons.items():
                 forbidden = "forbidden" in reason.lower() or "403" in reason
                 if forbidden != (mode == "namespaced" and name == "api"):
