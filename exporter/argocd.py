@@ -20,7 +20,14 @@ from collections.abc import Collection
 from typing import Any
 
 from exporter.config import ConfigError, parse_app
-from exporter.config_types import AppConfig, ArgoCDAppSource, Destination, SourceConfig, SyncWindowConfig
+from exporter.config_types import (
+    AppConfig,
+    ArgoCDAppSource,
+    ArgoCDOrigin,
+    Destination,
+    SourceConfig,
+    SyncWindowConfig,
+)
 from exporter.humanize import parse_duration
 from exporter.values import merge_values
 
@@ -97,6 +104,10 @@ def application_app(obj: dict[str, Any], source: ArgoCDAppSource, clusters: Coll
     name = str(meta.get("name") or "")
     where = _where(obj, source)
     destination = spec.get("destination") or {}
+    origin = ArgoCDOrigin(namespace=str(meta.get("namespace") or source.namespace),
+                          server=str(destination.get("server") or ""),
+                          autosync=isinstance(spec.get("syncPolicy"), dict)
+                          and spec["syncPolicy"].get("automated") is not None)
     data: dict[str, Any] = {"name": name, "project": spec.get("project") or "default",
                             "labels": {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}}
     try:
@@ -119,8 +130,9 @@ def application_app(obj: dict[str, Any], source: ArgoCDAppSource, clusters: Coll
                                              path=str(first.get("path") or ".")),
                          destination=Destination(cluster=data.get("destination", {}).get("cluster", ""),
                                                  namespace=str(destination.get("namespace") or "")),
-                         invalid=f"{where}: {reason}")
+                         invalid=f"{where}: {reason}", argocd=origin)
     app.origin = where
+    app.argocd = origin
     return app
 
 

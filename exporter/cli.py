@@ -205,7 +205,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     if args.duration is not None and args.duration <= 0:
         raise UsageError(f"--duration: expected a number of seconds above 0, got {args.duration:g}")
-    return await run_demo(host, port, duration=args.duration)
+    return await run_demo(host, port, duration=args.duration, argocd_metrics=args.argocd_metrics)
 
 
 async def cmd_notify_test(args: argparse.Namespace) -> int:
@@ -346,6 +346,8 @@ def _tool_commands(sub: Any) -> None:
     demo.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
                       help="where to serve the page, API and metrics (default 127.0.0.1:8080)")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
+    demo.add_argument("--argocd-metrics", action="store_true",
+                      help="also export argocd_app_info with Argo CD's labels (metrics.argocdAppInfo in a config)")
 
     notify = _command(sub, "notify", "notification tools")
     nsub = notify.add_subparsers(dest="notify_command", required=True, metavar="TOOL", parser_class=Parser)

@@ -341,6 +341,16 @@ class DeployerRef:
     inputs: tuple[tuple[str, str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class ArgoCDOrigin:
+    """Where an app read from an Argo CD Application came from, as Argo CD's own metrics name it:
+    the Application's namespace, its ``destination.server`` and whether it syncs automatically."""
+
+    namespace: str
+    server: str = ""
+    autosync: bool = False
+
+
 @dataclass
 class AppConfig:
     """``apps[]`` (or one app made by a generator)."""
@@ -364,6 +374,8 @@ class AppConfig:
     #: What the app's objects are marked with, when not its name (a Flux app given another name
     #: keeps ``NAMESPACE/NAME`` in its objects' labels).
     mark: str | None = None
+    #: The Application the app was read from (``appSources[].argocd``).
+    argocd: ArgoCDOrigin | None = None
 
     @property
     def sources(self) -> list[SourceConfig]:
@@ -417,3 +429,7 @@ class Config:
     webhook_max_concurrent: int = 4
     #: JSON-lines file where freeze violations are kept for ``report freeze`` (``freezeLog``).
     freeze_log: str | None = None
+    #: ``metrics.argocdAppInfo``: also export ``argocd_app_info`` with Argo CD's labels.
+    argocd_metrics: bool = False
+    #: ``metrics.argocdNamespace``: its ``namespace`` label for apps not read from an Application.
+    argocd_namespace: str = "argocd"

@@ -192,8 +192,8 @@ def live_objects() -> Iterable[tuple[dict[str, Any], str]]:
             yield live, "kubectl-client-side-apply"
 
 
-def write_config(root: Path, repo: Path, kubeconfig: str) -> Path:
-    config = {
+def write_config(root: Path, repo: Path, kubeconfig: str, *, argocd_metrics: bool = False) -> Path:
+    config: dict[str, Any] = {
         "clusters": [{"name": "demo", "kubeconfig": kubeconfig, "context": "sim"}],
         "interval": "30s",
         "gitPollInterval": "30s",
@@ -217,6 +217,8 @@ def write_config(root: Path, repo: Path, kubeconfig: str) -> Path:
             },
         }],
     }
+    if argocd_metrics:
+        config["metrics"] = {"argocdAppInfo": True}
     path = root / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -230,7 +232,7 @@ async def stage(sim: Any) -> None:
     sim.patch(ObjectKey("", "ConfigMap", NS, "payments-config"), {"data": {"TIMEOUT": "90s"}}, manager="kubectl-edit")
 
 
-async def run_demo(host: str, port: int, *, duration: float | None = None) -> int:
+async def run_demo(host: str, port: int, *, duration: float | None = None, argocd_metrics: bool = False) -> int:
     from exporter.wiring import UsageError, run_agent
     try:
         from exporter.simulator import SimulatedCluster
@@ -242,7 +244,7 @@ async def run_demo(host: str, port: int, *, duration: float | None = None) -> in
         async with SimulatedCluster() as sim:
             await stage(sim)
             kubeconfig = sim.write_kubeconfig(str(root / "kubeconfig"), context="sim")
-            config = write_config(root, repo, kubeconfig)
+            config = write_config(root, repo, kubeconfig, argocd_metrics=argocd_metrics)
             shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
             banner = textwrap.dedent(f"""
                 gitops-drift-exporter demo is running.

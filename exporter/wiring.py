@@ -30,6 +30,7 @@ from exporter.windows import FreezeLog, WindowError, WindowSchedule
 if TYPE_CHECKING:
     from exporter.agent import Agent
     from exporter.config_types import ClusterConfig
+    from exporter.metrics.argocd import ArgoCDNames
     from exporter.notify import Notifier
     from exporter.parts import Parts
     from exporter.pipeline.clusters import Cluster
@@ -176,7 +177,7 @@ async def _serve(agent: Agent, config: Config, host: str, port: int, fleet: Flee
     from exporter.metrics import REGISTRY, AppStatusCollector
     from exporter.server import build_app, serve
 
-    collector = AppStatusCollector(agent.snapshot, agent.ready)
+    collector = AppStatusCollector(agent.snapshot, agent.ready, argocd=functools.partial(_argocd_names, agent))
     web = build_app(agent, metrics_registry=REGISTRY, webhook_secret=_webhook_secret(config),
                     webhook_max_body=config.webhook_max_body, webhook_max_concurrent=config.webhook_max_concurrent,
                     diff=lambda _app, status: app_diff(status), app_metrics=collector.chunks, fleet=fleet, clock=agent.clock)
@@ -184,6 +185,19 @@ async def _serve(agent: Agent, config: Config, host: str, port: int, fleet: Flee
         return await serve(web, host, port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _argocd_names(agent: Agent) -> ArgoCDNames | None:
+    """What ``argocd_app_info`` needs, while ``metrics.argocdAppInfo`` is on: each cluster's API
+    server URL as Argo CD names it (``https://kubernetes.default.svc`` for the one the agent runs in)."""
+    from exporter.metrics.argocd import IN_CLUSTER_SERVER, ArgoCDNames
+    config = agent.parts.config
+    if not config.argocd_metrics:
+        return None
+    servers = {name: IN_CLUSTER_SERVER if cluster.config.in_cluster else
+               (cluster.client.host if cluster.client is not None else "")
+               for name, cluster in agent.parts.clusters.items()}
+    return ArgoCDNames(namespace=config.argocd_namespace, servers=servers)
 
 
 def _signal_events() -> tuple[asyncio.Event, asyncio.Event]:

@@ -27,6 +27,7 @@ from exporter.config.reader import (
     Context,
     is_local_path,
     parse_duration,
+    read_bool,
     read_count,
     read_duration,
     read_mapping,
@@ -41,7 +42,8 @@ __all__ = ["Config", "ConfigError", "ContentChecks", "is_local_path", "load_conf
 
 _TOP_KEYS = ("clusters", "repositories", "defaults", "apps", "appGenerators", "healthChecks", "windows",
              "notifications", "interval", "gitPollInterval", "gitTimeout", "renderTimeout", "cacheDir", "webhook",
-             "freezeLog", "staleAfter", "kustomize", "appSources", "stateFile")
+             "freezeLog", "staleAfter", "kustomize", "appSources", "stateFile",
+             "metrics")
 
 #: Checks of what only a later stage can judge (health check code, ignore rules, window schedules),
 #: handed in by the wiring: the config stage itself imports none of those stages.
@@ -106,6 +108,8 @@ def parse_config(text: str, path: str = "config.yaml", checks: ContentChecks | N
         config.kustomize_build_options = kustomize_options(ctx, f["kustomize"], "kustomize") or []
     if "webhook" in f:
         _webhook(ctx, f["webhook"], config)
+    if "metrics" in f:
+        _metrics(ctx, f["metrics"], config)
     errors = ctx.errors + (checks(config) if checks is not None else [])
     if errors:
         raise ConfigError(errors)
@@ -158,3 +162,15 @@ def _webhook(ctx: Context, node: yaml.Node, config: Config) -> None:
         config.webhook_max_body = n
     if "maxConcurrent" in w and (n := read_count(ctx, w["maxConcurrent"], "webhook.maxConcurrent")) is not None:
         config.webhook_max_concurrent = n
+
+
+def _metrics(ctx: Context, node: yaml.Node, config: Config) -> None:
+    """``metrics``: Argo CD's ``argocd_app_info`` beside the agent's own families, and the
+    ``namespace`` label of apps not read from an Application."""
+    m = read_mapping(ctx, node, "metrics", ("argocdAppInfo", "argocdNamespace"))
+    if m is None:
+        return
+    if "argocdAppInfo" in m and (b := read_bool(ctx, m["argocdAppInfo"], "metrics.argocdAppInfo")) is not None:
+        config.argocd_metrics = b
+    if "argocdNamespace" in m and (v := read_str(ctx, m["argocdNamespace"], "metrics.argocdNamespace")):
+        config.argocd_namespace = v

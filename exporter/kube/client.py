@@ -142,6 +142,11 @@ def _ssl_context(cfg: Configuration) -> ssl.SSLContext | bool:
 class KubeClient:
     """One cluster's read-only API client. Create with ``await KubeClient.connect(cluster)``."""
 
+    @property
+    def host(self) -> str:
+        """The API server's URL, as the kubeconfig (or the in-cluster environment) names it."""
+        return self._host
+
     def __init__(self, cluster: ClusterConfig, cfg: Configuration, session: aiohttp.ClientSession, *,
                  request_timeout: float, discovery_refresh: float,
                  probe_session: aiohttp.ClientSession | None = None) -> None:

@@ -117,3 +117,24 @@ def test_label_selectors_choose_applications(selector, labels, matches):
 def test_a_set_based_selector_is_named_as_unsupported():
     with pytest.raises(ValueError, match="set-based terms \\(in, notin\\) are not supported"):
         selector_matches("team in (a,b)", {})
+
+
+def test_an_application_keeps_what_argo_cd_s_metrics_name_it_by():
+    app = application_app(application("""
+        source: {repoURL: "https://git.example.com/deploy.git", targetRevision: main, path: apps/web}
+        destination: {server: "https://prod.example.com:6443", namespace: web}
+        syncPolicy: {automated: {prune: true}}
+    """), SOURCE, CLUSTERS)
+    assert app.argocd is not None
+    assert (app.argocd.namespace, app.argocd.server, app.argocd.autosync) == \
+        ("argocd", "https://prod.example.com:6443", True)
+
+
+def test_an_application_without_automated_sync_is_not_autosync_even_when_invalid():
+    app = application_app(application("""
+        source: {repoURL: "https://git.example.com/deploy.git", path: apps/web, plugin: {name: cmp}}
+        destination: {name: prod, namespace: web}
+        syncPolicy: {syncOptions: [CreateNamespace=true]}
+    """), SOURCE, CLUSTERS)
+    assert app.invalid is not None and app.argocd is not None
+    assert (app.argocd.server, app.argocd.autosync) == ("", False)

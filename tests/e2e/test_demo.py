@@ -6,13 +6,11 @@ import asyncio
 import json
 import re
 import signal
-import socket
-import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from demo_process import get, prometheus_scraping, running_demo, settle
 from prometheus_client.parser import text_string_to_metric_families
 from ship.promql import dashboard_queries, exposed_sample_names, referenced_metrics, rule_queries
 
@@ -20,44 +18,10 @@ EXPECTED = {"web": "Healthy", "payments": "OutOfSync", "worker": "Degraded", "ca
             "api": "Progressing", "reports": "Suspended", "billing": "Unknown"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode()
-
-
 @pytest.fixture(scope="module")
 def demo():
-    import subprocess
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "exporter.cli", "demo", "--listen", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                apps = json.loads(get(f"{base}/api/v1/apps"))
-                if len(apps) >= len(EXPECTED):
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(f"demo exited early: {proc.stderr.read() if proc.stderr else ''}")
-            import time
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with running_demo(apps=len(EXPECTED)) as running:
+        yield running
 
 
 def test_the_demo_shows_one_app_in_each_state(demo):
@@ -123,43 +87,14 @@ def test_every_metric_dashboards_and_alert_rules_use_is_exposed_by_the_running_a
 def test_a_real_prometheus_scrapes_the_demo_and_stores_each_app_s_state(demo, tmp_path):
     # Prometheus asks for gzip (and OpenMetrics); the body is one gzip member of separately
     # deflated pieces, which its Go decoder must read like any other.
-    import os
-    import shutil
-    import subprocess
-    import time
-    from urllib.parse import quote, urlsplit
-
-    binary = shutil.which("prometheus")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("prometheus is not installed (Debian package 'prometheus'); CI must have it")
-        pytest.skip("prometheus is not installed (Debian package 'prometheus')")
     base, _ = demo
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
-        "scrape_configs": [{"job_name": "agent", "static_configs": [{"targets": [urlsplit(base).netloc]}]}]}))
-    port = free_port()
-    server = subprocess.Popen([binary, f"--config.file={tmp_path / 'prometheus.yml'}",
-                               f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    api = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        current: dict[str, str] = {}
-        for _ in range(300):
-            try:
-                answer = json.loads(get(f"{api}/query?query={quote('gitops_app_status == 1')}"))
-                current = {r["metric"]["app"]: r["metric"]["status"] for r in answer["data"]["result"]}
-            except OSError:
-                pass
-            if current == EXPECTED or server.poll() is not None:
-                break
-            time.sleep(0.1)
+    with prometheus_scraping(base, tmp_path) as api:
+        def states(result):
+            return {r["metric"]["app"]: r["metric"]["status"] for r in result}
+        current = states(settle(api, "gitops_app_status == 1", lambda r: states(r) == EXPECTED))
         targets = json.loads(get(f"{api}/targets"))["data"]["activeTargets"]
         assert [t["health"] for t in targets] == ["up"], targets
         assert current == EXPECTED
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 async def test_sigterm_stops_the_demo_cleanly(demo):

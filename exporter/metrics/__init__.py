@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 
 from exporter.config_types import AppConfig
 from exporter.instruments import REGISTRY as REGISTRY  # the registry /metrics serves
+from exporter.metrics.argocd import ARGOCD_INFO_LABELS, ArgoCDNames, info_sample
 from exporter.model import AppState, AppStatus, Health, Sync
 from exporter.urls import safe_url
 
@@ -65,6 +66,11 @@ TOTAL_FAMILIES: tuple[Family, ...] = (
 )
 
 
+#: Argo CD's own family, exported after the per-app ones when switched on (:mod:`.argocd`).
+ARGOCD_FAMILY = Family("argocd_app_info", "gauge", "Information about application (Argo CD's names).",
+                       ARGOCD_INFO_LABELS)
+
+
 def _unique(families: tuple[Family, ...]) -> dict[str, str]:
     names: dict[str, str] = {}
     for family in families:
@@ -75,10 +81,11 @@ def _unique(families: tuple[Family, ...]) -> dict[str, str]:
 
 
 #: Family name -> type, for every family the collector exports.
-APP_METRIC_FAMILIES: dict[str, str] = _unique(APP_FAMILIES + TOTAL_FAMILIES)
+APP_METRIC_FAMILIES: dict[str, str] = _unique(APP_FAMILIES + TOTAL_FAMILIES + (ARGOCD_FAMILY,))
 
 
 Snapshot = Mapping[str, tuple[AppConfig, AppStatus]]
+Samples = list[tuple[tuple[str, ...], tuple[str, ...], float]]
 
 
 def _escape(value: str) -> str:
@@ -95,14 +102,15 @@ def _info(app: AppConfig, st: AppStatus) -> list[tuple[tuple[str, ...], tuple[st
                             st.revision or ""), 1)]
 
 
-def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], tuple[str, ...], float]]]:
-    """Per family, the (label names, label values, value) samples of one app."""
+def _samples(app: AppConfig, st: AppStatus, argocd: ArgoCDNames | None = None) -> list[Samples]:
+    """Per family, the (label names, label values, value) samples of one app; with ``argocd``
+    the samples of ``ARGOCD_FAMILY`` last."""
     name = st.name
     by: Tally[tuple[str, str]] = Tally()
     for obj in st.objects:
         obj_health = obj.health.status.value if obj.health else ("Missing" if not obj.exists else "None")
         by[(obj_health, "OutOfSync" if obj.requires_pruning else obj.sync.value)] += 1
-    return [
+    out: list[Samples] = [
         _info(app, st),
         [(("app", "status"), (name, s.value), 1 if st.state is s else 0) for s in AppState],
         [(("app", "health"), (name, h.value), 1 if st.health is h else 0) for h in Health],
@@ -114,6 +122,9 @@ def _samples(app: AppConfig, st: AppStatus) -> list[list[tuple[tuple[str, ...], 
         [(("app",), (name,), 1 if st.frozen else 0)],
         [(("app", "from", "to"), (name, a, b), n) for a, b, n in st.state_changes],
     ]
+    if argocd is not None:
+        out.append([(ARGOCD_INFO_LABELS, info_sample(app, st, argocd), 1)])
+    return out
 
 
 def _encode(family: str, samples: list[tuple[tuple[str, ...], tuple[str, ...], float]]) -> str:
@@ -154,21 +165,37 @@ class AppStatusCollector(Collector):
     of apps' lines already encoded. ``collect()`` serves ordinary registries (and tests).
     """
 
-    def __init__(self, snapshot: Callable[[], Snapshot], ready: Callable[[], bool]) -> None:
+    def __init__(self, snapshot: Callable[[], Snapshot], ready: Callable[[], bool],
+                 argocd: Callable[[], ArgoCDNames | None] = lambda: None) -> None:
         self._snapshot = snapshot
         self._ready = ready
+        self._argocd = argocd
+        self._names: ArgoCDNames | None = None
         self._lines: dict[str, tuple[AppStatus, AppConfig, list[str]]] = {}
         self._blocks: list[_Block] = []
+
+    def _families(self) -> tuple[Family, ...]:
+        return APP_FAMILIES + ((ARGOCD_FAMILY,) if self._names is not None else ())
 
     def describe(self) -> list[Metric]:
         """Every family, without samples: a registry refuses the collector when another collector
         already exports one of these names, instead of serving both."""
-        return [family.empty() for family in APP_FAMILIES + TOTAL_FAMILIES]
+        extra = (ARGOCD_FAMILY,) if self._argocd() is not None else ()
+        return [family.empty() for family in APP_FAMILIES + TOTAL_FAMILIES + extra]
+
+    def _refresh_names(self) -> None:
+        """Read whether Argo CD's names are on (a reload may switch them) and which server each
+        cluster is; lines encoded under other names are encoded again."""
+        names = self._argocd()
+        if names != self._names:
+            self._names, self._lines, self._blocks = names, {}, []
 
     def collect(self) -> Iterator[Metric]:
-        families: list[Metric] = [family.empty() for family in APP_FAMILIES]
+        self._refresh_names()
+        families: list[Metric] = [family.empty() for family in self._families()]
         for app, st in self._snapshot().values():
-            for metric, family, samples in zip(families, APP_FAMILIES, _samples(app, st), strict=True):
+            for metric, family, samples in zip(families, self._families(), _samples(app, st, self._names),
+                                               strict=True):
                 for names, values, value in samples:
                     metric.add_sample(family.name, dict(zip(names, values, strict=True)), value)
         yield from families
@@ -193,6 +220,7 @@ class AppStatusCollector(Collector):
         one block per family and joins nothing: at 10,000 apps that is a few milliseconds instead
         of the 40 a scrape spent building 15 MiB of text again.
         """
+        self._refresh_names()
         entries = list(self._snapshot().items())
         blocks: list[_Block] = []
         for index, start in enumerate(range(0, len(entries), BLOCK)):
@@ -210,7 +238,7 @@ class AppStatusCollector(Collector):
             names = {name for name, _ in entries}
             self._lines = {name: hit for name, hit in self._lines.items() if name in names}
         out: list[bytes] = []
-        for column, family in enumerate(APP_FAMILIES):
+        for column, family in enumerate(self._families()):
             out.append(f"# HELP {family.name} {family.help}\n# TYPE {family.name} {family.type}\n".encode())
             out.extend(block.families[column] for block in blocks)
         totals: list[str] = []
@@ -227,8 +255,8 @@ class AppStatusCollector(Collector):
         if hit is not None and hit[1] is app and hit[0] is not st and _only_revision_moved(hit[0], st):
             hit = (st, app, [_encode(_INFO_FAMILY, _info(app, st)), *hit[2][1:]])
         elif hit is None or hit[0] is not st or hit[1] is not app:
-            hit = (st, app, [_encode(family.name, samples)
-                             for family, samples in zip(APP_FAMILIES, _samples(app, st), strict=True)])
+            hit = (st, app, [_encode(family.name, samples) for family, samples
+                             in zip(self._families(), _samples(app, st, self._names), strict=True)])
         self._lines[name] = hit
         return hit[2]
 
