@@ -145,6 +145,16 @@ async def cmd_check(args: argparse.Namespace) -> int:
         await agent.close()
 
 
+def cmd_offline(args: argparse.Namespace) -> int:
+    """``init`` and ``check --offline``: no cluster, no Git, no event loop."""
+    from exporter.offline import check_offline, write_starter
+    if args.command == "check":
+        return check_offline(args.config, args.app)
+    return write_starter(args.output, repo=args.repo, path=args.path, revision=args.revision,
+                         namespace=args.namespace, cluster=args.cluster, kubeconfig=args.kubeconfig,
+                         context=args.context, in_cluster=args.in_cluster, force=args.force)
+
+
 async def cmd_diff(args: argparse.Namespace) -> int:
     agent, _ = await evaluate_once(args.config, args.app, args.cache_dir)
     try:
@@ -294,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="with --version: the versions of the tools too")
     _global_options(p, defaults=True)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _init_command(sub)
     _evaluating_commands(sub)
     _tool_commands(sub)
     return p
@@ -317,6 +328,9 @@ def _evaluating_commands(sub: Any) -> None:
                      "can act on.", _exit_code_table())
     _config(check)
     check.add_argument("--app", metavar="NAME", help="evaluate only this app")
+    check.add_argument("--offline", action="store_true",
+                       help="only check the config (every key, apps, generators, ignore rules, health checks, "
+                            "windows, notifications) without contacting clusters or Git; exit 0 valid, 2 not")
     check.add_argument("--output", choices=["table", "json"], default="table",
                        help="a table for people, or JSON with every object (default table)")
     _cache(check)
@@ -327,6 +341,28 @@ def _evaluating_commands(sub: Any) -> None:
     _config(dif)
     dif.add_argument("app", metavar="APP", help="the app's name")
     _cache(dif)
+
+
+def _init_command(sub: Any) -> None:
+    """``init``: a starter config."""
+    init = _command(sub, "init", "write a commented starter config from a kubeconfig context and a repository",
+                    "Write a starter config: the cluster of the current kubeconfig context (or --context), one "
+                    "app from the repository (one per directory when --path is a glob such as 'apps/*'), and "
+                    "the optional sections commented out. The cluster and Git are not contacted.")
+    init.add_argument("--repo", required=True, metavar="URL", help="the Git repository holding the manifests")
+    init.add_argument("--path", default=".", metavar="PATH",
+                      help="the directory of the manifests, or a glob of directories, one app each (default .)")
+    init.add_argument("--revision", default="HEAD", metavar="REV", help="branch, tag or commit (default HEAD)")
+    init.add_argument("--namespace", metavar="NS", help="the apps' namespace (default: default, or the "
+                                                        "directory's name with a glob)")
+    init.add_argument("--cluster", metavar="NAME", help="the cluster's name in the config (default: from the context)")
+    init.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig (default $KUBECONFIG, else ~/.kube/config)")
+    init.add_argument("--context", metavar="NAME", help="the kubeconfig context (default its current-context)")
+    init.add_argument("--in-cluster", action="store_true",
+                      help="for the agent running in the cluster with its ServiceAccount (no kubeconfig)")
+    init.add_argument("--output", "-o", default="config.yaml", metavar="FILE",
+                      help="where to write it; - for stdout (default config.yaml)")
+    init.add_argument("--force", action="store_true", help="replace the file if it exists")
 
 
 def _tool_commands(sub: Any) -> None:
@@ -385,11 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(versions(args.verbose))
         return EXIT_OK
     if args.command is None:
-        parser.error("a command is required: run, check, diff, health, demo, notify or report")
+        parser.error("a command is required: init, run, check, diff, health, demo, notify or report")
     logs.setup(args.log_level, args.log_format)
     try:
         if args.command == "health":
             return cmd_health(args)
+        if args.command == "init" or (args.command == "check" and args.offline):
+            return cmd_offline(args)
         handler = {
             "run": cmd_run, "check": cmd_check, "diff": cmd_diff, "demo": cmd_demo,
         }.get(args.command)

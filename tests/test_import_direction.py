@@ -31,7 +31,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("status", ("exporter.status", "exporter.windows", "exporter.pipeline", "exporter.history")),
     ("outputs", ("exporter.metrics", "exporter.notify", "exporter.server")),
     ("wiring", ("exporter.agent", "exporter.parts", "exporter.wiring", "exporter.demo")),
-    ("cli", ("exporter.cli", "exporter.toolchain")),
+    ("cli", ("exporter.cli", "exporter.toolchain", "exporter.offline")),
 ]
 
 

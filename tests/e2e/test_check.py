@@ -192,3 +192,16 @@ async def test_a_cache_directory_that_cannot_be_made_is_a_clear_error(sim, repo,
                                "--cache-dir", str(blocker / "cache"))
     assert code == 2 and "Traceback" not in err
     assert f"cannot use the cache directory {blocker / 'cache'}: Not a directory" in err
+
+
+async def test_a_starter_config_from_init_evaluates_the_repository_s_apps(sim, repo, tmp_path):
+    repo.commit({"apps/web/settings.yaml": CONFIGMAP, "apps/api/settings.yaml": CONFIGMAP.replace("settings", "api")})
+    sim.apply(live(CONFIGMAP))
+    kubeconfig = sim.write_kubeconfig(str(tmp_path / "kubeconfig"), context="dev")
+    config = str(tmp_path / "config.yaml")
+    code, _, err = await cli("init", "--repo", repo.url, "--path", "apps/*", "--revision", "main",
+                             "--namespace", "prod", "--kubeconfig", kubeconfig, "--output", config)
+    assert code == 0, err
+    code, out, err = await cli("check", "--config", config, "--output", "json", "--cache-dir", str(tmp_path / "c"))
+    assert {a["name"]: a["status"] for a in json.loads(out)} == {"web": "Healthy", "api": "Missing"}, err
+    assert code == 1
