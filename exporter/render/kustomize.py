@@ -12,6 +12,7 @@ from pathlib import Path
 
 from exporter.charts import ChartUse
 from exporter.model import KubeObject
+from exporter.render.kustomize_errors import explain
 from exporter.render.manifests import RenderError, parse_yaml
 from exporter.render.pool import in_thread, in_worker, process_slot
 from exporter.render.process import run_tool
@@ -57,8 +58,8 @@ async def kustomize_output(directory: Path, tree: Path, time_limit: float,
     if uses:
         argv = [a for a in argv if a != "--enable-helm"] + ["--enable-helm", "--helm-command", helm_command()]
     async with process_slot():
-        return await run_tool(argv, cwd=directory, time_limit=time_limit,
-                              what="kustomize build", env=NO_NETWORK_ENV)
+        return await run_tool(argv, cwd=directory, time_limit=time_limit, what="kustomize build",
+                              env=NO_NETWORK_ENV, explain=functools.partial(explain, tree=tree, directory=directory))
 
 
 async def render_kustomize(directory: Path, tree: Path, rel: str, time_limit: float,

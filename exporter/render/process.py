@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from exporter.process import run
 from exporter.render.manifests import RenderError
+from exporter.render.pool import in_thread
 
 
 def summarize(stderr: str, limit: int = 400) -> str:
@@ -18,8 +19,11 @@ def summarize(stderr: str, limit: int = 400) -> str:
 
 
 async def run_tool(argv: Sequence[str], *, cwd: Path, time_limit: float, what: str,
-                   env: dict[str, str] | None = None) -> str:
-    """stdout of ``argv``; ``RenderError("<what> failed: ...")`` on failure or timeout."""
+                   env: dict[str, str] | None = None,
+                   explain: Callable[[str], RenderError] | None = None) -> str:
+    """stdout of ``argv``; ``RenderError("<what> failed: ...")`` on failure or timeout, saying
+    what ``explain`` makes of the tool's error output (else its first lines); ``explain`` may read
+    the files the output names, so it runs on the render threads."""
     try:
         code, out, err = await run(argv, time_limit=time_limit, cwd=cwd, env={**os.environ, **(env or {})})
     except TimeoutError:  # before OSError, of which it is a subclass
@@ -27,5 +31,6 @@ async def run_tool(argv: Sequence[str], *, cwd: Path, time_limit: float, what: s
     except OSError as exc:
         raise RenderError(f"{what} failed: cannot run {argv[0]}: {exc.strerror}") from None
     if code != 0:
-        raise RenderError(f"{what} failed: {summarize(err)}")
+        reason = await in_thread(explain, err) if explain is not None else summarize(err)
+        raise RenderError(f"{what} failed: {reason}")
     return out

@@ -205,3 +205,15 @@ async def test_a_starter_config_from_init_evaluates_the_repository_s_apps(sim, r
     code, out, err = await cli("check", "--config", config, "--output", "json", "--cache-dir", str(tmp_path / "c"))
     assert {a["name"]: a["status"] for a in json.loads(out)} == {"web": "Healthy", "api": "Missing"}, err
     assert code == 1
+
+
+async def test_every_log_line_of_a_check_at_info_is_the_agent_s_own(sim, repo, write_config):
+    # A library's internals (the simulated server's, the Kubernetes client's, aiohttp's) are not the
+    # user's business at INFO; the agent's own lines say what it did.
+    repo.commit({"web/settings.yaml": CONFIGMAP})
+    sim.apply(live(CONFIGMAP))
+    code, _, err = await cli("check", "--config", write_config({"web": "web"}, repo.url),
+                             "--log-level", "info", "--log-format", "json")
+    loggers = {json.loads(line)["logger"] for line in err.splitlines() if line.startswith("{")}
+    assert code == 0 and loggers and all(name.split(".")[0] == "exporter" for name in loggers), err
+    assert all(line.startswith("{") for line in err.splitlines() if line.strip()), err
