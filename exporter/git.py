@@ -32,6 +32,7 @@ from pathlib import Path
 from exporter.clock import SystemClock, monotonic
 from exporter.config_types import RepoCredentials
 from exporter.instruments import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
+from exporter.model import Commit
 from exporter.process import run
 from exporter.semver import VersionNotFound, pick_version
 from exporter.urls import safe_url, strip_userinfo, url_credentials
@@ -148,6 +149,10 @@ def _reason(stderr: str) -> str:
     return lines[-1] if lines else "no error output"
 
 
+#: Commits whose subject and author are kept in memory (apps name a few per repository).
+_COMMITS_KEPT = 4096
+
+
 class GitCache:
     """Bare mirrors and per-commit trees of the repositories the agent reads.
 
@@ -171,6 +176,7 @@ class GitCache:
         self._fetched: set[str] = set()
         self._checkouts: dict[Path, asyncio.Task[Path]] = {}
         self._used: dict[Path, float] = {}
+        self._commits: dict[tuple[str, str], asyncio.Task[Commit]] = {}
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -395,6 +401,30 @@ class GitCache:
         out = await self._git(["diff", "--name-only", "--no-renames", "-z", old, new], repo_url=repo_url,
                               git_dir=self.mirror_path(repo_url), what="git diff")
         return [p for p in out.split("\0") if p]
+
+    async def commit(self, repo_url: str, sha: str) -> Commit:
+        """Subject, author and date of commit ``sha``, read once from the mirror: a push moves
+        every app of a repository to the same commit, so one ``git show`` serves all of them, even
+        when they all ask at once."""
+        key = (repo_url, sha)
+        task = self._commits.get(key)
+        if task is None:
+            if len(self._commits) >= _COMMITS_KEPT:
+                self._commits.pop(next(iter(self._commits)))
+            task = self._commits[key] = asyncio.ensure_future(self._read_commit(repo_url, sha))
+        try:
+            return await asyncio.shield(task)
+        except GitError:
+            if self._commits.get(key) is task:
+                del self._commits[key]
+            raise
+
+    async def _read_commit(self, repo_url: str, sha: str) -> Commit:
+        out = await self._git(["show", "-s", "--format=%s%x00%an%x00%ct", sha, "--"], repo_url=repo_url,
+                              git_dir=self.mirror_path(repo_url), what="git show")
+        subject, _, rest = out.rstrip("\n").partition("\0")
+        author, _, when = rest.partition("\0")
+        return Commit(sha, subject, author, float(when) if when.strip().isdigit() else 0.0)
 
     async def list_directories(self, repo_url: str, sha: str) -> list[str]:
         """Every directory in the tree of ``sha``, as paths relative to the repository root."""

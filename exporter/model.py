@@ -213,6 +213,17 @@ class Blind(str):
     __slots__ = ()
 
 
+@dataclass(frozen=True)
+class Commit:
+    """The commit an app's revision names, as people know it: what it says and who wrote it."""
+
+    sha: str
+    subject: str
+    author: str
+    #: Unix time of the commit (the committer's date).
+    committed_at: float = 0.0
+
+
 @dataclass
 class AppStatus:
     """The verdict for one app at one evaluation."""
@@ -239,3 +250,5 @@ class AppStatus:
     state_changes: tuple[tuple[str, str, int], ...] = ()
     #: What the object that deploys the app says of itself (apps read from Flux); None otherwise.
     deployer: DeployerState | None = None
+    #: The commit ``revision`` names, for an app of one Git source; None until it is read.
+    commit: Commit | None = None

@@ -101,3 +101,34 @@ def _strip_git_suffix(path: str) -> str:
     if path.endswith(".git"):
         path = path[: -len(".git")].rstrip("/")
     return path
+
+
+#: How a hosting service's web UI shows one commit, by a word of its host name.
+_COMMIT_PAGES = (("github", "https://{host}{path}/commit/{sha}"),
+                 ("gitlab", "https://{host}{path}/-/commit/{sha}"),
+                 ("bitbucket.org", "https://{host}{path}/commits/{sha}"),
+                 ("gitea", "https://{host}{path}/commit/{sha}"),
+                 ("codeberg", "https://{host}{path}/commit/{sha}"),
+                 ("forgejo", "https://{host}{path}/commit/{sha}"))
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def commit_url(repo_url: str, sha: str | None) -> str | None:
+    """The web page of commit ``sha`` of the repository at ``repo_url`` on GitHub, GitLab,
+    Bitbucket (Cloud, and Server's ``/scm/PROJECT/REPO``) or Gitea (Forgejo, Codeberg), built from
+    host and path alone so no credential of the URL can reach it; None for any other host, a
+    local repository or a revision that is not a commit."""
+    if not sha or not _FULL_SHA.match(sha):
+        return None
+    name = normalise_repo_url(repo_url)
+    host, slash, path = name.partition("/")
+    if not slash or not host or name.startswith("/"):
+        return None
+    path = "/" + path
+    if "bitbucket" in host and path.startswith("/scm/") and path.count("/") == 3:
+        _, _, project, repo = path.split("/")
+        return f"https://{host}/projects/{project.upper()}/repos/{repo}/commits/{sha}"
+    for word, page in _COMMIT_PAGES:
+        if word in host:
+            return page.format(host=host, path=path, sha=sha)
+    return None

@@ -20,7 +20,7 @@ from exporter.charts import ChartCache, ChartError, ChartVersion, with_dependenc
 from exporter.clock import Clock
 from exporter.config_types import AppConfig, SourceConfig
 from exporter.git import GitCache, GitError
-from exporter.model import AppStatus, Blind, KubeObject, ObjectKey
+from exporter.model import AppStatus, Blind, Commit, KubeObject, ObjectKey
 from exporter.oci import ArtifactCache, ArtifactError, ArtifactVersion
 from exporter.render import RenderError, chart_uses, render_packed, source_root
 from exporter.render.helm import load_values
@@ -55,6 +55,8 @@ class AppRuntime:
     render_retry_at: float = 0.0
     #: The last unexpected evaluation error, logged with its traceback once rather than every pass.
     internal_error: str | None = None
+    #: The commit ``sha`` names (subject and author), for an app of one Git source.
+    commit: Commit | None = None
 
     @property
     def desired(self) -> list[KubeObject]:
@@ -104,6 +106,18 @@ class Revisions:
     async def resolve(self, app: AppConfig) -> str:
         """The app's revision: the commit of a one-repository app, else every source's part."""
         return revision_text(app, await self.resolve_all(app))
+
+    async def commit(self, app: AppConfig, sha: str | None) -> Commit | None:
+        """The commit an app of one Git source is at, for people to recognise; None for charts,
+        artifacts and apps of several sources, or when Git cannot say (the verdict does not wait
+        on it)."""
+        source = app.source
+        if sha is None or app.more_sources or source.chart is not None or source.artifact is not None:
+            return None
+        try:
+            return await self.git.commit(source.repo_url, sha)
+        except GitError:
+            return None
 
     def forget(self, repo_url: str) -> None:
         for key in [k for k in self._shas if k[0] == repo_url]:
@@ -199,6 +213,8 @@ async def update_desired(rt: AppRuntime, revisions: Revisions, clock: Clock, ren
     if rt.sha is not None and sha != rt.sha:
         on_new_commit(rt, rt.sha, sha)
     rt.sha = sha
+    if rt.commit is None or rt.commit.sha != sha:
+        rt.commit = await revisions.commit(app, sha)
     if rt.rendered_sha == sha:
         return None
     if rt.render_error is not None and rt.render_error[0] == sha and clock.now() < rt.render_retry_at:

@@ -141,7 +141,8 @@ class SourceWatch:
                 self._mark(rt.config.name)
                 continue
             rt.sha = rt.rendered_sha = sha
-            rt.status = replace(rt.status, revision=sha)
+            rt.commit = await self.revisions.commit(rt.config, sha)
+            rt.status = replace(rt.status, revision=sha, commit=rt.commit)
             moved_only.append(rt)
         if moved_only:
             self._table.publish_runtimes(moved_only)

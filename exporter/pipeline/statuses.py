@@ -28,6 +28,7 @@ def new_status(rt: AppRuntime, objects: list[ObjectStatus], error: str | None, *
         revision=rt.sha, target_revision=app.source.target_revision, objects=objects,
         since=since, bad_since=bad_since, evaluated_at=now, error=error, frozen=frozen, deployer=deployer,
         blind=isinstance(error, Blind),
+        commit=rt.commit if rt.commit is not None and rt.commit.sha == rt.sha else None,
     )
     if rt.status is None or rt.status.state is not status.state:
         log.info("app %s is %s: %s", app.name, status.state.value, status.reason or "all good",

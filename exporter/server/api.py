@@ -19,7 +19,7 @@ from exporter.config_types import AppConfig
 from exporter.diff.render import yaml_diff
 from exporter.history import Transition, time_in_state
 from exporter.model import STATE_PRECEDENCE, AppState, AppStatus, DeployerState, ObjectStatus
-from exporter.urls import safe_url
+from exporter.urls import commit_url, safe_url
 
 Snapshot = Mapping[str, tuple[AppConfig, AppStatus]]
 
@@ -32,6 +32,15 @@ def rfc3339(ts: float | None) -> str | None:
     if not ts:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def commit_detail(config: AppConfig, status: AppStatus) -> dict[str, Any] | None:
+    """The commit the app is at, as people recognise it, with its page on the hosting service."""
+    commit = status.commit
+    if commit is None or commit.sha != status.revision:
+        return None
+    return {"sha": commit.sha, "subject": commit.subject, "author": commit.author,
+            "committedAt": rfc3339(commit.committed_at or None), "url": commit_url(config.source.repo_url, commit.sha)}
 
 
 def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
@@ -49,6 +58,8 @@ def app_summary(config: AppConfig, status: AppStatus) -> dict[str, Any]:
         "sources": [{"repo": safe_url(s.repo_url), "path": s.path, "chart": s.chart, "targetRevision": s.target_revision,
                      "ref": s.ref} for s in config.sources],
         "revision": status.revision,
+        "revisionUrl": commit_url(config.source.repo_url, status.revision),
+        "commit": commit_detail(config, status),
         "status": str(status.state),
         "sync": str(status.sync),
         "health": str(status.health),
@@ -116,11 +127,11 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class AppFilter:
-    """``?status=Degraded&project=x&cluster=y&label=team=a``.
+    """``?status=Degraded&project=x&cluster=y&label=team=a&q=pay``.
 
     A key given several times (or with comma-separated values) matches any of its values;
     different keys must all match, and so must every ``label`` (``key=value``, or just ``key`` for
-    "has the label").
+    "has the label"). ``q`` is the search box: apps whose name contains it, in any case.
     """
 
     states: frozenset[str] = frozenset()
@@ -128,6 +139,7 @@ class AppFilter:
     clusters: frozenset[str] = frozenset()
     namespaces: frozenset[str] = frozenset()
     labels: tuple[tuple[str, str | None], ...] = field(default_factory=tuple)
+    search: str = ""
 
     @classmethod
     def from_query(cls, query: MultiMapping[str]) -> AppFilter:
@@ -150,18 +162,21 @@ class AppFilter:
             key, sep, val = raw.partition("=")
             labels.append((key.strip(), val.strip() if sep else None))
         return cls(frozenset(states), frozenset(values("project")), frozenset(values("cluster")),
-                   frozenset(values("namespace")), tuple(labels))
+                   frozenset(values("namespace")), tuple(labels), str(query.get("q", "")).strip())
 
     def matches(self, config: AppConfig, status: AppStatus) -> bool:
         return self._matches(str(status.state), config.project, config.destination.cluster,
-                             config.destination.namespace, config.labels)
+                             config.destination.namespace, config.labels, status.name or config.name)
 
     def matches_summary(self, app: Mapping[str, Any]) -> bool:
         """The same test on an app as :func:`app_summary` shapes it, e.g. one a sibling shard sent."""
         return self._matches(app.get("status"), app.get("project"), app.get("cluster"), app.get("namespace"),
-                             app.get("labels") or {})
+                             app.get("labels") or {}, str(app.get("name") or ""))
 
-    def _matches(self, state: Any, project: Any, cluster: Any, namespace: Any, labels: Mapping[str, Any]) -> bool:
+    def _matches(self, state: Any, project: Any, cluster: Any, namespace: Any, labels: Mapping[str, Any],
+                 name: str) -> bool:
+        if self.search and self.search.casefold() not in name.casefold():
+            return False
         if self.states and state not in self.states:
             return False
         if self.projects and project not in self.projects:
@@ -179,7 +194,7 @@ class AppFilter:
         """The first value of each filter, to preselect the status page's controls."""
         label = ",".join(k if v is None else f"{k}={v}" for k, v in self.labels)
         return {"status": min(self.states, default=""), "project": min(self.projects, default=""),
-                "cluster": min(self.clusters, default=""), "label": label}
+                "cluster": min(self.clusters, default=""), "label": label, "q": self.search}
 
 
 def state_rank(state: str) -> int:

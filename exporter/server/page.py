@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -79,20 +80,49 @@ def _row(app: dict[str, Any], app_filter: AppFilter, now: float, link_query: str
     hidden = "" if app_filter.matches_summary(app) else " hidden"
     frozen = ('<span class="frozen" title="A deny window is active: changes are freeze violations">'
               "frozen</span>" if app["frozen"] else "")
-    revision = app["revision"] or ""
     return (
         f'<tr data-app="{_attr(name)}" data-status="{_attr(state)}" data-project="{_attr(app["project"])}" '
         f'data-cluster="{_attr(app["cluster"])}" '
         f'data-labels="{_attr(json.dumps(app["labels"], sort_keys=True))}"{hidden}>'
-        f'<th scope="row" data-label="App"><a class="app-link" href="?{link_query}app={_attr(_quote(name))}">'
+        f'<th scope="row" data-label="App"><a class="app-link" href="?{link_query}app={_attr(_quote(name))}#detail">'
         f"{escape(name)}</a>{frozen}</th>"
         f'<td data-label="State">{_chip(state)}</td>'
         f'<td data-label="Since">{_time(app["sinceTimestamp"], now)}</td>'
-        f'<td data-label="Revision"><code title="{_attr(revision)}">{escape(short_revision(revision))}</code></td>'
+        f'<td data-label="Revision">{revision_html(app)}</td>'
         f'<td data-label="Reason" class="reason">{escape(app["reason"])}</td>'
         f'<td data-label="Project">{escape(app["project"])}</td>'
         f'<td data-label="Cluster">{escape(app["cluster"])}</td></tr>'
     )
+
+
+def revision_html(app: dict[str, Any], full: bool = False) -> str:
+    """The revision as a link to its commit page where the hosting service is known, titled with
+    the commit's subject and author; ``full`` shows the whole SHA (the detail panel)."""
+    revision = app["revision"] or ""
+    commit = app.get("commit")
+    title = revision + (f"\n{commit['subject']}\n{commit['author']}" if commit else "")
+    code = f'<code title="{_attr(title)}">{escape(revision if full else short_revision(revision))}</code>'
+    url = app.get("revisionUrl")
+    link = f'<a class="rev" href="{_attr(url)}" rel="noopener noreferrer">{code}</a>' if url else code
+    subject = f' <span class="subject">{escape(commit["subject"])}</span>' if commit and not full else ""
+    return link + subject
+
+
+def commit_html(app: dict[str, Any], now: float) -> str:
+    """The commit's subject, author and age, for the detail panel."""
+    commit = app.get("commit")
+    if not commit:
+        return ""
+    stamp = commit.get("committedAt")
+    when = f" · {_time(_timestamp(stamp), now)}" if stamp else ""
+    return f'{escape(commit["subject"])}<div class="note">{escape(commit["author"])}{when}</div>'
+
+
+def _timestamp(stamp: str) -> float | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _quote(name: str) -> str:
@@ -226,7 +256,8 @@ def render_app_detail(app: dict[str, Any], diff_text: str | None, now: float,
         ("Repository", escape(app["repo"])),
         ("Path", escape(app["path"])),
         ("Target revision", escape(app["targetRevision"] or "")),
-        ("Revision", f"<code>{escape(app['revision'] or '')}</code>"),
+        ("Revision", revision_html(app, full=True)),
+        *([("Commit", commit_html(app, now))] if app.get("commit") else []),
         ("Evaluated", _time(app["evaluatedAtTimestamp"], now)),
     ]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
@@ -270,14 +301,20 @@ def _banners(ready: bool, shard_count: int | None, unreachable: Sequence[int]) -
 
 def _filters(selected: dict[str, Any], projects: list[str], clusters: list[str]) -> str:
     """The filter form; the page's script applies it without a reload, and it works without one."""
-    return f"""<form class="filters" id="filters" method="get" action="">
+    active = sum(1 for key in ("status", "project", "cluster", "label", "q") if selected[key])
+    return f"""<details class="filter-box" id="filter-box" open>
+<summary>Search and filters <span class="active" id="filter-active">{f"({active} active)" if active else ""}</span></summary>
+<form class="filters" id="filters" method="get" action="">
+<div class="field search"><label for="f-q">Search</label>
+<input id="f-q" name="q" type="search" value="{_attr(selected["q"])}" placeholder="app name" autocomplete="off"></div>
 {_options("status", "State", STATES, selected["status"], "All states")}
 {_options("project", "Project", projects, selected["project"], "All projects")}
 {_options("cluster", "Cluster", clusters, selected["cluster"], "All clusters")}
 <div class="field"><label for="f-label">Label</label>
 <input id="f-label" name="label" value="{_attr(selected["label"])}" placeholder="team=payments" autocomplete="off"></div>
 <div class="actions"><button type="submit">Apply</button> <a href="?">Clear</a></div>
-</form>"""
+</form>
+</details>"""
 
 
 def render_fleet_page(apps: list[dict[str, Any]], app_filter: AppFilter, *,

@@ -217,3 +217,15 @@ async def test_every_log_line_of_a_check_at_info_is_the_agent_s_own(sim, repo, w
     loggers = {json.loads(line)["logger"] for line in err.splitlines() if line.startswith("{")}
     assert code == 0 and loggers and all(name.split(".")[0] == "exporter" for name in loggers), err
     assert all(line.startswith("{") for line in err.splitlines() if line.strip()), err
+
+
+async def test_check_names_the_commit_an_app_is_at_by_subject_and_author(sim, repo, write_config):
+    sha = repo.commit({"web/settings.yaml": CONFIGMAP}, "Settings: fast mode for the sale")
+    sim.apply(live(CONFIGMAP))
+    code, out, err = await cli("check", "--config", write_config({"web": "web"}, repo.url), "--output", "json")
+    [app] = json.loads(out)
+    assert code == 0, err
+    assert app["commit"]["sha"] == sha == app["revision"]
+    assert app["commit"]["subject"] == "Settings: fast mode for the sale"
+    assert app["commit"]["author"] == repo.git("log", "-1", "--format=%an")
+    assert app["revisionUrl"] is None  # a local repository has no commit page

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import shlex
+import shutil
 import socket
 import stat
 import subprocess
@@ -314,3 +316,29 @@ def test_a_missing_token_file_is_a_clear_error(tmp_path: Path) -> None:
     creds = [RepoCredentials(url="https://git.example.com/", token_file=str(tmp_path / "absent"))]
     with pytest.raises(GitError, match=r"^cannot read Git token file .*absent: No such file"):
         auth_for("https://git.example.com/x.git", creds)
+
+
+async def test_a_commit_s_subject_and_author_are_read_once_for_every_app_that_asks(
+        cache: GitCache, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = repo.commit({"apps/web/cm.yaml": "kind: ConfigMap\n"}, "Raise the timeout to 90s\n\nBecause the bank is slow.")
+    assert await cache.resolve(repo.url, "main") == sha
+    # A git on PATH that logs each command it runs before running the real one.
+    shim, log = tmp_path / "bin", tmp_path / "git.log"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$*" >> {shlex.quote(str(log))}\nexec {shlex.quote(real)} "$@"\n')
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}:{os.environ['PATH']}")
+    commits = await asyncio.gather(*(cache.commit(repo.url, sha) for _ in range(50)))
+    assert {(c.sha, c.subject, c.author) for c in commits} == {(sha, "Raise the timeout to 90s", "Test")}
+    assert commits[0].committed_at > 1_600_000_000
+    assert sum(" show " in f" {line} " for line in log.read_text().splitlines()) == 1
+
+
+async def test_an_unknown_commit_is_a_git_error_and_is_asked_again_later(cache: GitCache, repo: Repo) -> None:
+    await cache.resolve(repo.url, "main")
+    with pytest.raises(GitError):
+        await cache.commit(repo.url, "0" * 40)
+    with pytest.raises(GitError):
+        await cache.commit(repo.url, "0" * 40)

@@ -20,6 +20,7 @@ from exporter.history import Transition
 from exporter.model import (
     AppState,
     AppStatus,
+    Commit,
     FieldDiff,
     Health,
     HealthResult,
@@ -32,6 +33,9 @@ from exporter.server import normalise_repo_url
 
 SHA_A = "3f5e2a9c1b7d4e6f8a0b2c4d6e8f0a1b3c5d7e9f"
 SHA_B = "9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c"
+#: What ``git show`` says of the two commits.
+SUBJECTS = {SHA_A: ("Raise the payments timeout to 90s", "Dana Ruiz"),
+            SHA_B: ("Ingest: three replicas for the backfill", "Lee Okafor")}
 
 
 def app_config(name: str, *, project: str = "shop", cluster: str = "prod", namespace: str = "",
@@ -61,6 +65,7 @@ def app_status(name: str, state: AppState, *, reason: str = "", since_ago: float
         revision=revision, target_revision="main", objects=objects or [],
         since=now - since_ago, bad_since=None if good else now - since_ago, evaluated_at=now - 5,
         frozen=frozen,
+        commit=Commit(revision, *SUBJECTS[revision], now - 3600) if revision in SUBJECTS else None,
     )
 
 

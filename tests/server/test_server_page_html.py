@@ -130,9 +130,16 @@ async def test_frozen_apps_are_marked(served: Served) -> None:
     assert '<span class="frozen"' in row
 
 
-async def test_revision_is_a_short_sha_with_the_full_one_as_title(served: Served) -> None:
+async def test_revision_is_a_short_sha_titled_with_the_full_one_and_the_commit(served: Served) -> None:
     _, html = await page(served)
-    assert '<code title="3f5e2a9c1b7d4e6f8a0b2c4d6e8f0a1b3c5d7e9f">3f5e2a9</code>' in html
+    assert ('<code title="3f5e2a9c1b7d4e6f8a0b2c4d6e8f0a1b3c5d7e9f&#10;Raise the payments timeout to 90s&#10;'
+            'Dana Ruiz">3f5e2a9</code>') in html.replace("\n", "&#10;")
+
+
+async def test_the_search_box_filters_the_page_without_javascript(served: Served) -> None:
+    parsed, html = await page(served, "?q=PAY")
+    assert 'value="PAY"' in html
+    assert [r["app"] for r in parsed.rows if not r["hidden"]] == ["payments-api"]
 
 
 async def test_since_is_relative_with_the_absolute_time_as_title(served: Served) -> None:
@@ -153,7 +160,7 @@ async def test_markup_in_names_and_reasons_is_escaped(served: Served) -> None:
 
 async def test_every_filter_control_has_a_label(served: Served) -> None:
     parsed, _ = await page(served)
-    assert parsed.controls == ["f-status", "f-project", "f-cluster", "f-label"]
+    assert parsed.controls == ["f-q", "f-status", "f-project", "f-cluster", "f-label"]
     assert set(parsed.controls) <= set(parsed.labels_for)
 
 
@@ -194,7 +201,7 @@ async def test_an_empty_fleet_renders_a_page_that_says_so(served: Served) -> Non
 
 async def test_app_links_keep_the_filters(served: Served) -> None:
     _, html = await page(served, "?status=Degraded&label=team=payments")
-    assert 'href="?status=Degraded&amp;label=team%3Dpayments&amp;app=payments-api"' in html
+    assert 'href="?status=Degraded&amp;label=team%3Dpayments&amp;app=payments-api#detail"' in html
 
 
 async def test_closing_the_detail_keeps_the_filters(served: Served) -> None:

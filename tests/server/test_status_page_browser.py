@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
-from server_fleet import FleetSource, Served, Shards
+from server_fleet import FleetSource, Served, Shards, app_config, app_status
 
 from exporter.history import Transition
 from exporter.metrics import REGISTRY
@@ -185,7 +185,7 @@ async def test_phone_shows_apps_as_cards_without_horizontal_scrolling(
     page = await open_page(browser, live, viewport={"width": 390, "height": 844}, device_scale_factor=2,
                            is_mobile=True, has_touch=True)
     display = await row(page, "payments-api").evaluate("tr => getComputedStyle(tr).display")
-    assert display == "block"
+    assert display == "flex"
     header_height = await page.locator("#apps thead").evaluate("t => t.getBoundingClientRect().height")
     assert header_height <= 1
     widths = await page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
@@ -283,7 +283,7 @@ async def test_the_detail_panel_shows_the_app_s_history_as_a_timeline(
     query = "?app=payments-api" if how == "link" else ""
     page = await open_page(browser, live, query, viewport={"width": 1440, "height": 900})
     if how == "click":
-        await row(page, "payments-api").locator("a").click()
+        await row(page, "payments-api").locator("a.app-link").click()
     detail = page.locator("#detail")
     timeline = detail.locator("#detail-timeline")
     await expect(timeline).to_be_visible()
@@ -310,3 +310,67 @@ async def test_the_detail_panel_shows_the_app_s_history_as_a_timeline(
 async def test_an_app_without_history_says_so(browser: Browser, live: Served) -> None:
     page = await open_page(browser, live, "?app=checkout")
     await expect(page.locator("#detail ol.changes li")).to_have_text("No changes recorded yet.")
+
+
+# --- the first hour: deep links, phones, commits, search ------------------------------------------
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+async def test_a_deep_link_on_a_phone_opens_scrolled_to_the_app_s_panel(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live, "?app=payments-api", **PHONE)
+    detail = page.locator("#detail")
+    await expect(detail.locator("h2")).to_have_text("payments-api")
+    box = await detail.bounding_box()
+    assert box is not None and -1 <= box["y"] < 844 / 2, f"the panel is not in view: {box}"
+    assert await page.evaluate("window.scrollY") > 0
+
+
+async def test_a_phone_shows_at_least_four_apps_on_the_first_screen_with_the_filters_folded(
+        browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live, **PHONE)
+    assert await page.locator("#filter-box").evaluate("d => d.open") is False
+    bottoms = await page.eval_on_selector_all(
+        "#apps tbody tr[data-app]:not([hidden])", "rows => rows.map(r => r.getBoundingClientRect().bottom)")
+    assert sum(1 for bottom in bottoms if bottom <= 844) >= 4, bottoms
+    await page.locator("#filter-box > summary").tap()
+    await expect(page.get_by_label("State", exact=True)).to_be_visible()
+
+
+async def test_a_phone_keeps_the_filters_open_when_the_link_sets_one(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live, "?status=Degraded", **PHONE)
+    assert await page.locator("#filter-box").evaluate("d => d.open") is True
+    await expect(page.locator("#filter-active")).to_have_text("(1 active)")
+
+
+async def test_a_revision_links_to_its_commit_with_subject_and_author(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live, viewport={"width": 1440, "height": 900})
+    link = row(page, "checkout").locator("a.rev")
+    await expect(link).to_have_attribute(
+        "href", "https://github.com/acme/deploy/commit/3f5e2a9c1b7d4e6f8a0b2c4d6e8f0a1b3c5d7e9f")
+    await expect(link).to_have_text("3f5e2a9")
+    await expect(row(page, "checkout").locator(".subject")).to_have_text("Raise the payments timeout to 90s")
+    # a click on the commit link leaves the row's panel closed: the link is the commit's
+    await link.click(modifiers=["Control"])
+    await expect(page.locator("#detail")).to_be_hidden()
+    await row(page, "ingest").locator("a.app-link").click()
+    await expect(page.locator("#detail .facts")).to_contain_text("Ingest: three replicas for the backfill")
+    await expect(page.locator("#detail .facts")).to_contain_text("Lee Okafor")
+
+
+async def test_an_app_on_a_host_without_a_known_commit_page_shows_the_revision_without_a_link(
+        browser: Browser, live: Served) -> None:
+    live.source.apps["mirror"] = (app_config("mirror", repo="https://git.internal.example/ops/deploy.git"),
+                                  app_status("mirror", AppState.HEALTHY))
+    page = await open_page(browser, live)
+    await expect(row(page, "mirror").locator("code")).to_have_text("3f5e2a9")
+    await expect(row(page, "mirror").locator("a.rev")).to_have_count(0)
+
+
+async def test_the_search_box_filters_by_name_and_is_part_of_the_link(browser: Browser, live: Served) -> None:
+    page = await open_page(browser, live)
+    await page.get_by_label("Search", exact=True).fill("PAY")
+    assert await visible_apps(page) == ["payments-api"]
+    assert "q=PAY" in page.url
+    shared = await open_page(browser, live, "?q=in")
+    assert await visible_apps(shared) == ["billing-worker", "ingest"]

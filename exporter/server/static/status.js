@@ -63,10 +63,12 @@
         return i < 0 ? [s, null] : [s.slice(0, i).trim(), s.slice(i + 1).trim()];
       });
     return { status: data.get("status") || "", project: data.get("project") || "",
-      cluster: data.get("cluster") || "", labels: labels, label: String(data.get("label") || "").trim() };
+      cluster: data.get("cluster") || "", labels: labels, label: String(data.get("label") || "").trim(),
+      q: String(data.get("q") || "").trim() };
   }
 
   function matches(app, f) {
+    if (f.q && app.name.toLowerCase().indexOf(f.q.toLowerCase()) < 0) return false;
     if (f.status && app.status.toLowerCase() !== f.status.toLowerCase()) return false;
     if (f.project && app.project !== f.project) return false;
     if (f.cluster && app.cluster !== f.cluster) return false;
@@ -81,19 +83,39 @@
   function syncUrl() {
     var f = currentFilter();
     var q = new URLSearchParams();
-    ["status", "project", "cluster", "label"].forEach(function (k) { if (f[k]) q.set(k, f[k]); });
+    var active = 0;
+    ["q", "status", "project", "cluster", "label"].forEach(function (k) { if (f[k]) { q.set(k, f[k]); active++; } });
     if (openApp) q.set("app", openApp);
     var s = q.toString();
     history.replaceState(null, "", s ? "?" + s : location.pathname);
+    document.getElementById("filter-active").textContent = active ? "(" + active + " active)" : "";
+  }
+
+  // The revision links to its commit where the hosting service is known, titled with the commit.
+  function revisionHtml(app, full) {
+    var rev = app.revision || "", c = app.commit;
+    var title = rev + (c ? "\n" + c.subject + "\n" + c.author : "");
+    var code = '<code title="' + esc(title) + '">' + esc(full ? rev : shortRev(rev)) + "</code>";
+    var link = app.revisionUrl ? '<a class="rev" href="' + esc(app.revisionUrl) + '" rel="noopener noreferrer">' +
+      code + "</a>" : code;
+    return link + (c && !full ? ' <span class="subject">' + esc(c.subject) + "</span>" : "");
+  }
+
+  function commitHtml(app) {
+    var c = app.commit;
+    if (!c) return "";
+    var ts = c.committedAt ? Date.parse(c.committedAt) / 1000 : null;
+    return esc(c.subject) + '<div class="note">' + esc(c.author) + (ts ? " · " + timeTag(c.committedAt, ts) : "") +
+      "</div>";
   }
 
   function rowHtml(app) {
     var frozen = app.frozen ? '<span class="frozen" title="A deny window is active: changes are freeze violations">frozen</span>' : "";
-    return '<th scope="row" data-label="App"><a class="app-link" href="?app=' + encodeURIComponent(app.name) + '">' +
+    return '<th scope="row" data-label="App"><a class="app-link" href="?app=' + encodeURIComponent(app.name) + '#detail">' +
       esc(app.name) + "</a>" + frozen + "</th>" +
       '<td data-label="State">' + chip(app.status) + "</td>" +
       '<td data-label="Since">' + timeTag(app.since, app.sinceTimestamp) + "</td>" +
-      '<td data-label="Revision"><code title="' + esc(app.revision) + '">' + esc(shortRev(app.revision)) + "</code></td>" +
+      '<td data-label="Revision">' + revisionHtml(app, false) + "</td>" +
       '<td data-label="Reason" class="reason">' + esc(app.reason) + "</td>" +
       '<td data-label="Project">' + esc(app.project) + "</td>" +
       '<td data-label="Cluster">' + esc(app.cluster) + "</td>";
@@ -264,9 +286,10 @@
     var facts = [
       ["State", chip(app.status)], ["Sync", esc(app.sync)], ["Health", esc(app.health)],
       ["Reason", esc(app.reason)], ["Repository", esc(app.repo)], ["Path", esc(app.path)],
-      ["Target revision", esc(app.targetRevision)], ["Revision", "<code>" + esc(app.revision) + "</code>"],
+      ["Target revision", esc(app.targetRevision)], ["Revision", revisionHtml(app, true)]
+    ].concat(app.commit ? [["Commit", commitHtml(app)]] : []).concat([
       ["Evaluated", timeTag(app.evaluatedAt, app.evaluatedAtTimestamp)]
-    ].map(function (f) { return "<dt>" + f[0] + "</dt><dd>" + f[1] + "</dd>"; }).join("");
+    ]).map(function (f) { return "<dt>" + f[0] + "</dt><dd>" + f[1] + "</dd>"; }).join("");
     var rows = app.objects.map(objectRow).join("") || "<tr><td colspan=3>No objects</td></tr>";
     var html = '<div class="detail-head"><h2 id="detail-title">' + esc(app.name) + "</h2>" +
       '<a class="close" id="detail-close" href="?">Close</a></div>' +
@@ -359,7 +382,9 @@
   }
 
   form.addEventListener("change", function () { syncUrl(); renderRows(); renderCounts(); });
-  form.addEventListener("input", function (e) { if (e.target.name === "label") { syncUrl(); renderRows(); } });
+  form.addEventListener("input", function (e) {
+    if (e.target.name === "label" || e.target.name === "q") { syncUrl(); renderRows(); }
+  });
   form.addEventListener("submit", function (e) { e.preventDefault(); syncUrl(); renderRows(); renderCounts(); });
   form.querySelector('a[href="?"]').addEventListener("click", function (e) {
     e.preventDefault();
@@ -377,7 +402,7 @@
   });
   tbody.addEventListener("click", function (e) {
     var tr = e.target.closest("tr[data-app]");
-    if (!tr) return;
+    if (!tr || e.target.closest("a:not(.app-link)")) return;  // a commit link opens the commit
     e.preventDefault();
     var name = tr.getAttribute("data-app");
     if (name === openApp && !detail.hidden) closeDetail(); else openDetail(name, true);
@@ -388,6 +413,17 @@
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape" && openApp) closeDetail();
   });
+
+  // A phone folds the filters unless one is set, so the apps come first.
+  var box = document.getElementById("filter-box");
+  var f0 = currentFilter();
+  if (box && window.matchMedia("(max-width: 640px)").matches && !(f0.q || f0.status || f0.project ||
+      f0.cluster || f0.label)) box.open = false;
+
+  // A link to one app (?app=NAME) opens on its panel, wherever the panel sits.
+  if (openApp && !detail.hidden && detail.getBoundingClientRect().top > window.innerHeight / 2) {
+    detail.scrollIntoView({ block: "start" });
+  }
 
   refresh().then(schedule);
 })();
