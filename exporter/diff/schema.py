@@ -192,6 +192,12 @@ class SchemaHints:
     kind: str
     versions: Mapping[str, SchemaNode | None] = field(default_factory=dict)
     storage_version: str = ""
+    #: The versions whose objects have a ``status`` subresource: a controller writes their status,
+    #: so an object without one has not been reconciled yet.
+    status_versions: frozenset[str] = frozenset()
+
+    def declares_status(self, api_version: str) -> bool:
+        return api_version.rpartition("/")[2] in self.status_versions
 
     @classmethod
     def from_crd(cls, crd: KubeObject) -> dict[tuple[str, str], SchemaHints]:
@@ -209,6 +215,8 @@ class SchemaHints:
             return {}
         versions: dict[str, SchemaNode | None] = {}
         storage = ""
+        with_status: set[str] = set()
+        every_status = isinstance(spec.get("subresources"), Mapping) and "status" in spec["subresources"]
         top_level = spec.get("validation")  # apiextensions.k8s.io/v1beta1 puts one schema here
         shared = top_level.get("openAPIV3Schema") if isinstance(top_level, Mapping) else None
         listed = spec.get("versions")
@@ -219,14 +227,19 @@ class SchemaHints:
                 schema = version.get("schema")
                 openapi = schema.get("openAPIV3Schema") if isinstance(schema, Mapping) else shared
                 versions[version["name"]] = _from_openapi(openapi)
+                subresources = version.get("subresources")
+                if every_status or (isinstance(subresources, Mapping) and "status" in subresources):
+                    with_status.add(version["name"])
                 if version.get("storage") is True:
                     storage = version["name"]
         elif isinstance(spec.get("version"), str):
             versions[spec["version"]] = _from_openapi(shared)
             storage = spec["version"]
+            if every_status:
+                with_status.add(spec["version"])
         if not storage and versions:
             storage = next(iter(versions))
-        return {(group, kind): cls(group, kind, versions, storage)}
+        return {(group, kind): cls(group, kind, versions, storage, frozenset(with_status))}
 
     def for_api_version(self, api_version: str) -> SchemaNode | None:
         """The tree for ``group/version``; the storage version's when that version is unknown."""

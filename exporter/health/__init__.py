@@ -34,6 +34,10 @@ __all__ = ["HealthEngine", "assess", "classify_documents", "classify_file", "loa
 
 Check = Callable[[KubeObject], HealthResult | None]
 
+#: Kinds that get no health at all, as in Argo CD: an app-of-apps parent would otherwise take its
+#: children's health twice.
+NO_HEALTH = frozenset({("argoproj.io", "Application")})
+
 
 def _group_kind(obj: KubeObject) -> tuple[str, str]:
     api_version = str(obj.get("apiVersion") or "")
@@ -92,15 +96,17 @@ class HealthEngine:
                 return check
         return None
 
-    def assess(self, obj: KubeObject) -> HealthResult | None:
+    def assess(self, obj: KubeObject, *, awaits_status: bool = False) -> HealthResult | None:
+        """``awaits_status``: the kind's CRD declares a status subresource, so a controller will
+        write one; an object of a kind no rule covers without it yet is Progressing."""
         try:
-            return self._assess(obj)
+            return self._assess(obj, awaits_status)
         except Exception as exc:  # a check must never take the agent down with it
             internal_error("health", obj, exc)
             return HealthResult(Health.UNKNOWN, f"health check failed: {type(exc).__name__}: {exc}",
                                 reason="checkFailed")
 
-    def _assess(self, obj: KubeObject) -> HealthResult | None:
+    def _assess(self, obj: KubeObject, awaits_status: bool = False) -> HealthResult | None:
         """The first of: deletion in progress, a user's check, the built-in check for the kind, the
         rule of its operator's family, the generic condition reader; each verdict says which."""
         if not isinstance(obj, dict):
@@ -124,6 +130,11 @@ class HealthEngine:
             result = rules.evaluate(steps, obj)
             if result is not None:
                 return _from(result, "family" if family else "specific")
+        if (group, kind) in NO_HEALTH:
+            return None
+        if awaits_status and not obj.get("status"):
+            return HealthResult(Health.PROGRESSING, "Waiting for the controller to write a status (the CRD "
+                                "declares a status subresource)", "fallback", reason="noStatusYet")
         return _from(generic.assess(obj), "fallback")
 
 

@@ -115,6 +115,11 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
     keeps its own record (Helm) last applied, by object; ``inventory`` the live objects the
     deployer lists as the app's (Flux's inventory), found even without their tracking mark."""
     inventory = inventory or {}
+
+    def awaits(key: ObjectKey, version: str) -> bool:
+        schema = live.schema(key, version)
+        return isinstance(schema, diff.SchemaHints) and schema.declares_status(version)
+
     hpas = diff.hpa_targets(d.manifest for d in desired)
     keys = frozenset(d.key for d in desired)
     objects: list[ObjectStatus] = []
@@ -130,15 +135,17 @@ def evaluate_objects(app: AppConfig, desired: Sequence[DesiredObject], live: Liv
             continue
         seen[item.key] = current
         if why := not_compared(item.manifest):
-            objects.append(ObjectStatus(item.key, api_version, exists=True, health=health.assess(current),
+            objects.append(ObjectStatus(item.key, api_version, exists=True,
+                                        health=health.assess(current, awaits_status=awaits(item.key, item.version)),
                                         sync=Sync.SYNCED if why in (IF_NOT_PRESENT, DRIFT_DISABLED) else Sync.UNKNOWN, not_compared=why,
                                         health_excluded=excluded or health_excluded(current)))
             continue
-        result = diff.compare(item.manifest, current, app.compare, hpa_targets=hpas,
-                              schema=live.schema(item.key, item.version), revision=revision,
-                              record=(records or {}).get(item.key))
+        schema = live.schema(item.key, item.version)
+        result = diff.compare(item.manifest, current, app.compare, hpa_targets=hpas, schema=schema,
+                              revision=revision, record=(records or {}).get(item.key))
+        awaited = isinstance(schema, diff.SchemaHints) and schema.declares_status(item.version)
         objects.append(ObjectStatus(item.key, api_version, exists=True, sync=result.sync,
-                                    health=health.assess(current), diff=result,
+                                    health=health.assess(current, awaits_status=awaited), diff=result,
                                     health_excluded=excluded or health_excluded(current)))
     claims = diff.claim_prefixes((d.key, d.manifest) for d in desired)
     tracked = live.tracked(app.name)

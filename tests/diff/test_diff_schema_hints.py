@@ -150,3 +150,17 @@ spec:
             "spec": {"size": "1024Mi"}}
 
     assert compare(git, live, CompareOptions(), schema=hints).sync is Sync.SYNCED
+
+
+def test_a_crd_says_which_versions_have_a_status_subresource():
+    crd = {"spec": {"group": "example.com", "names": {"kind": "Meter"}, "versions": [
+        {"name": "v1", "storage": True, "subresources": {"status": {}}},
+        {"name": "v1alpha1", "served": True}]}}
+    hints = SchemaHints.from_crd(crd)[("example.com", "Meter")]
+    assert hints.declares_status("example.com/v1") and not hints.declares_status("example.com/v1alpha1")
+
+
+def test_a_v1beta1_crd_s_top_level_status_subresource_covers_every_version():
+    crd = {"spec": {"group": "example.com", "names": {"kind": "Meter"}, "version": "v1beta1",
+                    "subresources": {"status": {}}}}
+    assert SchemaHints.from_crd(crd)[("example.com", "Meter")].declares_status("example.com/v1beta1")

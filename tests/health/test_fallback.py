@@ -110,3 +110,15 @@ def test_a_verdict_names_its_source_so_users_know_when_to_write_their_own():
     user = HealthEngine([HealthCheckConfig(group="widgets.example.com", kind="Widget",
                                            cel=[{"when": "true", "status": "Healthy"}])])
     assert user.assess(widget(ready("False", "Failed"))).source == "user"
+
+
+def test_a_kind_whose_crd_declares_a_status_waits_for_it_and_one_without_gets_no_verdict():
+    from exporter.health import HealthEngine
+    engine = HealthEngine()
+    fresh = {"apiVersion": "widgets.example.com/v1", "kind": "Widget", "metadata": {"name": "w", "generation": 1}}
+    waiting = engine.assess(fresh, awaits_status=True)
+    assert waiting is not None and (waiting.status, waiting.reason) == (Health.PROGRESSING, "noStatusYet")
+    assert engine.assess(fresh) is None
+    # an Argo CD Application has a status subresource and still no health (app of apps)
+    assert engine.assess({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "a"}},
+                         awaits_status=True) is None

@@ -7,6 +7,13 @@ from collections.abc import Sequence
 
 from exporter.health.paths import condition_code, conditions, get, text, value_code
 from exporter.health.rules import Step
+from exporter.health.words import (
+    DEGRADED_WORDS,
+    HEALTHY_WORDS,
+    NEGATIVE_CONDITIONS,
+    PAUSED_WORDS,
+    POSITIVE_CONDITIONS,
+)
 from exporter.model import Health, HealthResult, KubeObject
 
 
@@ -38,28 +45,14 @@ class Rules(dict[tuple[str, str], Sequence[Step]]):
         """Put ``steps`` before a registered rule's own (a deliberate refinement, not a duplicate)."""
         super().__setitem__(key, [*steps, *self[key]])
 
-_GOOD_WORDS = {"ready", "running", "succeeded", "successful", "success", "complete", "completed", "active",
-               "available", "bound", "healthy", "green", "deployed", "established", "synced", "done",
-               "provisioned", "created", "exists", "ok", "up", "enabled", "online", "accepted", "true",
-               "initialized", "operational", "applied", "installed", "reconciled", "uptodate", "valid",
-               "compliant", "readytouse"}
-
-_BAD_WORDS = {"failed", "failure", "error", "errored", "degraded", "red", "crashloopbackoff", "unhealthy",
-              "invalid", "rejected", "lost", "configerror", "reconcilefailed", "false", "down", "updatefailed",
-              "createfailed", "syncfailed", "expired", "notfound", "noncompliant"}
-
-_PAUSED_WORDS = {"paused", "suspended", "stopped", "disabled", "halted"}
-
-_BAD_CONDITIONS = {"Failed", "Failure", "Error", "Degraded", "Stalled", "InvalidSpec", "Invalid", "ReconcileError",
-                   "SpecError", "SubmissionError", "NotReady", "HasErrors", "Orphan", "ErrorOccurred", "Terminal",
-                   "ACK.Terminal", "ReconcileFailed", "Fallback", "FetchFailed"}
-
+# The shared tables (:mod:`exporter.health.words`); conventional kinds also read a colour or a
+# boolean ``status``/``healthy`` field as a word.
+_GOOD_WORDS = HEALTHY_WORDS | {"green", "true"}
+_BAD_WORDS = DEGRADED_WORDS | {"red", "false"}
+_PAUSED_WORDS = PAUSED_WORDS
+_BAD_CONDITIONS = NEGATIVE_CONDITIONS
 _PAUSE_CONDITIONS = ("Paused", "Stopped", "Suspended", "cnpg.io/hibernation")
-
-_GOOD_SUFFIXES = ("Ready", "Synced", "Synchronized", "Applied", "Available", "Healthy", "Successful",
-                  "Succeeded", "Complete", "Completed", "Established", "Deployed", "Accepted", "Programmed",
-                  "Bound", "Valid", "Promoted", "Reconciled", "Installed", "UpToDate", "Compliant",
-                  "Discoverable", "ResourcesApplied", "ResolvedRefs")
+_GOOD_SUFFIXES = POSITIVE_CONDITIONS
 
 _PROGRESS_REASONS = ("creat", "updat", "pending", "progress", "reconcil", "wait", "initializ", "install",
                      "provision", "deploy", "scaling", "starting", "unknown", "clon", "transfer", "running", "init")
