@@ -76,6 +76,11 @@ BAD_ARGUMENTS = [
     (["notify", "test", "--config", "c.yaml"], "the following arguments are required: CHANNEL"),
     (["report", "freeze", "--config", "c.yaml", "--since", "a while"], "expected a duration like 7d"),
     (["report", "freeze", "--config", "c.yaml", "--output", "pdf"], "argument --output: invalid choice: 'pdf'"),
+    (["init"], "the following arguments are required: --repo"),
+    (["init", "--repo", "https://github.com/o/r.git", "--kubeconfig", "/nonexistent/kc"],
+     "kubeconfig /nonexistent/kc does not exist"),
+    (["check", "--offline"], "the following arguments are required: --config"),
+    (["demo", "--argocd-metrics=yes"], "--argocd-metrics: ignored explicit argument 'yes'"),
     (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
     ([], "a command is required"),
 ]
