@@ -58,6 +58,9 @@ WEBHOOK_SECRET = "bench-secret"
 sys.path.insert(0, str(ROOT / "bench" / "fleet_app"))
 from capture import TOKEN  # noqa: E402 - the fleet app's own module, beside its data
 
+sys.path.insert(0, str(ROOT / "bench"))
+import floors  # noqa: E402 - the floors beside this bench
+
 FLEET_APP = ROOT / "bench" / "fleet_app"
 #: The live change the bench makes and undoes: a value a person edits in a ConfigMap.
 EDITED = ("", "ConfigMap", "config-00")
@@ -302,10 +305,12 @@ async def timeline(agent: Any, sim_pid: int) -> None:
 
 # ---- the run ---------------------------------------------------------------------------------------
 
-async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper | None, agent: Any) -> list[float]:
+async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper | None, agent: Any,
+                       avoid: frozenset[str] = frozenset()) -> list[float]:
     """Edit a ConfigMap value by hand and put it back, ``--changes`` times on random apps; each
     edit's latency until the app shows OutOfSync (and back Healthy): through ``scraper`` when given,
-    else from the agent's snapshot in this process (cheap polling, for CPU accounting)."""
+    else from the agent's snapshot in this process (cheap polling, for CPU accounting). Apps in
+    ``avoid`` (Missing since a webhook's push added an object) are not edited."""
     from exporter.model import AppState
 
     rng = random.Random(7 if scraper else 11)
@@ -313,6 +318,8 @@ async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper 
     async with aiohttp.ClientSession() as http:
         for n in range(args.changes):
             i = rng.randrange(args.apps)
+            while f"app-{i:04d}" in avoid:
+                i = rng.randrange(args.apps)
             name = f"app-{i:04d}"
             for value, state in ((f"edited-{n}", AppState.OUT_OF_SYNC), ("fast", AppState.HEALTHY)):
                 t = time.monotonic()
@@ -331,7 +338,8 @@ async def live_changes(args: argparse.Namespace, control: str, scraper: Scraper 
     return latencies
 
 
-async def webhooks(args: argparse.Namespace, repo: Path, base: str, scraper: Scraper) -> list[float]:
+async def webhooks(args: argparse.Namespace, repo: Path, base: str, scraper: Scraper,
+                   clone: Path | None = None) -> list[tuple[float, float]]:
     """A commit adding a ConfigMap to one app's directory, then a signed GitHub push webhook; the time
     until a scrape shows that app at the new revision and Missing (the new object is not live)."""
     rng = random.Random(5)
@@ -351,8 +359,11 @@ async def webhooks(args: argparse.Namespace, repo: Path, base: str, scraper: Scr
                     "X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
                     "Content-Type": "application/json"}) as r:
                 assert r.status == 202, await r.text()
-            hooks.append(await scraper.shows(status_line(name, "Missing"),
-                                             f'^gitops_app_info{{app="{name}",.*revision="{sha}"}} 1$') - t)
+            took = await scraper.shows(status_line(name, "Missing"),
+                                       f'^gitops_app_info{{app="{name}",.*revision="{sha}"}} 1$') - t
+            floor = await asyncio.get_running_loop().run_in_executor(None, floors.git_floor, clone, sha) \
+                if clone is not None else 0.0
+            hooks.append((took, floor))
     return hooks
 
 
@@ -416,6 +427,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             import tracemalloc
             tracemalloc.start()
         profile = None
+        if args.stages and not args.profile:
+            args.profile = str(root / "cold-start.prof")
         if args.profile:
             import cProfile
             profile = cProfile.Profile()
@@ -442,6 +455,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["garbage collector in it: full passes / s"] = f"{pauses.full} / {pauses.seconds:.2f}"
         results["peak RSS after cold start MB"] = peak_rss_mb()
         results["peak RSS of its workers MB"] = sum(process_peak_rss_mb(p) for p in workers())
+        await cold_start_floor(args, agent, info["urls"], repo, root, results)
+        if args.stages:
+            for stage, seconds in floors.stage_table(args.profile).items():
+                results[f"cold start CPU (profiled) in {stage} s"] = round(seconds, 1)
         if args.memory_top:
             snapshot = tracemalloc.take_snapshot()
             tracemalloc.stop()
@@ -455,11 +472,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             latencies = await live_changes(args, info["control"], scraper, agent)
             results["live change -> /metrics scrape p50 ms"] = round(pct(latencies, 0.5) * 1000, 1)
             results["live change -> /metrics scrape p99 ms"] = round(pct(latencies, 0.99) * 1000, 1)
-            hooks = await webhooks(args, repo, base, scraper)
-            results["webhook -> new revision on /metrics ms (max of 5)"] = round(max(hooks) * 1000, 1)
+            clone = await asyncio.get_running_loop().run_in_executor(None, floors.git_clone, repo, root / "floor-clone")
+            hooks = await webhooks(args, repo, base, scraper, clone)
+            worst = max(hooks, key=lambda h: h[0] / max(h[1], 1e-9))
+            results["webhook -> new revision on /metrics ms (max of 5)"] = round(max(h[0] for h in hooks) * 1000, 1)
+            results["  floor: git fetch + checkout of that push ms / ratio (worst of 5)"] = \
+                f"{worst[1] * 1000:.1f} / {worst[0] / max(worst[1], 1e-9):.2f}"
             scraper.stop()
             cpu0 = cpu()
-            direct = await live_changes(args, info["control"], None, agent)
+            missing = frozenset(name for name, (_, st) in agent.snapshot().items() if st.state is AppState.MISSING)
+            direct = await live_changes(args, info["control"], None, agent, missing)
             agent_cpu = (cpu() - cpu0) / (2 * args.changes)
             results["live change -> the agent's state (no scraper), p50 / p99 ms"] = \
                 f"{pct(direct, 0.5) * 1000:.1f} / {pct(direct, 0.99) * 1000:.1f}"
@@ -473,6 +495,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         parent.send("stop")
         proc.join(30)
     return results
+
+
+async def cold_start_floor(args: argparse.Namespace, agent: Any, urls: list[str], repo: Path, root: Path,
+                           results: dict[str, Any]) -> None:
+    """The floor of the cold start, measured now on the same machine: decoding every list page the
+    servers send, parsing every manifest, and git cloning the repository; and the ratio."""
+    cluster = next(iter(agent.parts.clusters.values()))
+    paths = []
+    for api_version, kind in sorted({(d["apiVersion"], d["kind"]) for d in yaml.safe_load_all(manifests_text(args.objects))}):
+        res = await cluster.client.resolve(api_version, kind)
+        if res is not None:
+            paths.append(res.path(None))
+    decode = await floors.decode_floor(urls, paths)
+    parse = await asyncio.get_running_loop().run_in_executor(None, floors.parse_floor, repo)
+    started = time.perf_counter()
+    await asyncio.get_running_loop().run_in_executor(None, floors.git_clone, repo, root / "floor-cold")
+    git = time.perf_counter() - started
+    floor = decode["seconds"] + parse + git
+    cold = results["cold start to every app evaluated s"]
+    results["  floor: decode pages / parse manifests / git clone s"] = \
+        f"{decode['seconds']:.1f} ({decode['pages']} pages, {decode['MiB']:.0f} MiB) / {parse:.1f} / {git:.1f}"
+    results["  floor total s / cold start ratio"] = f"{floor:.1f} / {cold / floor:.2f}"
 
 
 def curve(args: argparse.Namespace) -> dict[str, Any]:
@@ -508,6 +552,8 @@ def main() -> None:
                    help="print the N places that allocated most of what is held after the cold start")
     p.add_argument("--timeline", action="store_true",
                    help="print progress and CPU every two seconds of the cold start (to stderr)")
+    p.add_argument("--stages", action="store_true",
+                   help="profile the cold start and print the agent's own CPU per stage")
     p.add_argument("--json", action="store_true", help="print the results as one JSON line")
     args = p.parse_args()
     results = curve(args) if args.curve else asyncio.run(run(args))
