@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import hashlib
 import hmac
@@ -430,7 +431,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.stages and not args.profile:
             args.profile = str(root / "cold-start.prof")
         if args.profile:
-            import cProfile
             profile = cProfile.Profile()
             profile.enable()
         pauses = CollectorPauses()
@@ -473,7 +473,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["live change -> /metrics scrape p50 ms"] = round(pct(latencies, 0.5) * 1000, 1)
             results["live change -> /metrics scrape p99 ms"] = round(pct(latencies, 0.99) * 1000, 1)
             clone = await asyncio.get_running_loop().run_in_executor(None, floors.git_clone, repo, root / "floor-clone")
+            hook_profile = cProfile.Profile() if args.profile_webhooks else None
+            if hook_profile is not None:
+                hook_profile.enable()
             hooks = await webhooks(args, repo, base, scraper, clone)
+            if hook_profile is not None:
+                hook_profile.disable()
+                hook_profile.dump_stats(args.profile_webhooks)
             worst = max(hooks, key=lambda h: h[0] / max(h[1], 1e-9))
             results["webhook -> new revision on /metrics ms (max of 5)"] = round(max(h[0] for h in hooks) * 1000, 1)
             results["  floor: git fetch + checkout of that push ms / ratio (worst of 5)"] = \
@@ -548,6 +554,8 @@ def main() -> None:
     p.add_argument("--curve", help="comma-separated fleet sizes: cold start and peak RSS for each")
     p.add_argument("--rss-only", action="store_true", help="stop after the cold start")
     p.add_argument("--profile", metavar="FILE", help="write a cProfile of the cold start to FILE")
+    p.add_argument("--profile-webhooks", metavar="FILE",
+                   help="write a cProfile of the agent during the five webhooks to FILE")
     p.add_argument("--memory-top", type=int, default=0, metavar="N",
                    help="print the N places that allocated most of what is held after the cold start")
     p.add_argument("--timeline", action="store_true",

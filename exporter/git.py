@@ -7,7 +7,8 @@ asyncio subprocess with a timeout, so a hung server never stalls the event loop.
 One bare mirror per repository URL is kept under the cache directory and shared by every app that
 uses the repository; fetches of one repository are coalesced, so fifty apps on one repo cost one
 fetch. Trees are materialised per commit SHA into read-only directories, which makes a checkout
-immutable: one app's new revision never changes the files another app is rendering.
+immutable: one app's new revision never changes the files another app is rendering. A push gives an
+app reading one directory that directory alone (:mod:`exporter.checkouts`).
 
 Secrets never reach the command line (where ``ps`` shows them) or a message: tokens travel in
 ``GIT_CONFIG_*`` environment variables and every message is scrubbed of credentials.
@@ -23,12 +24,19 @@ import os
 import re
 import shlex
 import shutil
-import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exporter.checkouts import (
+    DIRECTORY_TREES_PER_COMMIT,
+    holds_symlink,
+    least_recently_used,
+    make_read_only,
+    remove_tree,
+    single_directory,
+)
 from exporter.clock import SystemClock, monotonic
 from exporter.config_types import RepoCredentials
 from exporter.instruments import GIT_FETCH_DURATION, GIT_FETCH_TOTAL
@@ -167,14 +175,18 @@ class GitCache:
         self.max_checkouts = max_checkouts
         self._mirrors = self.cache_dir / "mirrors"
         self._trees = self.cache_dir / "trees"
+        #: Trees holding one app's directory (:meth:`checkout_directory`).
+        self._parts = self.cache_dir / "directories"
         try:
-            self._mirrors.mkdir(parents=True, exist_ok=True)
-            self._trees.mkdir(parents=True, exist_ok=True)
+            for root in (self._mirrors, self._trees, self._parts):
+                root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise GitError(f"cannot use the cache directory {self.cache_dir}: {exc.strerror or exc}") from None
         self._fetches: dict[str, asyncio.Task[None]] = {}
         self._fetched: set[str] = set()
         self._checkouts: dict[Path, asyncio.Task[Path]] = {}
+        self._directory_trees: dict[tuple[str, str], int] = {}
+        self._cut: dict[Path, asyncio.Task[Path | None]] = {}
         self._used: dict[Path, float] = {}
         self._commits: dict[tuple[str, str], asyncio.Task[Commit]] = {}
 
@@ -272,7 +284,7 @@ class GitCache:
                 await self._git(["config", "--add", "remote.origin.fetch", refspec], repo_url=repo_url,
                                 git_dir=repo, what="git config")
             # A mirror without HEAD is the remains of an interrupted clone.
-            await asyncio.get_running_loop().run_in_executor(None, _remove_tree, mirror)
+            await asyncio.get_running_loop().run_in_executor(None, remove_tree, mirror)
             os.rename(repo, mirror)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -348,11 +360,14 @@ class GitCache:
                 return sha
         return None
 
-    async def checkout(self, repo_url: str, sha: str) -> Path:
-        """A read-only directory holding the tree of commit ``sha``; made once, then reused."""
+    def _tree_path(self, repo_url: str, sha: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
             raise GitError(f"checkout of {safe_url(repo_url)} failed: '{sha}' is not a full commit SHA")
-        target = self._trees / f"{sha}-{hashlib.sha256(repo_url.encode()).hexdigest()[:12]}"
+        return self._trees / f"{sha}-{hashlib.sha256(repo_url.encode()).hexdigest()[:12]}"
+
+    async def checkout(self, repo_url: str, sha: str) -> Path:
+        """A read-only directory holding the tree of commit ``sha``; made once, then reused."""
+        target = self._tree_path(repo_url, sha)
         self._used[target] = monotonic()
         if target.is_dir():
             return target
@@ -366,6 +381,57 @@ class GitCache:
         await self._prune()
         return path
 
+    async def checkout_directory(self, repo_url: str, sha: str, path: str) -> Path:
+        """A read-only tree of commit ``sha`` in which ``path`` is whole, for an app that reads
+        that directory alone: after a push that touched one app, that costs what git's checkout of
+        the push costs (see :mod:`exporter.checkouts`). The whole tree where it is on disk already,
+        for the root, past a few directories of one commit, and where the directory is not plain
+        files (a symbolic link, or a path git cannot check out alone, such as one below a link)."""
+        whole = self._tree_path(repo_url, sha)
+        rel = single_directory(path)
+        key = (repo_url, sha)
+        if whole.is_dir() or whole in self._checkouts or rel is None \
+                or self._directory_trees.get(key, 0) >= DIRECTORY_TREES_PER_COMMIT:
+            return await self.checkout(repo_url, sha)
+        target = self._parts / f"{whole.name}-{hashlib.sha256(rel.encode()).hexdigest()[:12]}"
+        self._used[target] = monotonic()
+        if target.is_dir():
+            return target
+        task = self._cut.get(target)
+        if task is None:
+            self._directory_trees[key] = self._directory_trees.get(key, 0) + 1
+            while len(self._directory_trees) > _COMMITS_KEPT:
+                self._directory_trees.pop(next(iter(self._directory_trees)))
+            task = self._cut[target] = asyncio.ensure_future(self._checkout_directory(repo_url, sha, rel, target))
+            task.add_done_callback(lambda _t: self._cut.pop(target, None))
+        made = await asyncio.shield(task)
+        if made is None:
+            return await self.checkout(repo_url, sha)
+        self._used[target] = monotonic()
+        await self._prune()
+        return made
+
+    async def _checkout_directory(self, repo_url: str, sha: str, rel: str, target: Path) -> Path | None:
+        loop = asyncio.get_running_loop()
+        tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=self._parts))
+        tree = tmp / "tree"
+        tree.mkdir()
+        try:
+            try:
+                await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", rel],
+                                repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
+                                env={"GIT_INDEX_FILE": str(tmp / "index"), "GIT_LITERAL_PATHSPECS": "1"})  # no globs
+            except GitError:
+                return None  # not a directory of that commit, or below a link: the whole tree says why
+            if not (tree / rel).is_dir() or await loop.run_in_executor(None, holds_symlink, tree):
+                return None
+            await loop.run_in_executor(None, make_read_only, tree)
+            os.rename(tree, target)
+            os.chmod(target, 0o555)
+            return target
+        finally:
+            await loop.run_in_executor(None, remove_tree, tmp)
+
     async def _checkout(self, repo_url: str, sha: str, target: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=self._trees))
         tree = tmp / "tree"
@@ -377,24 +443,21 @@ class GitCache:
                             repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
                             env={"GIT_INDEX_FILE": str(tmp / "index")})
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, _make_read_only, tree)
+            await loop.run_in_executor(None, make_read_only, tree)
             os.rename(tree, target)
             os.chmod(target, 0o555)
             return target
         finally:
-            await asyncio.get_running_loop().run_in_executor(None, _remove_tree, tmp)
+            await asyncio.get_running_loop().run_in_executor(None, remove_tree, tmp)
 
     async def _prune(self) -> None:
         """Drop the least recently used trees beyond the bound (never one being made)."""
-        trees = [p for p in self._trees.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        excess = len(trees) - self.max_checkouts
-        if excess <= 0:
-            return
-        trees.sort(key=lambda p: self._used.get(p, p.stat().st_mtime - SystemClock().now() + monotonic()))
         loop = asyncio.get_running_loop()
-        for path in trees[:excess]:
-            self._used.pop(path, None)
-            await loop.run_in_executor(None, _remove_tree, path)
+        offset = SystemClock().now() - monotonic()
+        for root in (self._trees, self._parts):
+            for path in least_recently_used(root, self._used, self.max_checkouts, offset):
+                self._used.pop(path, None)
+                await loop.run_in_executor(None, remove_tree, path)
 
     async def changed_files(self, repo_url: str, old: str, new: str) -> list[str]:
         """Paths that differ between two commits, so unaffected apps can skip re-rendering."""
@@ -435,30 +498,3 @@ class GitCache:
 
 class _Timeout(GitError):
     pass
-
-
-def _make_read_only(root: Path) -> None:
-    """Take write permission away, so a renderer cannot change a tree other apps share."""
-    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-        for name in filenames:
-            p = os.path.join(dirpath, name)
-            if not os.path.islink(p):
-                mode = os.stat(p).st_mode
-                os.chmod(p, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        for name in dirnames:
-            p = os.path.join(dirpath, name)
-            if not os.path.islink(p):
-                os.chmod(p, 0o555)
-    # ``root`` itself stays writable until it is renamed into place; then it is sealed too.
-
-
-def _remove_tree(root: Path) -> None:
-    if not root.exists():
-        return
-    for dirpath, dirnames, _ in os.walk(root):
-        for name in dirnames:
-            p = os.path.join(dirpath, name)
-            if not os.path.islink(p):
-                os.chmod(p, 0o755)
-    os.chmod(root, 0o755)
-    shutil.rmtree(root, ignore_errors=True)

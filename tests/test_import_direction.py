@@ -24,7 +24,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
                     "exporter.workers", "exporter.collector", "exporter.supervision", "exporter.backoff",
                     "exporter.semver")),
     ("config", ("exporter.config",)),
-    ("git", ("exporter.git", "exporter.generators", "exporter.charts", "exporter.oci", "exporter.argocd", "exporter.flux")),
+    ("git", ("exporter.git", "exporter.checkouts", "exporter.generators", "exporter.charts", "exporter.oci", "exporter.argocd", "exporter.flux")),
     ("render", ("exporter.render",)),
     ("kube", ("exporter.kube", "exporter.simulator")),
     ("diff and health", ("exporter.diff", "exporter.health")),

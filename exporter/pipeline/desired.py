@@ -180,7 +180,10 @@ async def render_sources(app: AppConfig, parts: list[SourceRevision], revisions:
         if isinstance(part, ArtifactVersion):
             trees.append(await revisions.artifacts.fetch(source, part))
             continue
-        tree = await revisions.git.checkout(source.repo_url, part)
+        if source.type == "directory" and not source.ref:  # reads its own directory and nothing else
+            tree = await revisions.git.checkout_directory(source.repo_url, part, source.path)
+        else:
+            tree = await revisions.git.checkout(source.repo_url, part)
         if source.type == "helm" and source.renders:
             rel = source.path.strip("/") or "."
             tree = await with_dependencies(tree, rel, revisions.charts, time_limit,

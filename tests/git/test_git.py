@@ -31,11 +31,6 @@ def fetches(repo: str, result: str) -> float:
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> GitCache:
-    return GitCache(str(tmp_path / "cache"), timeout=20)
-
-
-@pytest.fixture
 def repo(make_repo) -> Repo:
     r = make_repo("deploy")
     r.commit({"apps/web/deploy.yaml": "kind: Deployment\n"}, "first")
