@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from exporter.config_types import SourceConfig
 from exporter.git import GitError
-from exporter.model import Blind
+from exporter.model import Blind, Commit
 from exporter.pipeline.desired import SOURCE_ERRORS, AppRuntime, Revisions, under
 from exporter.pipeline.table import AppTable
 from exporter.urls import normalise_repo_url
@@ -81,9 +81,15 @@ class SourceWatch:
     async def on_push(self, repo_urls: list[str], branch: str | None) -> int:
         """A push webhook: fetch the named Git repositories now; the number of apps on that branch."""
         wanted = {normalise_repo_url(u) for u in repo_urls}
+        known: dict[str, bool] = {}  # thousands of apps name a handful of URLs
 
         def pushed(source: SourceConfig) -> bool:
-            return source.from_git and normalise_repo_url(source.repo_url) in wanted
+            if not source.from_git:
+                return False
+            hit = known.get(source.repo_url)
+            if hit is None:
+                hit = known[source.repo_url] = normalise_repo_url(source.repo_url) in wanted
+            return hit
 
         hit = [rt for rt in self._table.runtimes() for s in rt.config.sources
                if pushed(s) and (branch is None or s.target_revision in (branch, "HEAD"))]
@@ -119,6 +125,7 @@ class SourceWatch:
         whole fleet, and a new chart version re-renders only the apps whose range takes it."""
         self.revisions.forget(url)
         changed: dict[tuple[str, str], set[str] | None] = {}
+        commits: dict[str, Commit | None] = {}
         moved_only: list[AppRuntime] = []
         for rt in self._readers(url):
             try:
@@ -140,8 +147,10 @@ class SourceWatch:
             if files is None or any(under(f, rt.config.source.path) for f in files):
                 self._mark(rt.config.name)
                 continue
+            if sha not in commits:  # one repository, one commit: read once for every app it moved
+                commits[sha] = await self.revisions.commit(rt.config, sha)
             rt.sha = rt.rendered_sha = sha
-            rt.commit = await self.revisions.commit(rt.config, sha)
+            rt.commit = commits[sha]
             rt.status = replace(rt.status, revision=sha, commit=rt.commit)
             moved_only.append(rt)
         if moved_only:
