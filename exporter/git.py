@@ -412,18 +412,30 @@ class GitCache:
         return made
 
     async def _checkout_directory(self, repo_url: str, sha: str, rel: str, target: Path) -> Path | None:
+        try:
+            return await self._write_tree(repo_url, sha, rel, target)
+        except GitError:
+            return None  # not a directory of that commit, or below a link: the whole tree says why
+
+    async def _checkout(self, repo_url: str, sha: str, target: Path) -> Path:
+        tree = await self._write_tree(repo_url, sha, ".", target)
+        assert tree is not None  # the whole tree is never refused
+        return tree
+
+    async def _write_tree(self, repo_url: str, sha: str, rel: str, target: Path) -> Path | None:
+        """Check out ``rel`` of commit ``sha`` (``.``: all of it) beside ``target``, seal it and
+        move it in. None where a part is not one directory of plain files."""
         loop = asyncio.get_running_loop()
-        tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=self._parts))
+        tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=target.parent))
         tree = tmp / "tree"
         tree.mkdir()
         try:
-            try:
-                await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", rel],
-                                repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
-                                env={"GIT_INDEX_FILE": str(tmp / "index"), "GIT_LITERAL_PATHSPECS": "1"})  # no globs
-            except GitError:
-                return None  # not a directory of that commit, or below a link: the whole tree says why
-            if not (tree / rel).is_dir() or await loop.run_in_executor(None, holds_symlink, tree):
+            # A private index file: the mirror's own state is never touched, so checkouts of
+            # several commits can run side by side. Literal pathspecs: a path is never a glob.
+            await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", rel],
+                            repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
+                            env={"GIT_INDEX_FILE": str(tmp / "index"), "GIT_LITERAL_PATHSPECS": "1"})
+            if rel != "." and (not (tree / rel).is_dir() or await loop.run_in_executor(None, holds_symlink, tree)):
                 return None
             await loop.run_in_executor(None, make_read_only, tree)
             os.rename(tree, target)
@@ -431,24 +443,6 @@ class GitCache:
             return target
         finally:
             await loop.run_in_executor(None, remove_tree, tmp)
-
-    async def _checkout(self, repo_url: str, sha: str, target: Path) -> Path:
-        tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=self._trees))
-        tree = tmp / "tree"
-        tree.mkdir()
-        try:
-            # A private index file: the mirror's own state is never touched, so checkouts of
-            # several commits can run side by side.
-            await self._git([f"--work-tree={tree}", "checkout", "--quiet", "--force", sha, "--", "."],
-                            repo_url=repo_url, git_dir=self.mirror_path(repo_url), what="git checkout",
-                            env={"GIT_INDEX_FILE": str(tmp / "index")})
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, make_read_only, tree)
-            os.rename(tree, target)
-            os.chmod(target, 0o555)
-            return target
-        finally:
-            await asyncio.get_running_loop().run_in_executor(None, remove_tree, tmp)
 
     async def _prune(self) -> None:
         """Drop the least recently used trees beyond the bound (never one being made)."""
