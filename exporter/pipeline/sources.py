@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from exporter.config_types import SourceConfig
 from exporter.git import GitError
-from exporter.model import Blind, Commit
+from exporter.model import Blind
 from exporter.pipeline.desired import SOURCE_ERRORS, AppRuntime, Revisions, under
 from exporter.pipeline.table import AppTable
 from exporter.urls import normalise_repo_url
@@ -125,7 +125,6 @@ class SourceWatch:
         whole fleet, and a new chart version re-renders only the apps whose range takes it."""
         self.revisions.forget(url)
         changed: dict[tuple[str, str], set[str] | None] = {}
-        commits: dict[str, Commit | None] = {}
         moved_only: list[AppRuntime] = []
         for rt in self._readers(url):
             try:
@@ -147,10 +146,8 @@ class SourceWatch:
             if files is None or any(under(f, rt.config.source.path) for f in files):
                 self._mark(rt.config.name)
                 continue
-            if sha not in commits:  # one repository, one commit: read once for every app it moved
-                commits[sha] = await self.revisions.commit(rt.config, sha)
             rt.sha = rt.rendered_sha = sha
-            rt.commit = commits[sha]
+            rt.commit = await self.revisions.commit(rt.config, sha)
             rt.status = replace(rt.status, revision=sha, commit=rt.commit)
             moved_only.append(rt)
         if moved_only:
